@@ -1,0 +1,92 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Tandem",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "tandem", targets: ["tandem"]),
+        .executable(name: "tandem-env", targets: ["tandem-env"]),
+        .executable(name: "tandem-etl", targets: ["tandem-etl"]),
+        .executable(name: "tandem-features", targets: ["tandem-features"]),
+        .executable(name: "tandem-fixtures", targets: ["tandem-fixtures"]),
+        .executable(name: "tandem-bench", targets: ["tandem-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        /** libcurl from Debian's libcurl4-openssl-dev, with static inline wrappers for its variadic calls. */
+        .systemLibrary(
+            name: "TandemCLibcurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        /** OpenBLAS (CBLAS interface) from Debian's libopenblas-dev. */
+        .systemLibrary(
+            name: "TandemCOpenBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        /** Values shared by every part: errors and exit codes, root URLs, digests, JSON output. */
+        .target(
+            name: "TandemCore",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+        ),
+        /** Environment profiles: strict YAML loading with located errors, `extend`, cross-profile checks. */
+        .target(
+            name: "TandemProfiles",
+            dependencies: ["TandemCore", .product(name: "Yams", package: "Yams")]
+        ),
+        /** Storage roots: ownership stamps (runtime isolation), atomic files, SQLite databases. */
+        .target(
+            name: "TandemStorage",
+            dependencies: [
+                "TandemCore", "TandemProfiles", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ]
+        ),
+        /** The medallion ETL (bronze, silver, gold), feature definitions and the feature store. */
+        .target(
+            name: "TandemLakehouse",
+            dependencies: ["TandemCore", "TandemStorage", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        /** HTTP over libcurl: one transport, run off the cooperative thread pool. */
+        .target(
+            name: "TandemHTTP",
+            dependencies: ["TandemCore", "TandemCLibcurl"]
+        ),
+        /** Resolution of `tandem STAGE` to an executable `tandem-STAGE` (pure, table-tested). */
+        .target(name: "TandemDispatch"),
+        /** The command-line interface of every stage (argument parsing, human and JSON output). */
+        .target(
+            name: "TandemCommands",
+            dependencies: [
+                "TandemCore", "TandemProfiles", "TandemStorage", "TandemLakehouse", "TandemHTTP",
+                "TandemDispatch",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        /** `tandem`: the umbrella command. */
+        .executableTarget(name: "tandem", dependencies: ["TandemCommands"]),
+        /** `tandem-env`: list, show and check environment profiles. */
+        .executableTarget(name: "tandem-env", dependencies: ["TandemCommands"]),
+        /** `tandem-etl`: bronze → silver → gold, registers a feature table version. */
+        .executableTarget(name: "tandem-etl", dependencies: ["TandemCommands"]),
+        /** `tandem-features`: list, show and diff feature table versions. */
+        .executableTarget(name: "tandem-features", dependencies: ["TandemCommands"]),
+        /** `tandem-fixtures`: generates raw data of any size in DATA.md's format. */
+        .executableTarget(name: "tandem-fixtures", dependencies: ["TandemCommands"]),
+        /** `tandem-bench`: benchmarks whose figures go into docs/benchmarks.md. */
+        .executableTarget(name: "tandem-bench", dependencies: ["TandemCommands", "TandemLakehouse"]),
+
+        .testTarget(name: "TandemProfilesTests", dependencies: ["TandemProfiles", "TandemStorage"]),
+        .testTarget(name: "TandemLakehouseTests", dependencies: ["TandemLakehouse"]),
+        .testTarget(name: "TandemDispatchTests", dependencies: ["TandemDispatch"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["TandemCore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,36 @@
+import ArgumentParser
+import Foundation
+import TandemCore
+
+/// The flags every stage takes.
+public struct CommonOptions: ParsableArguments {
+    @Option(
+        name: .long,
+        help: ArgumentHelp("The environment to run in (dev, test, prod…); defaults to $TANDEM_ENV.", valueName: "name"))
+    public var env: String?
+
+    @Flag(name: .long, help: "Print one JSON document instead of human text.")
+    public var json = false
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The repository root holding environments/ (defaults to $TANDEM_PROJECT, else the nearest parent folder that has one).",
+            valueName: "dir"))
+    public var project: String?
+
+    public init() {}
+
+    /// The environment named by `--env`, else `TANDEM_ENV`.
+    public func environmentName() throws -> String {
+        if let env, !env.isEmpty { return env }
+        if let fromEnv = ProcessInfo.processInfo.environment["TANDEM_ENV"], !fromEnv.isEmpty { return fromEnv }
+        throw UsageError("no environment given; pass --env NAME or set TANDEM_ENV (run `tandem env list` to see them)")
+    }
+}
+
+/// The text every stage's help ends with.
+let exitCodesHelp = """
+    Exit codes: 0 done; 1 the work's verdict was no (tests failed, challenger lost, rejected); \
+    2 bad input or usage; 3 infrastructure unreachable or failed; 4 waiting (for example for an approval).
+    """

@@ -1,0 +1,165 @@
+import ArgumentParser
+import Foundation
+import TandemCore
+import TandemProfiles
+import TandemStorage
+
+/// `tandem env`: list, show and check environment profiles.
+public struct EnvCommand: StageCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "env",
+        _superCommandName: "tandem",
+        abstract: "List, show and check the environment profiles in environments/.",
+        discussion: """
+            Every environment (dev, test, prod…) has a profile, environments/NAME.yaml, naming its own feature, \
+            registry and compute roots. Profiles are checked strictly: an unknown key, a wrong type, a bad URL, \
+            an inline secret or two environments sharing a storage root is refused with FILE:LINE:COLUMN.
+
+            Example:
+              tandem env list
+              tandem env show test --json
+              tandem env check prod
+
+            \(exitCodesHelp)
+            """,
+        version: TandemVersion.current,
+        subcommands: [List.self, Show.self, Check.self])
+
+    public init() {}
+
+    struct List: StageCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List the environments and their roots.",
+            discussion: "Example: tandem env list --json\n\n\(exitCodesHelp)")
+
+        @OptionGroup var common: CommonOptions
+
+        func run() throws {
+            let set = try StageContext.loadProfiles(common)
+            let rows = set.names.compactMap { set.profiles[$0] }
+            if common.json {
+                try Terminal.printJSON(rows.map { ProfileView($0, set: set) })
+                return
+            }
+            print("ENVIRONMENT  FEATURES / REGISTRY / COMPUTE")
+            for p in rows {
+                print(p.name.padding(toLength: 12, withPad: " ", startingAt: 0) + " " + p.roots.features.description)
+                print(String(repeating: " ", count: 13) + p.roots.registry.description)
+                print(
+                    String(repeating: " ", count: 13) + p.roots.compute.description
+                        + (p.description.isEmpty ? "" : "   # \(p.description)"))
+            }
+        }
+    }
+
+    struct Show: StageCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show one environment's resolved profile (secrets only by the variable that holds them).",
+            discussion: "Example: tandem env show test --json\n\n\(exitCodesHelp)")
+
+        @Argument(help: "The environment (defaults to --env, then $TANDEM_ENV).")
+        var name: String?
+
+        @OptionGroup var common: CommonOptions
+
+        func run() throws {
+            let context = try StageContext.load(common, environment: try name ?? common.environmentName())
+            let view = ProfileView(context.profile, set: context.profiles)
+            if common.json {
+                try Terminal.printJSON(view)
+                return
+            }
+            let p = context.profile
+            print("environment \(p.name)  (\(p.file)\(p.extends.map { ", extends \($0)" } ?? ""))")
+            if !p.description.isEmpty { print("  \(p.description)") }
+            for role in ["features", "registry", "compute"] {
+                guard let r = view.roots[role] else { continue }
+                print("  \(role.padding(toLength: 9, withPad: " ", startingAt: 0)) \(r.url)" + (r.path.map { "  → \($0)" } ?? ""))
+            }
+            print("  git       production branch \(p.git.productionBranch)" + (p.git.remote.map { ", remote \($0)" } ?? ""))
+            print("  reporter  \(p.reporter.kind.rawValue)" + (p.reporter.tokenEnv.map { " (token in $\($0))" } ?? ""))
+            for n in p.notifiers {
+                print(
+                    "  notifier  \(n.name): \(n.kind.rawValue)" + (n.urlEnv.map { " (URL in $\($0))" } ?? "")
+                        + " on " + n.events.joined(separator: ", "))
+            }
+            print("  approvals \(p.approvals.required) of \(p.approvals.approvers.joined(separator: ", "))")
+            let policy = p.policy
+            print(
+                "  policy    \(policy.primaryMetric) ≥ +\(policy.minImprovement) at \(Int(policy.confidence * 100))% confidence"
+                    + ", first release: \(policy.firstRelease.rawValue)")
+            for g in policy.guardrails { print("            guardrail \(g.metric) may not fall by more than \(g.maxRegression)") }
+        }
+    }
+
+    struct Check: StageCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check that an environment's roots are reachable and writable and its secret variables are set.",
+            discussion: "Example: tandem env check test\n\nExits 3 naming what is not ready.\n\n\(exitCodesHelp)")
+
+        @Argument(help: "The environment (defaults to --env, then $TANDEM_ENV).")
+        var name: String?
+
+        @OptionGroup var common: CommonOptions
+
+        struct Finding: Encodable {
+            var item: String
+            var ok: Bool
+            var detail: String
+        }
+
+        func run() throws {
+            let context = try StageContext.load(common, environment: try name ?? common.environmentName())
+            let p = context.profile
+            var findings: [Finding] = []
+            for (role, root) in [("features", p.roots.features), ("registry", p.roots.registry), ("compute", p.roots.compute)] {
+                findings.append(Self.check(root, role: role, environment: p.name, set: context.profiles))
+            }
+            let environment = ProcessInfo.processInfo.environment
+            for (key, variable) in p.secretVariables {
+                let set = !(environment[variable] ?? "").isEmpty
+                findings.append(Finding(item: key, ok: set, detail: set ? "$\(variable) is set" : "$\(variable) is not set"))
+            }
+            let failed = findings.filter { !$0.ok }
+            if common.json {
+                struct Report: Encodable { var environment: String; var ok: Bool; var checks: [Finding] }
+                try Terminal.printJSON(Report(environment: p.name, ok: failed.isEmpty, checks: findings))
+            } else {
+                for f in findings { print("\(f.ok ? "ok  " : "FAIL") \(f.item): \(f.detail)") }
+            }
+            if !failed.isEmpty {
+                if !common.json {
+                    Terminal.error("environment '\(p.name)' is not ready: " + failed.map(\.item).joined(separator: ", "))
+                }
+                throw ExitCode(ExitStatus.infrastructure.rawValue)
+            }
+        }
+
+        static func check(_ root: RootURL, role: String, environment: String, set: ProfileSet) -> Finding {
+            switch root {
+            case .file:
+                let path = set.absolutePath(of: root) ?? ""
+                if let stamp = RootGuard.stamp(of: path), stamp.environment != environment {
+                    return Finding(
+                        item: "roots.\(role)", ok: false,
+                        detail: "\(path) belongs to environment '\(stamp.environment)'")
+                }
+                var probe = path
+                while !FileManager.default.fileExists(atPath: probe) { probe = (probe as NSString).deletingLastPathComponent }
+                let writable = access(probe, W_OK) == 0
+                let exists = probe == path
+                return Finding(
+                    item: "roots.\(role)", ok: writable,
+                    detail: writable
+                        ? "\(path) is writable" + (exists ? "" : " (will be created)")
+                        : "\(probe) is not writable")
+            case .local:
+                return Finding(item: "roots.\(role)", ok: true, detail: "\(root): child processes on this machine")
+            default:
+                return Finding(
+                    item: "roots.\(role)", ok: false,
+                    detail: "\(root): \(root.scheme):// roots are parsed but not served by this version")
+            }
+        }
+    }
+}

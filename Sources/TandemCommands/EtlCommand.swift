@@ -1,0 +1,123 @@
+import ArgumentParser
+import Foundation
+import TandemCore
+import TandemLakehouse
+
+/// `tandem etl`: bronze → silver → gold, registering a feature table version.
+public struct EtlCommand: StageCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "etl",
+        _superCommandName: "tandem",
+        abstract: "Run the medallion ETL (bronze → silver → gold) and register a feature table version.",
+        discussion: """
+            Reads INPUT/videos.jsonl and INPUT/judgments.jsonl (DATA.md's raw format) and writes, in the \
+            environment's features root: bronze (every line as read, idempotent by file digest), silver \
+            (canonical, deduplicated, with the quarantine of rejected lines and their reasons) and gold (the \
+            features of the feature set, one row per silver judgment), registered as an immutable feature table \
+            version such as relevance_v1@3. A run whose gold equals the latest version registers nothing new.
+
+            Example:
+              tandem etl --env test --input fixtures/sample --json
+              tandem etl --env dev --input /data/raw --export-silver out/silver --export-gold out/gold.jsonl
+
+            \(exitCodesHelp)
+            """,
+        version: TandemVersion.current)
+
+    @OptionGroup var common: CommonOptions
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Folder with videos.jsonl and judgments.jsonl (defaults to the profile's data.sample_input).", valueName: "dir"))
+    var input: String?
+
+    @Option(
+        name: .long, help: ArgumentHelp("Feature set to build (defaults to the profile's data.feature_set).", valueName: "name"))
+    var featureSet: String?
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Also write silver_judgments.jsonl and silver_videos.jsonl to this folder.", valueName: "dir"))
+    var exportSilver: String?
+
+    @Option(name: .long, help: ArgumentHelp("Also write the gold rows as JSON lines to this file.", valueName: "file"))
+    var exportGold: String?
+
+    public init() {}
+
+    public func run() async throws {
+        let context = try StageContext.load(common)
+        let setName = featureSet ?? context.profile.data.featureSet
+        guard let set = FeatureSet.all[setName] else { throw FeatureStoreError.unknownFeatureSet(setName) }
+        let inputFolder = input.map { ($0 as NSString).standardizingPath } ?? context.resolve(context.profile.data.sampleInput)
+        let store = try context.openFeatureStore(stage: "etl")
+        let git = GitInfo.current(at: context.repositoryRoot)
+        var pipeline = ETLPipeline(
+            store: store,
+            options: .init(
+                environment: context.profile.name, inputFolder: inputFolder, featureSet: set,
+                exportSilver: exportSilver, exportGold: exportGold, codeCommit: git?.commit, codeDirty: git?.dirty))
+        let bar = ProgressBar()
+        pipeline.progress = { stage, fraction in bar.update(stage, fraction) }
+        let report = try pipeline.run()
+        bar.finish()
+        if common.json {
+            try Terminal.printJSON(report)
+            return
+        }
+        let q = report.quarantine
+        print(
+            "etl \(report.environment): \(report.featureTable)\(report.featureTableUnchanged ? " (unchanged: same content as the latest version)" : " registered")"
+        )
+        print(
+            "  input      \(q.videos.linesTotal) video lines, \(q.judgments.linesTotal) judgment lines"
+                + " (\(report.rows.bronzeLines) appended to bronze)")
+        print(
+            "  silver     \(report.rows.silverVideos) videos, \(report.rows.silverJudgments) judgments"
+                + " (v\(report.silverVersion)\(report.silverUnchanged ? ", unchanged" : ""))")
+        print(
+            "  quarantine " + Self.summary(q.judgments.quarantined, prefix: "judgments") + "; "
+                + Self.summary(q.videos.quarantined, prefix: "videos"))
+        print("  duplicates \(q.judgments.duplicatesDropped) judgments, \(q.videos.duplicatesDropped) videos dropped")
+        print(
+            "  gold       \(report.rows.goldRows) rows × \(set.features.count) features, digest \(report.featureTableDigest.prefix(12))…"
+        )
+        print(
+            "  took       \(String(format: "%.2f", (report.timingsMs["total"] ?? 0) / 1000)) s"
+                + " (\(Int(report.rowsPerSecond)) lines/s)")
+    }
+
+    static func summary(_ counts: [String: Int], prefix: String) -> String {
+        let parts = counts.filter { $0.value > 0 }.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+        return "\(prefix): " + (parts.isEmpty ? "none" : parts.joined(separator: ", "))
+    }
+}
+
+/// The commit and cleanliness of the code in a repository (lineage of what a stage produced).
+struct GitInfo: Sendable {
+    var commit: String
+    var branch: String?
+    var dirty: Bool
+
+    static func current(at folder: String) -> GitInfo? {
+        guard let commit = run(["rev-parse", "HEAD"], in: folder) else { return nil }
+        let branch = run(["rev-parse", "--abbrev-ref", "HEAD"], in: folder)
+        let status = run(["status", "--porcelain", "--untracked-files=no"], in: folder) ?? ""
+        return GitInfo(commit: commit, branch: branch == "HEAD" ? nil : branch, dirty: !status.isEmpty)
+    }
+
+    static func run(_ arguments: [String], in folder: String) -> String? {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["git", "-C", folder] + arguments
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        do { try process.run() } catch { return nil }
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { return nil }
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}

@@ -1,0 +1,109 @@
+import ArgumentParser
+import Foundation
+import TandemCore
+
+/// A Tandem stage: parses its arguments and maps every failure to DESIGN.md's exit codes
+/// (2 for bad usage, where ArgumentParser alone would use 64).
+public protocol StageCommand: AsyncParsableCommand {}
+
+extension StageCommand {
+    /// Runs the stage with the process's arguments, then exits with Tandem's exit codes.
+    public static func runStage() async {
+        await runStage(Array(CommandLine.arguments.dropFirst()))
+    }
+
+    /// Runs the stage with the given arguments, then exits.
+    public static func runStage(_ arguments: [String]) async {
+        let code: Int32
+        do {
+            var command = try parseAsRoot(arguments)
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+            code = 0
+        } catch {
+            code = report(error)
+        }
+        fflush(nil)
+        Foundation.exit(code)
+    }
+
+    /// Prints an error the way people and CI read it, and returns the exit code.
+    static func report(_ error: any Error) -> Int32 {
+        if let tandem = error as? any TandemError {
+            Terminal.error(tandem.description)
+            return tandem.exitStatus.rawValue
+        }
+        if let exit = error as? ExitCode { return exit.rawValue }
+        let code = exitCode(for: error)
+        let message = fullMessage(for: error)
+        if code == .success {
+            if !message.isEmpty { print(message) }
+            return 0
+        }
+        if !message.isEmpty { Terminal.errorRaw(message) }
+        return code == .validationFailure ? ExitStatus.badInput.rawValue : code.rawValue
+    }
+}
+
+/// Output to the terminal: human text on stdout, errors on stderr, JSON documents on stdout.
+public enum Terminal {
+    /// True when stderr is a terminal (progress bars are drawn only then).
+    public static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) != 0 }
+    /// True when stdout is a terminal.
+    public static var stdoutIsTerminal: Bool { isatty(STDOUT_FILENO) != 0 }
+
+    /// `error: MESSAGE` on stderr.
+    public static func error(_ message: String) {
+        errorRaw("error: " + message)
+    }
+
+    /// A line on stderr.
+    public static func errorRaw(_ message: String) {
+        FileHandle.standardError.write(Data((message + "\n").utf8))
+    }
+
+    /// A note on stderr (kept off stdout so that `--json` output stays one document).
+    public static func note(_ message: String) {
+        FileHandle.standardError.write(Data((message + "\n").utf8))
+    }
+
+    /// Prints one JSON document (sorted keys, indented).
+    public static func printJSON<T: Encodable>(_ value: T) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    }
+}
+
+/// A progress bar on stderr, drawn only when stderr is a terminal and at most ten times a second.
+public final class ProgressBar: @unchecked Sendable {
+    private let enabled: Bool
+    private var last = ContinuousClock.now
+    private var lastStage = ""
+    private let lock = NSLock()
+
+    public init(enabled: Bool = Terminal.stderrIsTerminal) { self.enabled = enabled }
+
+    public func update(_ stage: String, _ fraction: Double) {
+        guard enabled else { return }
+        lock.lock()
+        defer { lock.unlock() }
+        let now = ContinuousClock.now
+        guard stage != lastStage || now - last > .milliseconds(100) || fraction >= 1 else { return }
+        last = now
+        lastStage = stage
+        let width = 30
+        let filled = Int((min(1, max(0, fraction)) * Double(width)).rounded())
+        let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
+        let text = "\r\(stage.padding(toLength: 14, withPad: " ", startingAt: 0)) \(bar) \(Int(fraction * 100))%"
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+
+    public func finish() {
+        guard enabled else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import TandemCore
+import TandemLakehouse
+import TandemProfiles
+import TandemStorage
+
+/// What a stage knows once its common options are resolved: the repository, its profiles and the environment.
+public struct StageContext: Sendable {
+    public let repositoryRoot: String
+    public let profiles: ProfileSet
+    public let profile: Profile
+
+    /// Finds the repository, loads and checks every profile, and selects the environment.
+    public static func load(_ options: CommonOptions, environment name: String? = nil) throws -> StageContext {
+        let set = try loadProfiles(options)
+        let env = try name ?? options.environmentName()
+        return StageContext(repositoryRoot: set.repositoryRoot, profiles: set, profile: try set.profile(named: env))
+    }
+
+    /// Finds the repository and loads its profiles.
+    public static func loadProfiles(_ options: CommonOptions) throws -> ProfileSet {
+        let environment = ProcessInfo.processInfo.environment
+        let start = options.project ?? FileManager.default.currentDirectoryPath
+        guard
+            let root = options.project.map({ ($0 as NSString).standardizingPath })
+                ?? ProfileSet.findRepositoryRoot(from: start, environment: environment)
+        else {
+            throw UsageError(
+                "no environments/ folder in \(start) or any parent; run Tandem inside its repository, "
+                    + "or pass --project DIR (or set TANDEM_PROJECT)")
+        }
+        return try ProfileSet.load(repositoryRoot: root)
+    }
+
+    /// The absolute folder of a file:// root, or an error saying the scheme is not served yet.
+    public func folder(of role: RootRole) throws -> String {
+        let root = role == .features ? profile.roots.features : profile.roots.registry
+        guard let path = profiles.absolutePath(of: root) else {
+            throw UsageError(
+                "\(profile.file): roots.\(role.rawValue) is \(root), and \(root.scheme):// \(role.rawValue) roots are "
+                    + "parsed but not served by this version of Tandem; use a file:// root for now")
+        }
+        return path
+    }
+
+    /// Claims a root for writing (runtime isolation) and returns its folder.
+    public func claim(_ role: RootRole, stage: String) throws -> String {
+        let path = try folder(of: role)
+        try RootGuard.claim(
+            path: path, environment: profile.name, role: role, protected: profile.protected,
+            writer: .stage(stage))
+        return path
+    }
+
+    /// Opens the feature store of this environment for writing.
+    public func openFeatureStore(stage: String) throws -> FeatureStore {
+        try FeatureStore(root: try claim(.features, stage: stage))
+    }
+
+    /// Opens the feature store for reading; it must exist.
+    public func openFeatureStoreForReading() throws -> FeatureStore {
+        let path = try folder(of: .features)
+        guard let stamp = RootGuard.stamp(of: path) else {
+            throw UsageError(
+                "\(path): the features root of '\(profile.name)' is empty; run `tandem etl --env \(profile.name)` first")
+        }
+        guard stamp.environment == profile.name else {
+            throw UsageError("\(path): this root belongs to environment '\(stamp.environment)', not '\(profile.name)'")
+        }
+        return try FeatureStore(root: path)
+    }
+
+    /// `path` resolved against the repository root (unless absolute).
+    public func resolve(_ path: String) -> String {
+        ProfileSet.absolutePath(path, repositoryRoot: repositoryRoot)
+    }
+}

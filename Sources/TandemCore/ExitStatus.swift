@@ -1,0 +1,51 @@
+/// The exit codes every Tandem stage uses (DESIGN.md §6).
+///
+/// CI systems branch on these, so they never change meaning:
+/// `0` the work is done, `1` the work's own verdict was no, `2` bad input or usage,
+/// `3` infrastructure unreachable or failed, `4` waiting (for example for an approval).
+public enum ExitStatus: Int32, Sendable, CaseIterable, CustomStringConvertible {
+    /// The work is done.
+    case done = 0
+    /// The work's own verdict was no: tests failed, the challenger lost, a release manager rejected.
+    case verdictNo = 1
+    /// Bad input or usage; the message says what to fix.
+    case badInput = 2
+    /// Infrastructure unreachable or failed (a root that cannot be written, a server that does not answer).
+    case infrastructure = 3
+    /// Waiting for something outside Tandem, such as an approval.
+    case waiting = 4
+
+    /// A few words on what the code means, for help texts.
+    public var description: String {
+        switch self {
+        case .done: "done"
+        case .verdictNo: "the work's verdict was no (tests failed, challenger lost, rejected)"
+        case .badInput: "bad input or usage; the message says what to fix"
+        case .infrastructure: "infrastructure unreachable or failed"
+        case .waiting: "waiting (for example for an approval)"
+        }
+    }
+}
+
+/// An error that knows which exit status it maps to and says, in its description,
+/// what failed, where, and what to do. Descriptions never contain secrets.
+public protocol TandemError: Error, CustomStringConvertible {
+    /// The exit status a stage reports when it stops on this error.
+    var exitStatus: ExitStatus { get }
+}
+
+/// A general-purpose located error for the cases a module does not type more precisely.
+public struct UsageError: TandemError {
+    /// What is wrong and what to do.
+    public var message: String
+    /// The exit status; bad input unless said otherwise.
+    public var exitStatus: ExitStatus
+
+    /// Makes an error with a message and an exit status (bad input by default).
+    public init(_ message: String, exitStatus: ExitStatus = .badInput) {
+        self.message = message
+        self.exitStatus = exitStatus
+    }
+
+    public var description: String { message }
+}

@@ -1,0 +1,76 @@
+/// Why a raw line went to quarantine (DATA.md, "Reasons and precedence").
+public enum QuarantineReason: String, Sendable, CaseIterable, Codable, Error {
+    case badJSON = "bad_json"
+    case missingField = "missing_field"
+    case labelOutOfRange = "label_out_of_range"
+    case unknownVideo = "unknown_video"
+    case badURL = "bad_url"
+
+    /// The reasons a judgments file can give, in precedence order.
+    public static let judgmentReasons: [QuarantineReason] = [.badJSON, .missingField, .labelOutOfRange, .unknownVideo]
+    /// The reasons a videos file can give, in precedence order.
+    public static let videoReasons: [QuarantineReason] = [.badJSON, .missingField, .badURL]
+}
+
+/// A judgment line that passed every check: its query normalised and its video canonical.
+public struct ValidJudgment: Sendable {
+    public var query: String
+    public var videoURL: String
+    public var label: Int8
+    public var judgedAt: DataTimestamp
+}
+
+/// Parses raw lines of `judgments.jsonl` and `videos.jsonl` by DATA.md's rules.
+public struct RawRecordParser {
+    private var judgmentParser = StrictJSONObjectParser(keys: ["query", "video_url", "label", "judged_at"])
+    private var videoParser = StrictJSONObjectParser(
+        keys: ["url", "title", "description", "channel", "duration_s", "views", "published"])
+    private var queryCache: [String: String] = [:]
+
+    public init() {}
+
+    /// Checks one judgment line. `knownVideo` says whether a canonical URL is among the silver videos.
+    public mutating func judgment(_ line: UnsafeBufferPointer<UInt8>, knownVideo: (String) -> Bool)
+        -> Result<ValidJudgment, QuarantineReason>
+    {
+        guard let f = judgmentParser.parse(line) else { return .failure(.badJSON) }
+        guard case .string(let rawQuery)? = f[0], case .string(let rawURL)? = f[1], case .string(let rawTime)? = f[3],
+            let time = DataTimestamp(rawTime)
+        else { return .failure(.missingField) }
+        let label: Int64
+        switch f[2] {
+        case .integer(let value)?: label = value
+        case .hugeInteger?: label = Int64.max  // an integer, just far out of range
+        default: return .failure(.missingField)
+        }
+        let query = normalize(rawQuery)
+        if query.isEmpty { return .failure(.missingField) }
+        guard (0...3).contains(label) else { return .failure(.labelOutOfRange) }
+        guard let url = VideoURL.canonicalize(rawURL), knownVideo(url) else { return .failure(.unknownVideo) }
+        return .success(ValidJudgment(query: query, videoURL: url, label: Int8(label), judgedAt: time))
+    }
+
+    /// Checks one video line.
+    public mutating func video(_ line: UnsafeBufferPointer<UInt8>) -> Result<VideoRecord, QuarantineReason> {
+        guard let f = videoParser.parse(line) else { return .failure(.badJSON) }
+        guard case .string(let rawURL)? = f[0], case .string(let title)? = f[1], case .string(let description)? = f[2],
+            case .string(let channel)? = f[3], case .integer(let duration)? = f[4], duration >= 0,
+            case .integer(let views)? = f[5], views >= 0, case .string(let rawPublished)? = f[6],
+            let published = DataTimestamp(rawPublished)
+        else { return .failure(.missingField) }
+        guard let url = VideoURL.canonicalize(rawURL) else { return .failure(.badURL) }
+        return .success(
+            VideoRecord(
+                url: url, title: title, description: description, channel: channel,
+                durationS: duration, views: views, published: DataTimestamp(seconds: published.seconds)))
+    }
+
+    /// Query normalisation, memoised: real logs repeat the same surface forms many times.
+    private mutating func normalize(_ raw: String) -> String {
+        if let hit = queryCache[raw] { return hit }
+        let normalized = TextNormalization.normalizeQuery(raw)
+        if queryCache.count > 1_000_000 { queryCache.removeAll(keepingCapacity: true) }
+        queryCache[raw] = normalized
+        return normalized
+    }
+}

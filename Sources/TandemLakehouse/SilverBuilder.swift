@@ -1,0 +1,137 @@
+/// A line that went to quarantine.
+public struct QuarantinedLine: Sendable {
+    public var kind: String  // "videos" or "judgments"
+    public var file: String
+    public var lineNumber: Int
+    public var reason: QuarantineReason
+    public var content: [UInt8]
+}
+
+/// Counts for one input file, shaped as DATA.md's quarantine report.
+public struct LayerCounts: Sendable, Codable, Equatable {
+    public var linesTotal = 0
+    public var quarantined: [String: Int]
+    public var valid = 0
+    public var duplicatesDropped = 0
+    public var silver = 0
+
+    init(reasons: [QuarantineReason]) {
+        quarantined = Dictionary(uniqueKeysWithValues: reasons.map { ($0.rawValue, 0) })
+    }
+}
+
+/// Builds the silver layer in memory from raw lines: checks every line, keeps the quarantine, canonicalises,
+/// deduplicates (videos: last line wins; judgments: latest `judged_at`, ties to the later line).
+public struct SilverBuilder {
+    private var parser = RawRecordParser()
+    /// Silver videos by canonical URL (index into `videos`).
+    private(set) var videoIndex: [String: Int] = [:]
+    private(set) var videos: [VideoRecord] = []
+    private var queryIDs: [String: UInt32] = [:]
+    private(set) var queries: [String] = []
+    private var judgments: [UInt64: Entry] = [:]
+    public private(set) var quarantine: [QuarantinedLine] = []
+    public private(set) var videoCounts = LayerCounts(reasons: QuarantineReason.videoReasons)
+    public private(set) var judgmentCounts = LayerCounts(reasons: QuarantineReason.judgmentReasons)
+
+    struct Entry {
+        var label: Int8
+        var time: DataTimestamp
+    }
+
+    public init() {}
+
+    /// Takes one line of videos.jsonl.
+    public mutating func addVideo(_ line: UnsafeBufferPointer<UInt8>, file: String, lineNumber: Int) {
+        videoCounts.linesTotal += 1
+        switch parser.video(line) {
+        case .failure(let reason):
+            videoCounts.quarantined[reason.rawValue, default: 0] += 1
+            quarantine.append(
+                QuarantinedLine(kind: "videos", file: file, lineNumber: lineNumber, reason: reason, content: Array(line)))
+        case .success(let video):
+            videoCounts.valid += 1
+            if let existing = videoIndex[video.url] {
+                videos[existing] = video
+                videoCounts.duplicatesDropped += 1
+            } else {
+                videoIndex[video.url] = videos.count
+                videos.append(video)
+            }
+        }
+    }
+
+    /// Takes one line of judgments.jsonl (all videos must have been added first).
+    public mutating func addJudgment(_ line: UnsafeBufferPointer<UInt8>, file: String, lineNumber: Int) {
+        judgmentCounts.linesTotal += 1
+        let index = videoIndex
+        switch parser.judgment(line, knownVideo: { index[$0] != nil }) {
+        case .failure(let reason):
+            judgmentCounts.quarantined[reason.rawValue, default: 0] += 1
+            quarantine.append(
+                QuarantinedLine(kind: "judgments", file: file, lineNumber: lineNumber, reason: reason, content: Array(line)))
+        case .success(let j):
+            judgmentCounts.valid += 1
+            let qid: UInt32
+            if let known = queryIDs[j.query] {
+                qid = known
+            } else {
+                qid = UInt32(queries.count)
+                queryIDs[j.query] = qid
+                queries.append(j.query)
+            }
+            let vid = UInt32(videoIndex[j.videoURL] ?? 0)
+            let key = UInt64(qid) << 32 | UInt64(vid)
+            if let old = judgments[key] {
+                judgmentCounts.duplicatesDropped += 1
+                if j.judgedAt >= old.time { judgments[key] = Entry(label: j.label, time: j.judgedAt) }
+            } else {
+                judgments[key] = Entry(label: j.label, time: j.judgedAt)
+            }
+        }
+    }
+
+    /// The silver layer: videos sorted by URL, judgments sorted by (query, video_url) in code-point order.
+    public mutating func finish() -> SilverLayer {
+        // Videos by URL (canonical URLs share a prefix; UTF-8 order is code-point order).
+        let videoOrder = videos.indices.sorted { videos[$0].url.utf8.lexicographicallyPrecedes(videos[$1].url.utf8) }
+        var newIndex = [Int](repeating: 0, count: videos.count)
+        for (rank, old) in videoOrder.enumerated() { newIndex[old] = rank }
+        let sortedVideos = videoOrder.map { videos[$0] }
+        let queryOrder = queries.indices.sorted { queries[$0].utf8.lexicographicallyPrecedes(queries[$1].utf8) }
+        var queryRank = [UInt32](repeating: 0, count: queries.count)
+        for (rank, old) in queryOrder.enumerated() { queryRank[old] = UInt32(rank) }
+        let sortedQueries = queryOrder.map { queries[$0] }
+        var rows: [SilverJudgment] = []
+        rows.reserveCapacity(judgments.count)
+        for (key, entry) in judgments {
+            rows.append(
+                SilverJudgment(
+                    queryIndex: queryRank[Int(key >> 32)], videoIndex: UInt32(newIndex[Int(key & 0xFFFF_FFFF)]),
+                    label: entry.label, judgedAt: entry.time))
+        }
+        judgments = [:]
+        rows.sort { ($0.queryIndex, $0.videoIndex) < ($1.queryIndex, $1.videoIndex) }
+        judgmentCounts.silver = rows.count
+        videoCounts.silver = sortedVideos.count
+        return SilverLayer(videos: sortedVideos, queries: sortedQueries, judgments: rows)
+    }
+}
+
+/// One silver judgment, by index into the silver layer's sorted queries and videos.
+public struct SilverJudgment: Sendable {
+    public var queryIndex: UInt32
+    public var videoIndex: UInt32
+    public var label: Int8
+    public var judgedAt: DataTimestamp
+}
+
+/// The silver layer of one ETL run, in memory.
+public struct SilverLayer: Sendable {
+    /// Videos sorted by canonical URL.
+    public var videos: [VideoRecord]
+    /// Distinct normalised queries, sorted by code point.
+    public var queries: [String]
+    /// Judgments sorted by (query, video_url).
+    public var judgments: [SilverJudgment]
+}

@@ -1,0 +1,72 @@
+import TandemCore
+import Yams
+
+/// A profile that cannot be used, with the place to change and what to write there:
+/// `environments/prod.yaml:12:3: unknown key 'registy' (did you mean 'registry'?); …`.
+public struct ProfileError: TandemError, Equatable {
+    /// Where the problem is.
+    public var location: SourceLocation
+    /// What is wrong.
+    public var problem: String
+    /// What to do about it.
+    public var fix: String
+    /// Bad input unless the problem is a root that cannot be reached.
+    public var exitStatus: ExitStatus
+
+    /// Makes an error; bad input by default.
+    public init(location: SourceLocation, problem: String, fix: String, exitStatus: ExitStatus = .badInput) {
+        self.location = location
+        self.problem = problem
+        self.fix = fix
+        self.exitStatus = exitStatus
+    }
+
+    public var description: String { "\(location): \(problem); \(fix)" }
+
+    static func syntax(_ error: YamlError, file: String) -> ProfileError {
+        switch error {
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
+            .composer(let context, let problem, let mark, _):
+            let what = [context.map { "\($0.text)" }, problem].compactMap { $0 }.filter { !$0.isEmpty }
+            return ProfileError(
+                location: SourceLocation(file: file, line: mark.line, column: mark.column),
+                problem: "invalid YAML: " + what.joined(separator: ", "),
+                fix: "fix the YAML syntax at this place (indentation, a missing ':' or an unclosed quote)")
+        case .reader(let problem, _, _, _):
+            return ProfileError(
+                location: SourceLocation(file: file, line: 1, column: 1), problem: "unreadable YAML: \(problem)",
+                fix: "save the file as UTF-8 text")
+        default:
+            return ProfileError(
+                location: SourceLocation(file: file, line: 1, column: 1), problem: "invalid YAML (\(error))",
+                fix: "fix the YAML syntax")
+        }
+    }
+}
+
+/// The closest of `candidates` to `word`, when it is close enough to be a likely typo.
+func didYouMean(_ word: String, among candidates: [String]) -> String? {
+    let scored = candidates.map { ($0, editDistance(word.lowercased(), $0.lowercased())) }
+    guard let best = scored.min(by: { $0.1 < $1.1 }) else { return nil }
+    let limit = max(2, word.count / 3)
+    return best.1 <= limit ? best.0 : nil
+}
+
+/// Levenshtein distance between two strings, by characters.
+func editDistance(_ a: String, _ b: String) -> Int {
+    let a = Array(a)
+    let b = Array(b)
+    if a.isEmpty { return b.count }
+    if b.isEmpty { return a.count }
+    var previous = Array(0...b.count)
+    var current = [Int](repeating: 0, count: b.count + 1)
+    for i in 1...a.count {
+        current[0] = i
+        for j in 1...b.count {
+            let cost = a[i - 1] == b[j - 1] ? 0 : 1
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+        }
+        swap(&previous, &current)
+    }
+    return previous[b.count]
+}
