@@ -32,6 +32,22 @@ public struct ProfileError: TandemError, Equatable {
                 location: SourceLocation(file: file, line: mark.line, column: mark.column),
                 problem: "invalid YAML: " + what.joined(separator: ", "),
                 fix: "fix the YAML syntax at this place (indentation, a missing ':' or an unclosed quote)")
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            let key = duplicates.first ?? ""
+            let first = context.mark
+            // Point at the second occurrence: the next line with the same key at the same column.
+            let lines = context.text.split(separator: "\n", omittingEmptySubsequences: false)
+            var second = SourceLocation(file: file, line: first.line, column: first.column)
+            for (index, line) in lines.enumerated() where index + 1 > first.line {
+                let indent = String(repeating: " ", count: max(0, first.column - 1))
+                if line.hasPrefix(indent + key + ":") || line.hasPrefix(indent + "\"" + key + "\":") {
+                    second = SourceLocation(file: file, line: index + 1, column: first.column)
+                    break
+                }
+            }
+            return ProfileError(
+                location: second, problem: "key '\(key)' appears twice (first at \(file):\(first.line):\(first.column))",
+                fix: "keep one of them")
         case .reader(let problem, _, _, _):
             return ProfileError(
                 location: SourceLocation(file: file, line: 1, column: 1), problem: "unreadable YAML: \(problem)",

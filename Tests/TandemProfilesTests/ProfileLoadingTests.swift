@@ -1,0 +1,146 @@
+import Foundation
+import TandemCore
+import Testing
+
+@testable import TandemProfiles
+
+@Suite("Profile loading")
+struct ProfileLoadingTests {
+    @Test("a valid profile loads with every key")
+    func validProfileLoads() throws {
+        let p = try ProfileSet.decodeSingle(validProfile(), name: "test", file: "environments/test.yaml")
+        #expect(p.roots.features == .file(path: ".tandem/test/features"))
+        #expect(p.roots.compute == .local(options: [:]))
+        #expect(p.git.productionBranch == "main")
+        #expect(p.reporter.kind == .github)
+        #expect(p.reporter.tokenEnv == "GITHUB_TOKEN")
+        #expect(p.notifiers.map(\.name) == ["team"])
+        #expect(p.approvals == ApprovalSettings(required: 1, approvers: ["alice", "bob"]))
+        #expect(p.policy.primaryMetric == "ndcg@10")
+        #expect(p.policy.guardrails == [Guardrail(metric: "mrr", maxRegression: 0.01)])
+        #expect(p.policy.firstRelease == .requireApproval)
+        #expect(p.secretVariables.map(\.variable) == ["GITHUB_TOKEN", "SLACK_URL"])
+    }
+
+    struct Refusal: Sendable, CustomStringConvertible {
+        var name: String
+        var text: String
+        var line: Int
+        var column: Int
+        var fragment: String
+        var description: String { name }
+    }
+
+    static let refusals: [Refusal] = [
+        Refusal(
+            name: "unknown key with did-you-mean",
+            text: validProfile().replacingOccurrences(of: "  registry:", with: "  registy:"),
+            line: 4, column: 3, fragment: "unknown key 'registy' in 'roots' (did you mean 'registry'?)"),
+        Refusal(
+            name: "unknown top-level key",
+            text: validProfile().replacingOccurrences(of: "description:", with: "descripton:"),
+            line: 1, column: 1, fragment: "unknown key 'descripton' in the profile (did you mean 'description'?)"),
+        Refusal(
+            name: "wrong type",
+            text: validProfile().replacingOccurrences(of: "  required: 1", with: "  required: [1]"),
+            line: 18, column: 13, fragment: "'approvals.required' must be a whole number, not a list"),
+        Refusal(
+            name: "missing required key",
+            text: validProfile().replacingOccurrences(of: "  production_branch: main", with: "  remote: origin"),
+            line: 7, column: 3, fragment: "missing required key 'git.production_branch'"),
+        Refusal(
+            name: "missing required section",
+            text: validProfile().replacingOccurrences(of: "approvals:\n  required: 1\n  approvers: [alice, bob]\n", with: ""),
+            line: 1, column: 1, fragment: "missing required key 'approvals'"),
+        Refusal(
+            name: "bad root URL scheme",
+            text: validProfile(features: "ftp://host/x"),
+            line: 3, column: 13, fragment: "unknown root scheme 'ftp://'"),
+        Refusal(
+            name: "root of the wrong kind",
+            text: validProfile(registry: "slurm://cluster"),
+            line: 4, column: 13, fragment: "'roots.registry' cannot be a slurm:// root"),
+        Refusal(
+            name: "credentials in a root URL",
+            text: validProfile(features: "postgres://user:hunter2@db.internal/features"),
+            line: 3, column: 13, fragment: "carries credentials"),
+        Refusal(
+            name: "bad port",
+            text: validProfile(registry: "mlflow+http://127.0.0.1:99999"),
+            line: 4, column: 13, fragment: "port '99999' is not a number from 1 to 65535"),
+        Refusal(
+            name: "inline token",
+            text: validProfile().replacingOccurrences(of: "  token_env: GITHUB_TOKEN", with: "  token: ghp_abc123"),
+            line: 11, column: 3, fragment: "secret written inline in 'reporter.token'"),
+        Refusal(
+            name: "value instead of a variable name",
+            text: validProfile().replacingOccurrences(of: "token_env: GITHUB_TOKEN", with: "token_env: ghp-abc/123"),
+            line: 11, column: 14, fragment: "must name an environment variable"),
+        Refusal(
+            name: "inline Slack webhook URL",
+            text: validProfile().replacingOccurrences(of: "    url_env: SLACK_URL", with: "    url: https://hooks.slack.com/services/T/B/x"),
+            line: 15, column: 10, fragment: "a Slack incoming-webhook URL carries its token"),
+        Refusal(
+            name: "unknown event",
+            text: validProfile().replacingOccurrences(of: "[promotion.promoted]", with: "[promotion.promotd]"),
+            line: 16, column: 14, fragment: "unknown event 'promotion.promotd' (did you mean 'promotion.promoted'?)"),
+        Refusal(
+            name: "unknown metric",
+            text: validProfile().replacingOccurrences(of: "primary_metric: ndcg@10", with: "primary_metric: ndcg10"),
+            line: 21, column: 19, fragment: "unknown metric 'ndcg10' (did you mean 'ndcg@10'?)"),
+        Refusal(
+            name: "too few approvers",
+            text: validProfile().replacingOccurrences(of: "  required: 1", with: "  required: 3"),
+            line: 18, column: 13, fragment: "approvals.required is 3 but only 2 approvers are listed"),
+        Refusal(
+            name: "bad enum value",
+            text: validProfile().replacingOccurrences(of: "kind: github", with: "kind: githb"),
+            line: 9, column: 9, fragment: "'reporter.kind' is 'githb' (did you mean 'github'?)"),
+        Refusal(
+            name: "invalid YAML",
+            text: "roots:\n  features: [unclosed\n",
+            line: 3, column: 1, fragment: "invalid YAML"),
+        Refusal(
+            name: "duplicate key",
+            text: validProfile() + "\ndescription: again\n",
+            line: 28, column: 1, fragment: "key 'description' appears twice (first at environments/test.yaml:1:1)"),
+        Refusal(
+            name: "bad branch name",
+            text: validProfile().replacingOccurrences(of: "production_branch: main", with: "production_branch: \"main..x\""),
+            line: 7, column: 22, fragment: "not a valid git branch name"),
+        Refusal(
+            name: "confidence out of range",
+            text: validProfile().replacingOccurrences(of: "confidence: 0.95", with: "confidence: 95"),
+            line: 23, column: 15, fragment: "'policy.confidence' is 95, out of range"),
+        Refusal(
+            name: "empty profile",
+            text: "",
+            line: 1, column: 1, fragment: "the profile is empty"),
+    ]
+
+    @Test("every refusal names the file, line, column and what to do", arguments: refusals)
+    func refusal(_ case_: Refusal) throws {
+        do {
+            _ = try ProfileSet.decodeSingle(case_.text, name: "test", file: "environments/test.yaml")
+            Issue.record("\(case_.name): was accepted")
+        } catch {
+            #expect(error.location == SourceLocation(file: "environments/test.yaml", line: case_.line, column: case_.column),
+                    "\(case_.name): \(error)")
+            #expect(error.description.contains(case_.fragment), "\(case_.name): \(error)")
+            #expect(error.description.hasPrefix("environments/test.yaml:\(case_.line):\(case_.column): "))
+            #expect(error.description.contains("; "), "a refusal says what to do: \(error)")
+            #expect(error.exitStatus == .badInput)
+        }
+    }
+
+    @Test("secrets never appear in a refusal")
+    func refusalsDoNotEchoSecrets() {
+        let text = validProfile().replacingOccurrences(of: "  token_env: GITHUB_TOKEN", with: "  token: ghp_SECRETVALUE")
+        do {
+            _ = try ProfileSet.decodeSingle(text, name: "test", file: "environments/test.yaml")
+            Issue.record("accepted an inline token")
+        } catch {
+            #expect(!error.description.contains("ghp_SECRETVALUE"))
+        }
+    }
+}
