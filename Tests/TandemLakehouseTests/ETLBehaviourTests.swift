@@ -18,7 +18,8 @@ struct ETLBehaviourTests {
                 ETLHarness.video(Self.a), ETLHarness.video(Self.b),
                 "{not json", ETLHarness.video("CCCCCCCCCCC", views: -1),
                 ETLHarness.video("DDDDDDDDDDD", url: "https://other.example/DDDDDDDDDDD"),
-                ETLHarness.video("EEEEEEEEEEE", duration: 1).replacingOccurrences(of: "\"duration_s\": 1", with: "\"duration_s\": 1.5"),
+                ETLHarness.video("EEEEEEEEEEE", duration: 1).replacingOccurrences(
+                    of: "\"duration_s\": 1", with: "\"duration_s\": 1.5"),
             ],
             judgments: [
                 ETLHarness.judgment("python", Self.urlA),
@@ -62,8 +63,9 @@ struct ETLBehaviourTests {
             judgments: [
                 ETLHarness.judgment("Python", Self.urlA, label: "1", at: "2024-06-02T00:00:00Z"),
                 ETLHarness.judgment("PYTHON ", "http://vid.example/AAAAAAAAAAA/", label: "3", at: "2024-06-01T00:00:00Z"),
-                ETLHarness.judgment("python", "https://m.vid.example/watch?si=x&v=AAAAAAAAAAA#t=1", label: "2",
-                                    at: "2024-06-02T00:00:00.000Z"),
+                ETLHarness.judgment(
+                    "python", "https://m.vid.example/watch?si=x&v=AAAAAAAAAAA#t=1", label: "2",
+                    at: "2024-06-02T00:00:00.000Z"),
                 ETLHarness.judgment("ｐｙｔｈｏｎ", Self.urlB, label: "0", at: "2024-06-01T00:00:00.9Z"),
                 ETLHarness.judgment("python", Self.urlB, label: "3", at: "2024-06-01T00:00:00.1Z"),
             ])
@@ -100,13 +102,17 @@ struct ETLBehaviourTests {
                 : $0[1].unicodeScalars.lexicographicallyPrecedes($1[1].unicodeScalars)
         }
         #expect(rows == sorted)
-        #expect(rows.map { $0[0] } == ["a b", "a b", "apple", "apple", "zebra", "zebra", "zebra b", "zebra b", "éclair", "éclair"])
+        #expect(
+            rows.map { $0[0] } == ["a b", "a b", "apple", "apple", "zebra", "zebra", "zebra b", "zebra b", "éclair", "éclair"])
     }
 
     @Test("videos: the last line of a duplicate canonical URL wins")
     func videoDuplicates() throws {
         let h = try ETLHarness(
-            videos: [ETLHarness.video(Self.a, title: "First"), ETLHarness.video(Self.a, title: "Second", url: "http://vid.example/AAAAAAAAAAA")],
+            videos: [
+                ETLHarness.video(Self.a, title: "First"),
+                ETLHarness.video(Self.a, title: "Second", url: "http://vid.example/AAAAAAAAAAA"),
+            ],
             judgments: [ETLHarness.judgment("q", Self.urlA)])
         defer { h.remove() }
         let report = try h.run(exportSilver: true)
@@ -116,8 +122,9 @@ struct ETLBehaviourTests {
 
     @Test("a final newline does not start a line; a file without one keeps its last line")
     func lineSplitting() throws {
-        let h = try ETLHarness(videos: [ETLHarness.video(Self.a)], judgments: [ETLHarness.judgment("q", Self.urlA)],
-                               trailingNewline: false)
+        let h = try ETLHarness(
+            videos: [ETLHarness.video(Self.a)], judgments: [ETLHarness.judgment("q", Self.urlA)],
+            trailingNewline: false)
         defer { h.remove() }
         let report = try h.run()
         #expect(report.quarantine.judgments.linesTotal == 1)

@@ -31,8 +31,9 @@ struct ETLHarness {
     func run(exportSilver: Bool = false, exportGold: Bool = false) throws -> ETLReport {
         try ETLPipeline(
             store: try store(),
-            options: .init(environment: "test", inputFolder: input, exportSilver: exportSilver ? folder + "/silver" : nil,
-                           exportGold: exportGold ? folder + "/gold.jsonl" : nil)
+            options: .init(
+                environment: "test", inputFolder: input, exportSilver: exportSilver ? folder + "/silver" : nil,
+                exportGold: exportGold ? folder + "/gold.jsonl" : nil)
         ).run()
     }
 
@@ -45,9 +46,11 @@ struct ETLHarness {
 
     func remove() { try? FileManager.default.removeItem(atPath: folder) }
 
-    static func video(_ id: String, title: String = "Python Tutorial", description: String = "learn python fast",
-                      channel: String = "Py Channel", duration: Int = 300, views: Int = 1000,
-                      published: String = "2024-01-01T00:00:00Z", url: String? = nil) -> String {
+    static func video(
+        _ id: String, title: String = "Python Tutorial", description: String = "learn python fast",
+        channel: String = "Py Channel", duration: Int = 300, views: Int = 1000,
+        published: String = "2024-01-01T00:00:00Z", url: String? = nil
+    ) -> String {
         let u = url ?? "https://www.vid.example/watch?v=\(id)"
         return "{\"url\": \"\(u)\", \"title\": \"\(title)\", \"description\": \"\(description)\", \"channel\": \"\(channel)\", "
             + "\"duration_s\": \(duration), \"views\": \(views), \"published\": \"\(published)\"}"

@@ -89,7 +89,9 @@ struct FeatureTests {
         let h = try ETLHarness(
             videos: [
                 ETLHarness.video("AAAAAAAAAAA", title: "Python tutorial", views: 5),
-                ETLHarness.video("BBBBBBBBBBB", title: "Crème brûlée", description: "dessert", views: 70_000, published: "2020-05-05T10:00:00Z"),
+                ETLHarness.video(
+                    "BBBBBBBBBBB", title: "Crème brûlée", description: "dessert", views: 70_000, published: "2020-05-05T10:00:00Z"
+                ),
             ],
             judgments: [
                 ETLHarness.judgment("Python Tutorial", "https://vid.example/AAAAAAAAAAA", at: "2024-06-01T12:00:00.5Z"),

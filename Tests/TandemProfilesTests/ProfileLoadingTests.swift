@@ -78,7 +78,8 @@ struct ProfileLoadingTests {
             line: 11, column: 14, fragment: "must name an environment variable"),
         Refusal(
             name: "inline Slack webhook URL",
-            text: validProfile().replacingOccurrences(of: "    url_env: SLACK_URL", with: "    url: https://hooks.slack.com/services/T/B/x"),
+            text: validProfile().replacingOccurrences(
+                of: "    url_env: SLACK_URL", with: "    url: https://hooks.slack.com/services/T/B/x"),
             line: 15, column: 10, fragment: "a Slack incoming-webhook URL carries its token"),
         Refusal(
             name: "unknown event",
@@ -124,8 +125,9 @@ struct ProfileLoadingTests {
             _ = try ProfileSet.decodeSingle(case_.text, name: "test", file: "environments/test.yaml")
             Issue.record("\(case_.name): was accepted")
         } catch {
-            #expect(error.location == SourceLocation(file: "environments/test.yaml", line: case_.line, column: case_.column),
-                    "\(case_.name): \(error)")
+            #expect(
+                error.location == SourceLocation(file: "environments/test.yaml", line: case_.line, column: case_.column),
+                "\(case_.name): \(error)")
             #expect(error.description.contains(case_.fragment), "\(case_.name): \(error)")
             #expect(error.description.hasPrefix("environments/test.yaml:\(case_.line):\(case_.column): "))
             #expect(error.description.contains("; "), "a refusal says what to do: \(error)")

@@ -66,14 +66,14 @@ struct ProfileSetTests {
         let repo = try TemporaryRepository([
             "test": validProfile(name: "test"),
             "prod": """
-                extends: test
-                roots:
-                  features: file://.tandem/prod/features
-                  registry: file://.tandem/prod/registry
-                  compute: local://
-                approvals:
-                  required: 2
-                """,
+            extends: test
+            roots:
+              features: file://.tandem/prod/features
+              registry: file://.tandem/prod/registry
+              compute: local://
+            approvals:
+              required: 2
+            """,
         ])
         defer { repo.remove() }
         let set = try ProfileSet.load(repositoryRoot: repo.root)
