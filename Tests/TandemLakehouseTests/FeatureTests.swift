@@ -5,14 +5,17 @@ import Testing
 
 @Suite("Gold features")
 struct FeatureTests {
-    static let published = DataTimestamp("2024-01-01T00:00:00Z")!  // swift-format-ignore
+    static let published = DataTimestamp(seconds: 1_704_067_200)  // 2024-01-01T00:00:00Z
     static let videos = [
-        VideoRecord(url: "u0", title: "Python tutorial for beginners", description: "learn python python basics",
-                    channel: "Python Academy", durationS: 59, views: 99, published: published),
-        VideoRecord(url: "u1", title: "Cooking pasta", description: "pasta recipe", channel: "Chef",
-                    durationS: 3600, views: 0, published: published),
-        VideoRecord(url: "u2", title: "Advanced python tutorial", description: "decorators", channel: "Corey",
-                    durationS: 600, views: 1_000_000, published: published),
+        VideoRecord(
+            url: "u0", title: "Python tutorial for beginners", description: "learn python python basics",
+            channel: "Python Academy", durationS: 59, views: 99, published: published),
+        VideoRecord(
+            url: "u1", title: "Cooking pasta", description: "pasta recipe", channel: "Chef",
+            durationS: 3600, views: 0, published: published),
+        VideoRecord(
+            url: "u2", title: "Advanced python tutorial", description: "decorators", channel: "Corey",
+            durationS: 600, views: 1_000_000, published: published),
     ]
 
     func row(_ query: String, video: Int, at time: String = "2024-01-11T00:00:00Z") throws -> [Float] {
