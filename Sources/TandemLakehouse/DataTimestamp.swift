@@ -56,6 +56,30 @@ public struct DataTimestamp: Sendable, Hashable, Comparable {
         (a.seconds, a.fraction) < (b.seconds, b.fraction)
     }
 
+    /// Appends the silver form's 20 bytes, without building a string.
+    public func appendSilverText(to out: inout [UInt8]) {
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let rest = Int(seconds - days * 86_400)
+        let (y, m, d) = Self.civil(fromDays: days)
+        @inline(__always) func two(_ v: Int) {
+            out.append(UInt8(48 + v / 10))
+            out.append(UInt8(48 + v % 10))
+        }
+        two(y / 100 % 100)
+        two(y % 100)
+        out.append(0x2D)
+        two(m)
+        out.append(0x2D)
+        two(d)
+        out.append(0x54)
+        two(rest / 3600)
+        out.append(0x3A)
+        two(rest / 60 % 60)
+        out.append(0x3A)
+        two(rest % 60)
+        out.append(0x5A)
+    }
+
     /// The silver form, `YYYY-MM-DDTHH:MM:SSZ` (the fraction dropped).
     public var silverText: String {
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400

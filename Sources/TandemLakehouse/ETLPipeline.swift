@@ -1,12 +1,13 @@
+import Dispatch
 import Foundation
 import TandemCore
 
 /// The medallion ETL: raw JSON lines → bronze (every line kept) → silver (canonical, deduplicated, with the
 /// quarantine) → gold (features of a feature set), registered as a new feature table version.
 ///
-/// A failure at any point leaves the previous feature table version as the latest: bronze is appended in
-/// one transaction per file, silver is replaced in one transaction, and gold is written to a staging folder
-/// that is moved into place by the transaction that registers it.
+/// A failure at any point leaves the previous feature table version as the latest: bronze copies and silver
+/// and gold folders are written under staging names and moved into place by the transaction that registers
+/// them. Both cores are used: judgment lines are checked, and gold rows computed, in halves of each block.
 public struct ETLPipeline {
     /// What to run.
     public struct Options: Sendable {
@@ -19,8 +20,8 @@ public struct ETLPipeline {
         public var codeDirty: Bool?
 
         public init(
-            environment: String, inputFolder: String, featureSet: FeatureSet = .relevanceV1,
-            exportSilver: String? = nil, exportGold: String? = nil, codeCommit: String? = nil, codeDirty: Bool? = nil
+            environment: String, inputFolder: String, featureSet: FeatureSet = .relevanceV1, exportSilver: String? = nil,
+            exportGold: String? = nil, codeCommit: String? = nil, codeDirty: Bool? = nil
         ) {
             self.environment = environment
             self.inputFolder = inputFolder
@@ -36,6 +37,8 @@ public struct ETLPipeline {
     public let options: Options
     /// Called with a stage name and a fraction done, for a progress bar.
     public var progress: (@Sendable (String, Double) -> Void)?
+    /// How many threads check lines and compute rows.
+    public var workers = 2
 
     public init(store: FeatureStore, options: Options) {
         self.store = store
@@ -43,66 +46,166 @@ public struct ETLPipeline {
     }
 
     public func run() throws -> ETLReport {
-        let clock = ContinuousClock()
-        let started = clock.now
-        var timings: [String: Double] = [:]
-        func lap(_ name: String, since: ContinuousClock.Instant) {
-            let d = clock.now - since
-            timings[name] = Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
-        }
-        let videosPath = (options.inputFolder as NSString).appendingPathComponent("videos.jsonl")
-        let judgmentsPath = (options.inputFolder as NSString).appendingPathComponent("judgments.jsonl")
+        var timer = StageTimer()
+        let sources = ["videos", "judgments"].map { (options.inputFolder as NSString).appendingPathComponent("\($0).jsonl") }
         // Open both first: a missing, empty or non-UTF-8 file fails before anything is written.
-        let videoReader = try LineReader(path: videosPath)
-        let judgmentReader = try LineReader(path: judgmentsPath)
-
-        var t = clock.now
-        let videosDigest = try ContentDigest.sha256Hex(ofFile: videosPath)
-        let judgmentsDigest = try ContentDigest.sha256Hex(ofFile: judgmentsPath)
-        lap("digest_inputs", since: t)
+        for source in sources { _ = try LineReader(path: source) }
 
         var silver = SilverBuilder()
         var inputs: [String: ETLReport.Input] = [:]
-        var bronzeAppended = 0
-        let totalBytes = Double(videoReader.size + judgmentReader.size)
-        for (kind, reader, digest) in [("videos", videoReader, videosDigest), ("judgments", judgmentReader, judgmentsDigest)] {
-            t = clock.now
-            let offset = kind == "videos" ? 0 : Double(videoReader.size)
-            let file = reader.path
-            var lines = 0
-            let consume: (UnsafeBufferPointer<UInt8>, [Range<Int>], Int, Int64) throws -> Void = {
-                buffer, ranges, first, position in
+        var appended = 0
+        for (kind, source) in zip(["videos", "judgments"], sources) {
+            var bronze = try store.stageBronze(kind: kind, source: source)
+            timer.lap("bronze_copy_\(kind)")
+            var index = BronzeIndexBuilder()
+            let lines = try ingest(kind: kind, bronze: bronze, source: source, into: &silver, index: &index)
+            if bronze.isNew {
+                try store.registerBronze(&bronze, source: source, index: index.bytes, lineCount: lines)
+                appended += lines
+            }
+            inputs[kind] = ETLReport.Input(
+                path: source, digest: bronze.digest, lines: lines, bytes: bronze.bytes, bronzeFile: bronze.id ?? 0,
+                appended: bronze.isNew)
+            timer.lap("read_\(kind)")
+        }
+
+        let layer = silver.finish()
+        timer.lap("silver_build")
+        let quarantine = Self.quarantineReport(silver)
+
+        let silverStaging = (store.root as NSString).appendingPathComponent("silver/.staging-\(UUID().uuidString)")
+        let goldStaging = (store.root as NSString).appendingPathComponent("gold/.staging-\(UUID().uuidString)")
+        defer {
+            try? FileManager.default.removeItem(atPath: silverStaging)
+            try? FileManager.default.removeItem(atPath: goldStaging)
+        }
+        let written = try LayerWriter(
+            layer: layer, featureSet: options.featureSet, silverFolder: silverStaging, goldFolder: goldStaging,
+            goldExport: options.exportGold, workers: workers
+        ).write { fraction in progress?("silver+gold", fraction) }
+        timer.lap("silver_gold_write")
+
+        let silverVersion: Int64
+        let silverUnchanged: Bool
+        if let latest = try store.latestSilver(), latest.digest == written.silverDigest {
+            silverVersion = latest.id
+            silverUnchanged = true
+        } else {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            silverVersion = try store.registerSilver(
+                stagingFolder: silverStaging, videos: layer.videos, quarantine: silver.quarantine,
+                videosFile: inputs["videos"]?.bronzeFile ?? 0, judgmentsFile: inputs["judgments"]?.bronzeFile ?? 0,
+                digest: written.silverDigest, report: String(decoding: try encoder.encode(quarantine), as: UTF8.self))
+            silverUnchanged = false
+        }
+        let table: FeatureTableVersion
+        let unchanged: Bool
+        if let latest = try store.featureTables(set: options.featureSet.name).last, latest.digest == written.goldDigest {
+            table = latest
+            unchanged = true
+        } else {
+            let lineage = FeatureTableVersion.Lineage(
+                inputs: ["videos.jsonl": inputs["videos"]?.digest ?? "", "judgments.jsonl": inputs["judgments"]?.digest ?? ""],
+                codeCommit: options.codeCommit, codeDirty: options.codeDirty,
+                bronzeFiles: [inputs["videos"]?.bronzeFile ?? 0, inputs["judgments"]?.bronzeFile ?? 0],
+                silverVersion: silverVersion)
+            table = try store.register(
+                stagingFolder: goldStaging, featureSet: options.featureSet, rowCount: written.rows, digest: written.goldDigest,
+                lineage: lineage)
+            unchanged = false
+        }
+        timer.lap("register")
+        if let folder = options.exportSilver {
+            try SilverExport.copy(from: store.silverFolder(version: silverVersion), to: folder)
+            timer.lap("export_silver")
+        }
+        let total = timer.total()
+        let lineCount = (inputs["videos"]?.lines ?? 0) + (inputs["judgments"]?.lines ?? 0)
+        return ETLReport(
+            environment: options.environment, featuresRoot: store.root, inputs: inputs,
+            rows: .init(
+                bronzeLines: appended, silverVideos: layer.videos.count, silverJudgments: layer.judgments.count,
+                quarantined: silver.quarantine.count, goldRows: written.rows),
+            silverVersion: silverVersion, silverUnchanged: silverUnchanged, featureTable: table.reference,
+            featureTableDigest: table.digest, featureTableUnchanged: unchanged, quarantine: quarantine,
+            timingsMs: timer.laps, rowsPerSecond: Double(lineCount) / max(1e-9, total))
+    }
+
+    /// Per-worker state for checking judgment lines.
+    final class Worker: @unchecked Sendable {
+        var parser = RawRecordParser()
+        var outcomes: [Result<ValidJudgment, QuarantineReason>] = []
+        var digests: [UInt8] = []
+    }
+
+    /// Reads a bronze copy: checks every line (judgments on all workers), feeds silver, and builds the line index.
+    private func ingest(
+        kind: String, bronze: BronzeFile, source: String, into silver: inout SilverBuilder,
+        index: inout BronzeIndexBuilder
+    ) throws -> Int {
+        let reader = try LineReader(path: bronze.path)
+        let indexing = bronze.isNew
+        var lines = 0
+        let offset = kind == "videos" ? 0.0 : 0.1
+        let share = kind == "videos" ? 0.1 : 0.9
+        if kind == "videos" {
+            var parser = RawRecordParser()
+            try reader.forEachBlock { buffer, ranges, first, bufferOffset in
                 for (k, range) in ranges.enumerated() {
                     let line = UnsafeBufferPointer(rebasing: buffer[range])
-                    if kind == "videos" {
-                        silver.addVideo(line, file: file, lineNumber: first + k)
-                    } else {
-                        silver.addJudgment(line, file: file, lineNumber: first + k)
+                    silver.addVideo(parser.video(line), line: line, file: source, lineNumber: first + k)
+                    if indexing {
+                        index.append(
+                            offset: UInt64(bufferOffset) + UInt64(range.lowerBound), length: UInt32(range.count),
+                            digest: LineDigest.sha256(UnsafeRawBufferPointer(line)))
                     }
                 }
                 lines += ranges.count
-                progress?("bronze+silver", (offset + Double(position)) / totalBytes)
+                progress?("bronze+silver", offset + share * Double(bufferOffset) / Double(max(1, reader.size)))
             }
-            let existing = try store.bronzeFile(kind: kind, digest: digest)
-            let fileID: Int64
-            if let existing {
-                try reader.forEachBlock(consume)
-                fileID = existing
-            } else {
-                fileID = try store.ingestBronze(kind: kind, reader: reader, digest: digest, sourcePath: file, eachBlock: consume)
-                bronzeAppended += lines
-            }
-            inputs[kind] = ETLReport.Input(
-                path: file, digest: digest, lines: lines, bytes: reader.size,
-                bronzeFile: fileID, appended: existing == nil)
-            lap("read_\(kind)", since: t)
+            return lines
         }
+        let workers = (0..<self.workers).map { _ in Worker() }
+        let videos = silver.videoIndex
+        try reader.forEachBlock { buffer, ranges, first, bufferOffset in
+            let per = (ranges.count + workers.count - 1) / workers.count
+            let shared = SharedBuffer(buffer)
+            DispatchQueue.concurrentPerform(iterations: workers.count) { w in
+                let buffer = shared.buffer
+                let worker = workers[w]
+                worker.outcomes.removeAll(keepingCapacity: true)
+                worker.digests.removeAll(keepingCapacity: true)
+                let lo = min(ranges.count, w * per)
+                let hi = min(ranges.count, lo + per)
+                for range in ranges[lo..<hi] {
+                    let line = UnsafeBufferPointer(rebasing: buffer[range])
+                    worker.outcomes.append(worker.parser.judgment(line, videos: videos))
+                    if indexing { worker.digests.append(contentsOf: LineDigest.sha256(UnsafeRawBufferPointer(line))) }
+                }
+            }
+            var k = 0
+            for worker in workers {
+                for (n, outcome) in worker.outcomes.enumerated() {
+                    let range = ranges[k]
+                    silver.addJudgment(
+                        outcome, line: UnsafeBufferPointer(rebasing: buffer[range]), file: source, lineNumber: first + k)
+                    if indexing {
+                        index.append(
+                            offset: UInt64(bufferOffset) + UInt64(range.lowerBound), length: UInt32(range.count),
+                            digest: Array(worker.digests[(n * 32)..<(n * 32 + 32)]))
+                    }
+                    k += 1
+                }
+            }
+            lines += ranges.count
+            progress?("bronze+silver", offset + share * Double(bufferOffset) / Double(max(1, reader.size)))
+        }
+        return lines
+    }
 
-        t = clock.now
-        let layer = silver.finish()
-        let silverDigest = Self.silverDigest(layer)
-        lap("silver_build", since: t)
-        let quarantine = ETLReport.Quarantine(
+    static func quarantineReport(_ silver: SilverBuilder) -> ETLReport.Quarantine {
+        ETLReport.Quarantine(
             judgments: .init(
                 linesTotal: silver.judgmentCounts.linesTotal, quarantined: silver.judgmentCounts.quarantined,
                 valid: silver.judgmentCounts.valid, duplicatesDropped: silver.judgmentCounts.duplicatesDropped,
@@ -111,85 +214,44 @@ public struct ETLPipeline {
                 linesTotal: silver.videoCounts.linesTotal, quarantined: silver.videoCounts.quarantined,
                 valid: silver.videoCounts.valid, duplicatesDropped: silver.videoCounts.duplicatesDropped,
                 silverVideos: silver.videoCounts.silver))
+    }
+}
 
-        t = clock.now
-        let silverVersion: Int64
-        let silverUnchanged: Bool
-        if let latest = try store.latestSilver(), latest.digest == silverDigest {
-            silverVersion = latest.id
-            silverUnchanged = true
-        } else {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            let report = String(decoding: try encoder.encode(quarantine), as: UTF8.self)
-            silverVersion = try store.writeSilver(
-                layer, quarantine: silver.quarantine, videosFile: inputs["videos"]?.bronzeFile ?? 0,
-                judgmentsFile: inputs["judgments"]?.bronzeFile ?? 0, digest: silverDigest, report: report)
-            silverUnchanged = false
-        }
-        lap("silver_write", since: t)
+/// A read-only buffer handed to worker threads for the duration of one `concurrentPerform`.
+struct SharedBuffer: @unchecked Sendable {
+    let buffer: UnsafeBufferPointer<UInt8>
+    init(_ buffer: UnsafeBufferPointer<UInt8>) { self.buffer = buffer }
+}
 
-        t = clock.now
-        progress?("gold", 0)
-        let staging = (store.root as NSString).appendingPathComponent("gold/.staging-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(atPath: staging) }
-        let (rowCount, goldDigest) = try GoldBuilder.build(
-            layer, featureSet: options.featureSet, into: staging,
-            exportTo: options.exportGold
-        ) { fraction in
-            progress?("gold", fraction)
-        }
-        lap("gold_build", since: t)
+/// SHA-256 of one bronze line.
+enum LineDigest {
+    static func sha256(_ line: UnsafeRawBufferPointer) -> [UInt8] {
+        var d = StreamingDigest()
+        d.update(line)
+        return d.finalizeBytes()
+    }
+}
 
-        t = clock.now
-        let table: FeatureTableVersion
-        let unchanged: Bool
-        if let latest = try store.featureTables(set: options.featureSet.name).last, latest.digest == goldDigest {
-            table = latest
-            unchanged = true
-        } else {
-            let lineage = FeatureTableVersion.Lineage(
-                inputs: ["videos.jsonl": videosDigest, "judgments.jsonl": judgmentsDigest],
-                codeCommit: options.codeCommit, codeDirty: options.codeDirty,
-                bronzeFiles: [inputs["videos"]?.bronzeFile ?? 0, inputs["judgments"]?.bronzeFile ?? 0],
-                silverVersion: silverVersion)
-            table = try store.register(
-                stagingFolder: staging, featureSet: options.featureSet, rowCount: rowCount,
-                digest: goldDigest, lineage: lineage)
-            unchanged = false
-        }
-        lap("register", since: t)
+/// Wall-clock laps of a run, in milliseconds.
+struct StageTimer {
+    private let started = ContinuousClock.now
+    private var last = ContinuousClock.now
+    private(set) var laps: [String: Double] = [:]
 
-        if let folder = options.exportSilver {
-            t = clock.now
-            try SilverExport.write(layer, to: folder)
-            lap("export_silver", since: t)
-        }
-        lap("total", since: started)
-        let lineCount = (inputs["videos"]?.lines ?? 0) + (inputs["judgments"]?.lines ?? 0)
-        return ETLReport(
-            environment: options.environment, featuresRoot: store.root, inputs: inputs,
-            rows: .init(
-                bronzeLines: bronzeAppended, silverVideos: layer.videos.count, silverJudgments: layer.judgments.count,
-                quarantined: silver.quarantine.count, goldRows: rowCount),
-            silverVersion: silverVersion, silverUnchanged: silverUnchanged, featureTable: table.reference,
-            featureTableDigest: table.digest, featureTableUnchanged: unchanged, quarantine: quarantine, timingsMs: timings,
-            rowsPerSecond: Double(lineCount) / max(1e-9, (timings["total"] ?? 1) / 1000))
+    mutating func lap(_ name: String) {
+        let now = ContinuousClock.now
+        laps[name] = Self.ms(now - last)
+        last = now
     }
 
-    /// SHA-256 of the silver layer's content, to tell whether a run changed it.
-    static func silverDigest(_ layer: SilverLayer) -> String {
-        var digest = StreamingDigest()
-        var text = JSONText(capacity: 1 << 20)
-        for v in layer.videos {
-            SilverExport.videoLine(v, into: &text)
-            if text.bytes.count > 1 << 20 { text.bytes.withUnsafeBytes { digest.update($0) }; text.removeAll() }
-        }
-        for j in layer.judgments {
-            SilverExport.judgmentLine(j, layer: layer, into: &text)
-            if text.bytes.count > 1 << 20 { text.bytes.withUnsafeBytes { digest.update($0) }; text.removeAll() }
-        }
-        text.bytes.withUnsafeBytes { digest.update($0) }
-        return digest.finalizeHex()
+    /// Seconds since the start; records `total`.
+    mutating func total() -> Double {
+        let ms = Self.ms(ContinuousClock.now - started)
+        laps["total"] = ms
+        return ms / 1000
+    }
+
+    static func ms(_ d: Duration) -> Double {
+        Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
     }
 }

@@ -28,19 +28,13 @@ public final class FeatureStore: @unchecked Sendable {
                         CREATE TABLE bronze_files(
                             id INTEGER PRIMARY KEY, kind TEXT NOT NULL, source_path TEXT NOT NULL, digest TEXT NOT NULL,
                             line_count INTEGER NOT NULL, byte_count INTEGER NOT NULL, ingested_at TEXT NOT NULL,
-                            UNIQUE(kind, digest));
-                        CREATE TABLE bronze_lines(
-                            file_id INTEGER NOT NULL REFERENCES bronze_files(id), line_no INTEGER NOT NULL,
-                            digest BLOB NOT NULL, content BLOB NOT NULL, PRIMARY KEY(file_id, line_no)) WITHOUT ROWID;
+                            path TEXT NOT NULL, index_path TEXT NOT NULL, UNIQUE(kind, digest));
                         CREATE TABLE silver_versions(
                             id INTEGER PRIMARY KEY, created_at TEXT NOT NULL, videos_file INTEGER NOT NULL,
-                            judgments_file INTEGER NOT NULL, digest TEXT NOT NULL, report TEXT NOT NULL);
+                            judgments_file INTEGER NOT NULL, digest TEXT NOT NULL, report TEXT NOT NULL, path TEXT NOT NULL);
                         CREATE TABLE silver_videos(
                             video_url TEXT PRIMARY KEY, title TEXT NOT NULL, description TEXT NOT NULL, channel TEXT NOT NULL,
                             duration_s INTEGER NOT NULL, views INTEGER NOT NULL, published TEXT NOT NULL) WITHOUT ROWID;
-                        CREATE TABLE silver_judgments(
-                            position INTEGER PRIMARY KEY, query TEXT NOT NULL, video_url TEXT NOT NULL,
-                            label INTEGER NOT NULL, judged_at TEXT NOT NULL);
                         CREATE TABLE quarantine(
                             silver_version INTEGER NOT NULL, kind TEXT NOT NULL, file TEXT NOT NULL, line_no INTEGER NOT NULL,
                             reason TEXT NOT NULL, content BLOB NOT NULL);

@@ -7,76 +7,47 @@ import TandemCore
 ///   tabs or line breaks after normalisation);
 /// - `labels.i8`: one signed byte per row;
 /// - `features.f32`: rows × width float32, little-endian, row-major;
-/// - `manifest.json`: feature set, schema, row count and digest.
+/// - `manifest.json`: format, feature set, feature names, row count, width and digest.
 ///
-/// The digest is SHA-256 over `keys.tsv`, then `labels.i8`, then `features.f32`.
+/// The content digest is the SHA-256 of the concatenated SHA-256 hex digests of `keys.tsv`, `labels.i8` and
+/// `features.f32`, in that order.
 public enum GoldTable {
-    /// Streams rows into a staging folder, hashing as it goes.
+    /// Streams chunks of rows into a staging folder, hashing as it goes.
     public final class Writer {
         public let folder: String
         public let width: Int
-        private let keys: FileHandle
-        private let features: FileHandle
+        private let keys: AppendOnlyFile
+        private let features: AppendOnlyFile
         private var labels: [Int8] = []
-        private var keyBuffer: [UInt8] = []
-        private var featureBuffer: [Float] = []
-        private var keyDigest = StreamingDigest()
-        private var featureDigest = StreamingDigest()
         public private(set) var rowCount = 0
 
         public init(folder: String, width: Int) throws {
             self.folder = folder
             self.width = width
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            for name in ["keys.tsv", "features.f32"] {
-                FileManager.default.createFile(atPath: (folder as NSString).appendingPathComponent(name), contents: nil)
-            }
-            keys = try FileHandle(forWritingTo: URL(fileURLWithPath: (folder as NSString).appendingPathComponent("keys.tsv")))
-            features = try FileHandle(
-                forWritingTo: URL(fileURLWithPath: (folder as NSString).appendingPathComponent("features.f32")))
-            keyBuffer.reserveCapacity(1 << 20)
-            featureBuffer.reserveCapacity(1 << 18)
+            keys = try AppendOnlyFile(path: (folder as NSString).appendingPathComponent("keys.tsv"))
+            features = try AppendOnlyFile(path: (folder as NSString).appendingPathComponent("features.f32"))
         }
 
-        /// Appends one row.
-        public func append(query: String, videoURL: String, judgedAt: String, label: Int8, row: UnsafeBufferPointer<Float>) throws
-        {
-            keyBuffer.append(contentsOf: query.utf8)
-            keyBuffer.append(0x09)
-            keyBuffer.append(contentsOf: videoURL.utf8)
-            keyBuffer.append(0x09)
-            keyBuffer.append(contentsOf: judgedAt.utf8)
-            keyBuffer.append(0x0A)
-            labels.append(label)
-            featureBuffer.append(contentsOf: row)
-            rowCount += 1
-            if keyBuffer.count >= 1 << 20 || featureBuffer.count >= 1 << 18 { try flush() }
+        /// Appends rows: their key lines, labels and features (`labels.count` × width values).
+        public func append(keys keyBytes: [UInt8], labels newLabels: [Int8], features values: [Float]) throws {
+            precondition(values.count == newLabels.count * width, "a gold chunk's features must be rows × width")
+            try keys.write(keyBytes)
+            try values.withUnsafeBytes { try features.write($0) }
+            labels.append(contentsOf: newLabels)
+            rowCount += newLabels.count
         }
 
-        private func flush() throws {
-            keyBuffer.withUnsafeBytes { keyDigest.update($0) }
-            try keys.write(contentsOf: keyBuffer)
-            keyBuffer.removeAll(keepingCapacity: true)
-            try featureBuffer.withUnsafeBytes { raw in
-                featureDigest.update(raw)
-                try features.write(contentsOf: raw)
-            }
-            featureBuffer.removeAll(keepingCapacity: true)
-        }
-
-        /// Flushes, writes labels and the manifest, and returns the content digest.
+        /// Writes labels and the manifest, and returns the content digest.
         public func finish(featureSet: FeatureSet) throws -> String {
-            try flush()
-            try keys.synchronize()
-            try features.synchronize()
-            try keys.close()
-            try features.close()
+            let keyDigest = try keys.finish()
+            let featureDigest = try features.finish()
             let labelData = labels.withUnsafeBytes { Data($0) }
             try labelData.write(to: URL(fileURLWithPath: (folder as NSString).appendingPathComponent("labels.i8")))
             var total = StreamingDigest()
-            total.update(keyDigest.finalizeHex())
+            total.update(keyDigest)
             total.update(ContentDigest.sha256Hex(labelData))
-            total.update(featureDigest.finalizeHex())
+            total.update(featureDigest)
             let digest = total.finalizeHex()
             let manifest: [String: Any] = [
                 "format": "tandem-gold/1", "feature_set": featureSet.name, "row_count": rowCount,
@@ -122,7 +93,9 @@ public enum GoldTable {
                 "\(folder): the gold table's content does not match its registered digest; it was altered",
                 exitStatus: .infrastructure)
         }
-        var queries: [String] = [], urls: [String] = [], times: [String] = []
+        var queries: [String] = []
+        var urls: [String] = []
+        var times: [String] = []
         keyData.withUnsafeBytes { raw in
             let bytes = raw.bindMemory(to: UInt8.self)
             for line in bytes.split(separator: 0x0A) {
@@ -136,5 +109,38 @@ public enum GoldTable {
         let features = featureData.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
         let width = labels.isEmpty ? 0 : features.count / labels.count
         return Loaded(queries: queries, videoURLs: urls, judgedAt: times, labels: labels, features: features, width: width)
+    }
+}
+
+/// A file written in appends, hashed as it is written, synced when finished.
+final class AppendOnlyFile {
+    let path: String
+    private let handle: FileHandle
+    private var digest = StreamingDigest()
+
+    init(path: String) throws {
+        self.path = path
+        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
+            throw InputError(
+                description: "\(path): cannot be written; check the folder's permissions", exitStatus: .infrastructure)
+        }
+        self.handle = handle
+    }
+
+    func write(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try write($0) }
+    }
+
+    func write(_ raw: UnsafeRawBufferPointer) throws {
+        guard raw.count > 0 else { return }
+        digest.update(raw)
+        try handle.write(contentsOf: raw)
+    }
+
+    /// Syncs and closes the file; returns the SHA-256 hex of everything written.
+    func finish() throws -> String {
+        try handle.synchronize()
+        try handle.close()
+        return digest.finalizeHex()
     }
 }

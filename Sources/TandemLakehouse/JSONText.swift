@@ -39,6 +39,13 @@ public struct JSONText {
 
     public mutating func newline() { bytes.append(0x0A) }
 
+    /// A data timestamp as a JSON string in its silver form.
+    public mutating func timestamp(_ t: DataTimestamp) {
+        bytes.append(0x22)
+        t.appendSilverText(to: &bytes)
+        bytes.append(0x22)
+    }
+
     /// Appends text as it is (already valid JSON).
     public mutating func verbatim(_ text: String) { bytes.append(contentsOf: text.utf8) }
 

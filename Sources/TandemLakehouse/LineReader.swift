@@ -61,7 +61,7 @@ public struct LineReader {
     }
 
     /// Calls `body` with each block of whole lines: a buffer and the ranges of its lines (without the `\n`),
-    /// numbered from `firstLineNumber` (1-based); `bytesRead` is the file position after the block.
+    /// numbered from `firstLineNumber` (1-based); `bufferOffset` is the file offset of the buffer's first byte.
     public func forEachBlock(
         blockSize: Int = 4 << 20,
         _ body: (_ buffer: UnsafeBufferPointer<UInt8>, _ lines: [Range<Int>], _ firstLineNumber: Int, _ bytesRead: Int64) throws
@@ -103,7 +103,7 @@ public struct LineReader {
                 }
                 consumed = start
                 if !lines.isEmpty {
-                    try body(UnsafeBufferPointer(start: base, count: filled), lines, lineNumber, position)
+                    try body(UnsafeBufferPointer(start: base, count: filled), lines, lineNumber, position - Int64(filled))
                     lineNumber += lines.count
                 }
             }

@@ -12,15 +12,16 @@ public enum QuarantineReason: String, Sendable, CaseIterable, Codable, Error {
     public static let videoReasons: [QuarantineReason] = [.badJSON, .missingField, .badURL]
 }
 
-/// A judgment line that passed every check: its query normalised and its video canonical.
+/// A judgment line that passed every check: its query normalised and its video known.
 public struct ValidJudgment: Sendable {
     public var query: String
-    public var videoURL: String
+    /// The video's index among the silver videos being built.
+    public var video: Int32
     public var label: Int8
     public var judgedAt: DataTimestamp
 }
 
-/// Parses raw lines of `judgments.jsonl` and `videos.jsonl` by DATA.md's rules.
+/// Parses raw lines of `judgments.jsonl` and `videos.jsonl` by DATA.md's rules. One parser per thread.
 public struct RawRecordParser {
     private var judgmentParser = StrictJSONObjectParser(keys: ["query", "video_url", "label", "judged_at"])
     private var videoParser = StrictJSONObjectParser(
@@ -29,8 +30,8 @@ public struct RawRecordParser {
 
     public init() {}
 
-    /// Checks one judgment line. `knownVideo` says whether a canonical URL is among the silver videos.
-    public mutating func judgment(_ line: UnsafeBufferPointer<UInt8>, knownVideo: (String) -> Bool)
+    /// Checks one judgment line; `videos` maps video ids to their index among the silver videos.
+    public mutating func judgment(_ line: UnsafeBufferPointer<UInt8>, videos: [String: Int32])
         -> Result<ValidJudgment, QuarantineReason>
     {
         guard let f = judgmentParser.parse(line) else { return .failure(.badJSON) }
@@ -46,23 +47,24 @@ public struct RawRecordParser {
         let query = normalize(rawQuery)
         if query.isEmpty { return .failure(.missingField) }
         guard (0...3).contains(label) else { return .failure(.labelOutOfRange) }
-        guard let url = VideoURL.canonicalize(rawURL), knownVideo(url) else { return .failure(.unknownVideo) }
-        return .success(ValidJudgment(query: query, videoURL: url, label: Int8(label), judgedAt: time))
+        guard let id = VideoURL.id(of: rawURL), let video = videos[id] else { return .failure(.unknownVideo) }
+        return .success(ValidJudgment(query: query, video: video, label: Int8(label), judgedAt: time))
     }
 
-    /// Checks one video line.
-    public mutating func video(_ line: UnsafeBufferPointer<UInt8>) -> Result<VideoRecord, QuarantineReason> {
+    /// Checks one video line; the record's `url` is its canonical URL.
+    public mutating func video(_ line: UnsafeBufferPointer<UInt8>) -> Result<(id: String, record: VideoRecord), QuarantineReason>
+    {
         guard let f = videoParser.parse(line) else { return .failure(.badJSON) }
         guard case .string(let rawURL)? = f[0], case .string(let title)? = f[1], case .string(let description)? = f[2],
             case .string(let channel)? = f[3], case .integer(let duration)? = f[4], duration >= 0,
             case .integer(let views)? = f[5], views >= 0, case .string(let rawPublished)? = f[6],
             let published = DataTimestamp(rawPublished)
         else { return .failure(.missingField) }
-        guard let url = VideoURL.canonicalize(rawURL) else { return .failure(.badURL) }
-        return .success(
-            VideoRecord(
-                url: url, title: title, description: description, channel: channel,
-                durationS: duration, views: views, published: DataTimestamp(seconds: published.seconds)))
+        guard let id = VideoURL.id(of: rawURL) else { return .failure(.badURL) }
+        let record = VideoRecord(
+            url: VideoURL.canonical(id: id), title: title, description: description, channel: channel, durationS: duration,
+            views: views, published: DataTimestamp(seconds: published.seconds))
+        return .success((id, record))
     }
 
     /// Query normalisation, memoised: real logs repeat the same surface forms many times.

@@ -20,12 +20,11 @@ public struct LayerCounts: Sendable, Codable, Equatable {
     }
 }
 
-/// Builds the silver layer in memory from raw lines: checks every line, keeps the quarantine, canonicalises,
-/// deduplicates (videos: last line wins; judgments: latest `judged_at`, ties to the later line).
+/// Builds the silver layer in memory from checked lines: keeps the quarantine, deduplicates
+/// (videos: the last line wins; judgments: the latest `judged_at`, ties to the later line).
 public struct SilverBuilder {
-    private var parser = RawRecordParser()
-    /// Silver videos by canonical URL (index into `videos`).
-    private(set) var videoIndex: [String: Int] = [:]
+    /// Video index by video id (ids are 11 bytes: Swift keeps them inline, so lookups do not allocate).
+    public private(set) var videoIndex: [String: Int32] = [:]
     private(set) var videos: [VideoRecord] = []
     private var queryIDs: [String: UInt32] = [:]
     private(set) var queries: [String] = []
@@ -41,35 +40,37 @@ public struct SilverBuilder {
 
     public init() {}
 
-    /// Takes one line of videos.jsonl.
-    public mutating func addVideo(_ line: UnsafeBufferPointer<UInt8>, file: String, lineNumber: Int) {
+    /// Takes the outcome of one line of videos.jsonl, in file order.
+    public mutating func addVideo(
+        _ outcome: Result<(id: String, record: VideoRecord), QuarantineReason>, line: UnsafeBufferPointer<UInt8>,
+        file: String, lineNumber: Int
+    ) {
         videoCounts.linesTotal += 1
-        switch parser.video(line) {
+        switch outcome {
         case .failure(let reason):
+            reject(reason, kind: "videos", line: line, file: file, lineNumber: lineNumber)
             videoCounts.quarantined[reason.rawValue, default: 0] += 1
-            quarantine.append(
-                QuarantinedLine(kind: "videos", file: file, lineNumber: lineNumber, reason: reason, content: Array(line)))
-        case .success(let video):
+        case .success(let (id, video)):
             videoCounts.valid += 1
-            if let existing = videoIndex[video.url] {
-                videos[existing] = video
+            if let existing = videoIndex[id] {
+                videos[Int(existing)] = video
                 videoCounts.duplicatesDropped += 1
             } else {
-                videoIndex[video.url] = videos.count
+                videoIndex[id] = Int32(videos.count)
                 videos.append(video)
             }
         }
     }
 
-    /// Takes one line of judgments.jsonl (all videos must have been added first).
-    public mutating func addJudgment(_ line: UnsafeBufferPointer<UInt8>, file: String, lineNumber: Int) {
+    /// Takes the outcome of one line of judgments.jsonl, in file order (all videos added first).
+    public mutating func addJudgment(
+        _ outcome: Result<ValidJudgment, QuarantineReason>, line: UnsafeBufferPointer<UInt8>, file: String, lineNumber: Int
+    ) {
         judgmentCounts.linesTotal += 1
-        let index = videoIndex
-        switch parser.judgment(line, knownVideo: { index[$0] != nil }) {
+        switch outcome {
         case .failure(let reason):
+            reject(reason, kind: "judgments", line: line, file: file, lineNumber: lineNumber)
             judgmentCounts.quarantined[reason.rawValue, default: 0] += 1
-            quarantine.append(
-                QuarantinedLine(kind: "judgments", file: file, lineNumber: lineNumber, reason: reason, content: Array(line)))
         case .success(let j):
             judgmentCounts.valid += 1
             let qid: UInt32
@@ -80,8 +81,7 @@ public struct SilverBuilder {
                 queryIDs[j.query] = qid
                 queries.append(j.query)
             }
-            let vid = UInt32(videoIndex[j.videoURL] ?? 0)
-            let key = UInt64(qid) << 32 | UInt64(vid)
+            let key = UInt64(qid) << 32 | UInt64(UInt32(j.video))
             if let old = judgments[key] {
                 judgmentCounts.duplicatesDropped += 1
                 if j.judgedAt >= old.time { judgments[key] = Entry(label: j.label, time: j.judgedAt) }
@@ -91,9 +91,16 @@ public struct SilverBuilder {
         }
     }
 
+    private mutating func reject(
+        _ reason: QuarantineReason, kind: String, line: UnsafeBufferPointer<UInt8>, file: String,
+        lineNumber: Int
+    ) {
+        quarantine.append(QuarantinedLine(kind: kind, file: file, lineNumber: lineNumber, reason: reason, content: Array(line)))
+    }
+
     /// The silver layer: videos sorted by URL, judgments sorted by (query, video_url) in code-point order.
     public mutating func finish() -> SilverLayer {
-        // Videos by URL (canonical URLs share a prefix; UTF-8 order is code-point order).
+        // UTF-8 order is code-point order.
         let videoOrder = videos.indices.sorted { videos[$0].url.utf8.lexicographicallyPrecedes(videos[$1].url.utf8) }
         var newIndex = [Int](repeating: 0, count: videos.count)
         for (rank, old) in videoOrder.enumerated() { newIndex[old] = rank }

@@ -9,76 +9,123 @@ public enum VideoURL {
         id(of: raw).map { canonicalPrefix + $0 }
     }
 
-    /// The video id of `raw`, or nil when it does not canonicalise.
+    /// The canonical URL of a video id.
+    public static func canonical(id: String) -> String { canonicalPrefix + id }
+
+    /// The video id of `raw`, or nil when it does not canonicalise. Allocation-free apart from the
+    /// returned id (11 bytes, which Swift stores inline).
     public static func id(of raw: String) -> String? {
-        var bytes = Array(raw.utf8)
+        var raw = raw
+        return raw.withUTF8 { id(utf8: $0) }
+    }
+
+    /// The video id of a URL given as UTF-8 bytes.
+    public static func id(utf8 bytes: UnsafeBufferPointer<UInt8>) -> String? {
         // 1. Trim ASCII white space.
-        let isSpace: (UInt8) -> Bool = { $0 == 0x20 || ($0 >= 0x09 && $0 <= 0x0D) }
-        while let last = bytes.last, isSpace(last) { bytes.removeLast() }
         var start = 0
-        while start < bytes.count, isSpace(bytes[start]) { start += 1 }
-        bytes.removeFirst(start)
+        var end = bytes.count
+        while start < end, isSpace(bytes[start]) { start += 1 }
+        while end > start, isSpace(bytes[end - 1]) { end -= 1 }
         // 2. Drop the fragment, split off the query.
-        if let hash = bytes.firstIndex(of: UInt8(ascii: "#")) { bytes.removeSubrange(hash...) }
-        var query: ArraySlice<UInt8> = []
-        if let mark = bytes.firstIndex(of: UInt8(ascii: "?")) {
-            query = bytes[(mark + 1)...]
-            bytes = Array(bytes[..<mark])
+        if let hash = firstIndex(of: 0x23, in: bytes, start, end) { end = hash }
+        var queryStart = end
+        var queryEnd = end
+        if let mark = firstIndex(of: 0x3F, in: bytes, start, end) {
+            queryStart = mark + 1
+            queryEnd = end
+            end = mark
         }
-        // 3. Scheme.
-        guard let sep = find(Array("://".utf8), in: bytes) else { return nil }
-        let scheme = lowerASCII(bytes[..<sep])
-        guard scheme == Array("http".utf8) || scheme == Array("https".utf8) else { return nil }
-        let afterScheme = bytes[(sep + 3)...]
+        // 3. Scheme: http or https, any case, then "://".
+        guard let sep = find(colonSlashSlash: bytes, start, end) else { return nil }
+        guard equalsLowercased(bytes, start, sep, "http") || equalsLowercased(bytes, start, sep, "https") else { return nil }
+        let authorityStart = sep + 3
         // 4. Host: exactly one of the three, no port, no userinfo.
-        let slash = afterScheme.firstIndex(of: UInt8(ascii: "/")) ?? afterScheme.endIndex
-        let host = lowerASCII(afterScheme[..<slash])
+        let slash = firstIndex(of: 0x2F, in: bytes, authorityStart, end) ?? end
         guard
-            host == Array("vid.example".utf8) || host == Array("www.vid.example".utf8)
-                || host == Array("m.vid.example".utf8)
+            equalsLowercased(bytes, authorityStart, slash, "vid.example")
+                || equalsLowercased(bytes, authorityStart, slash, "www.vid.example")
+                || equalsLowercased(bytes, authorityStart, slash, "m.vid.example")
         else { return nil }
         // 5. Trailing slashes.
-        var path = Array(afterScheme[slash...])
-        while path.last == UInt8(ascii: "/") { path.removeLast() }
+        var pathEnd = end
+        while pathEnd > slash, bytes[pathEnd - 1] == 0x2F { pathEnd -= 1 }
         // 6./7. The id.
-        let id: ArraySlice<UInt8>
-        if path == Array("/watch".utf8) {
-            guard let value = firstParameter(named: UInt8(ascii: "v"), in: query) else { return nil }
-            id = value
-        } else if path.first == UInt8(ascii: "/"), path.count > 1, !path.dropFirst().contains(UInt8(ascii: "/")) {
-            id = path[1...]
+        var idStart = 0
+        var idEnd = 0
+        if equals(bytes, slash, pathEnd, "/watch") {
+            guard let (s, e) = firstV(bytes, queryStart, queryEnd) else { return nil }
+            idStart = s
+            idEnd = e
+        } else if pathEnd - slash > 1, bytes[slash] == 0x2F, firstIndex(of: 0x2F, in: bytes, slash + 1, pathEnd) == nil {
+            idStart = slash + 1
+            idEnd = pathEnd
         } else {
             return nil
         }
         // 8. The id's form.
-        guard id.count == 11, id.allSatisfy(isIDByte) else { return nil }
-        return String(decoding: id, as: UTF8.self)
+        guard idEnd - idStart == 11 else { return nil }
+        for i in idStart..<idEnd where !isIDByte(bytes[i]) { return nil }
+        return String(decoding: UnsafeBufferPointer(rebasing: bytes[idStart..<idEnd]), as: UTF8.self)
     }
+
+    @inline(__always)
+    static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || (b >= 0x09 && b <= 0x0D) }
 
     @inline(__always)
     static func isIDByte(_ b: UInt8) -> Bool {
         (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39) || b == 0x5F || b == 0x2D
     }
 
-    private static func firstParameter(named name: UInt8, in query: ArraySlice<UInt8>) -> ArraySlice<UInt8>? {
-        for part in query.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: false) {
-            if let eq = part.firstIndex(of: UInt8(ascii: "=")) {
-                if part[part.startIndex..<eq].elementsEqual([name]) { return part[(eq + 1)...] }
-            } else if part.elementsEqual([name]) {
-                return []
-            }
+    @inline(__always)
+    private static func firstIndex(of byte: UInt8, in b: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int) -> Int? {
+        var i = from
+        while i < to {
+            if b[i] == byte { return i }
+            i += 1
         }
         return nil
     }
 
-    private static func lowerASCII(_ s: ArraySlice<UInt8>) -> [UInt8] {
-        s.map { ($0 >= 0x41 && $0 <= 0x5A) ? $0 + 32 : $0 }
+    private static func find(colonSlashSlash b: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int) -> Int? {
+        var i = from
+        while i + 3 <= to {
+            if b[i] == 0x3A && b[i + 1] == 0x2F && b[i + 2] == 0x2F { return i }
+            i += 1
+        }
+        return nil
     }
 
-    private static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
-        guard haystack.count >= needle.count else { return nil }
-        for i in 0...(haystack.count - needle.count) where haystack[i..<(i + needle.count)].elementsEqual(needle) {
-            return i
+    private static func equalsLowercased(_ b: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int, _ text: StaticString) -> Bool {
+        guard to - from == text.utf8CodeUnitCount else { return false }
+        let p = text.utf8Start
+        for k in 0..<(to - from) {
+            var c = b[from + k]
+            if c >= 0x41 && c <= 0x5A { c += 32 }
+            if c != p[k] { return false }
+        }
+        return true
+    }
+
+    private static func equals(_ b: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int, _ text: StaticString) -> Bool {
+        guard to - from == text.utf8CodeUnitCount else { return false }
+        let p = text.utf8Start
+        for k in 0..<(to - from) where b[from + k] != p[k] { return false }
+        return true
+    }
+
+    /// The value of the first query parameter named exactly `v` (split on `&`, not percent-decoded).
+    private static func firstV(_ b: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int) -> (Int, Int)? {
+        guard from < to || from == to else { return nil }
+        var partStart = from
+        while partStart <= to {
+            let partEnd = firstIndex(of: 0x26, in: b, partStart, to) ?? to
+            let eq = firstIndex(of: 0x3D, in: b, partStart, partEnd)
+            let nameEnd = eq ?? partEnd
+            if nameEnd - partStart == 1 && b[partStart] == 0x76 {
+                return eq.map { ($0 + 1, partEnd) } ?? (partEnd, partEnd)
+            }
+            if partEnd >= to { break }
+            partStart = partEnd + 1
         }
         return nil
     }

@@ -106,6 +106,28 @@ struct ETLBehaviourTests {
             rows.map { $0[0] } == ["a b", "a b", "apple", "apple", "zebra", "zebra", "zebra b", "zebra b", "éclair", "éclair"])
     }
 
+    @Test("bronze keeps every line as read, with its number and digest, and detects an altered copy")
+    func bronzeLines() throws {
+        let lines = [ETLHarness.judgment("q", Self.urlA), "{broken", "", ETLHarness.judgment("r", Self.urlA)]
+        let h = try ETLHarness(videos: [ETLHarness.video(Self.a)], judgments: lines)
+        defer { h.remove() }
+        _ = try h.run()
+        let store = try h.store()
+        let files = try store.bronzeFiles()
+        #expect(files.map(\.kind) == ["videos", "judgments"])
+        #expect(files[1].source.hasSuffix("/input/judgments.jsonl"))
+        for (n, text) in lines.enumerated() {
+            let line = try store.bronzeLine(file: files[1].id, line: n + 1)
+            #expect(line.content == Array(text.utf8))
+            #expect(ContentDigest.hex(line.entry.digest) == ContentDigest.sha256Hex(text))
+        }
+        let copy = h.root + "/bronze/judgments/\(files[1].digest).jsonl"
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: copy))
+        bytes[2] = UInt8(ascii: "X")
+        try bytes.write(to: URL(fileURLWithPath: copy))
+        #expect(throws: (any Error).self) { try store.bronzeLine(file: files[1].id, line: 1) }
+    }
+
     @Test("videos: the last line of a duplicate canonical URL wins")
     func videoDuplicates() throws {
         let h = try ETLHarness(
@@ -136,17 +158,19 @@ struct ETLBehaviourTests {
         let h = try ETLHarness(videos: [ETLHarness.video(Self.a)], judgments: [ETLHarness.judgment("q", Self.urlA)])
         defer { h.remove() }
         let first = try h.run()
-        let bronze = try h.store().bronzeLineCount()
+        let bronze = try h.store().bronzeFiles()
         let second = try h.run()
         #expect(first.featureTable == "relevance_v1@1")
         #expect(second.featureTable == "relevance_v1@1")
         #expect(second.featureTableUnchanged && second.silverUnchanged)
         #expect(second.rows.bronzeLines == 0)
-        #expect(try h.store().bronzeLineCount() == bronze)
+        #expect(try h.store().bronzeFiles().map(\.id) == bronze.map(\.id))
+        #expect(bronze.map(\.lines) == [1, 1])
         try h.write(videos: [ETLHarness.video(Self.a)], judgments: [ETLHarness.judgment("q", Self.urlA, label: "3")])
         let third = try h.run()
         #expect(third.featureTable == "relevance_v1@2")
         #expect(third.rows.bronzeLines == 1)
+        #expect(try h.store().bronzeFiles().count == 3)
         #expect(try h.store().featureTables().map(\.version) == [1, 2])
     }
 

@@ -1,0 +1,145 @@
+import Foundation
+import GRDB
+import TandemCore
+import TandemStorage
+
+/// A raw input file kept in bronze: an immutable, content-addressed copy (`bronze/KIND/DIGEST.jsonl`) and a
+/// line index (`DIGEST.idx`: per line, its byte offset, length and SHA-256), registered in `bronze_files`.
+public struct BronzeFile: Sendable {
+    public var id: Int64?
+    public var kind: String
+    public var digest: String
+    /// The absolute path of the bronze copy, which the ETL reads.
+    public var path: String
+    public var bytes: Int64
+    /// False when a file with the same digest was already in bronze (re-running adds nothing).
+    public var isNew: Bool
+}
+
+/// One entry of a bronze line index: 44 bytes, little-endian.
+public struct BronzeLineEntry: Sendable, Equatable {
+    public var offset: UInt64
+    public var length: UInt32
+    public var digest: [UInt8]
+}
+
+extension FeatureStore {
+    /// Copies an input file into bronze (hashing it on the way), unless the same content is already there.
+    public func stageBronze(kind: String, source: String) throws -> BronzeFile {
+        let folder = (root as NSString).appendingPathComponent("bronze/\(kind)")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let staging = (folder as NSString).appendingPathComponent(".staging-\(UUID().uuidString)")
+        let (digest, bytes) = try Self.copy(source, to: staging)
+        let final = (folder as NSString).appendingPathComponent("\(digest).jsonl")
+        if let existing = try queue.read({ db in
+            try Int64.fetchOne(db, sql: "SELECT id FROM bronze_files WHERE kind = ? AND digest = ?", arguments: [kind, digest])
+        }) {
+            unlink(staging)
+            return BronzeFile(id: existing, kind: kind, digest: digest, path: final, bytes: bytes, isNew: false)
+        }
+        guard rename(staging, final) == 0 else {
+            unlink(staging)
+            throw StoreError("\(final): cannot move the bronze copy into place (\(String(cString: strerror(errno))))")
+        }
+        return BronzeFile(id: nil, kind: kind, digest: digest, path: final, bytes: bytes, isNew: true)
+    }
+
+    /// Registers a new bronze file once its line index is written.
+    public func registerBronze(_ file: inout BronzeFile, source: String, index: [UInt8], lineCount: Int) throws {
+        let indexPath = (file.path as NSString).deletingPathExtension + ".idx"
+        let staging = indexPath + ".staging"
+        try Data(index).write(to: URL(fileURLWithPath: staging))
+        guard rename(staging, indexPath) == 0 else { throw StoreError("\(indexPath): cannot be written") }
+        let relative = { (path: String) in String(path.dropFirst(self.root.count + 1)) }
+        let f = file
+        file.id = try queue.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO bronze_files(kind, source_path, digest, line_count, byte_count, ingested_at, path, index_path)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    f.kind, source, f.digest, lineCount, f.bytes, Timestamp.nowMillis(), relative(f.path), relative(indexPath),
+                ])
+            return db.lastInsertedRowID
+        }
+    }
+
+    /// Bronze files, oldest first.
+    public func bronzeFiles() throws -> [(
+        id: Int64, kind: String, digest: String, lines: Int, source: String, ingestedAt: String
+    )] {
+        try queue.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM bronze_files ORDER BY id").map {
+                (
+                    id: $0["id"], kind: $0["kind"], digest: $0["digest"], lines: $0["line_count"], source: $0["source_path"],
+                    ingestedAt: $0["ingested_at"]
+                )
+            }
+        }
+    }
+
+    /// One bronze line: its bytes, checked against the digest recorded when it was ingested.
+    public func bronzeLine(file id: Int64, line number: Int) throws -> (content: [UInt8], entry: BronzeLineEntry) {
+        let found = try queue.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM bronze_files WHERE id = ?", arguments: [id])
+        }
+        guard let row = found else { throw StoreError("no bronze file \(id)", exitStatus: .badInput) }
+        let index = try Data(contentsOf: URL(fileURLWithPath: (root as NSString).appendingPathComponent(row["index_path"])))
+        guard number >= 1, number * 44 <= index.count else {
+            throw StoreError("bronze file \(id) has no line \(number)", exitStatus: .badInput)
+        }
+        let entry = index.withUnsafeBytes { raw in
+            BronzeLineEntry(
+                offset: raw.loadUnaligned(fromByteOffset: (number - 1) * 44, as: UInt64.self),
+                length: raw.loadUnaligned(fromByteOffset: (number - 1) * 44 + 8, as: UInt32.self),
+                digest: Array(raw[((number - 1) * 44 + 12)..<((number - 1) * 44 + 44)]))
+        }
+        guard let handle = FileHandle(forReadingAtPath: (root as NSString).appendingPathComponent(row["path"])) else {
+            throw StoreError("bronze file \(id) is missing its copy")
+        }
+        defer { try? handle.close() }
+        try handle.seek(toOffset: entry.offset)
+        let content = Array(try handle.read(upToCount: Int(entry.length)) ?? Data())
+        var check = StreamingDigest()
+        content.withUnsafeBytes { check.update($0) }
+        guard check.finalizeBytes() == entry.digest else {
+            throw StoreError("bronze file \(id) line \(number) does not match its recorded digest; the copy was altered")
+        }
+        return (content, entry)
+    }
+
+    /// Copies a file, returning the SHA-256 of its bytes and its size.
+    static func copy(_ source: String, to destination: String) throws -> (String, Int64) {
+        guard let input = FileHandle(forReadingAtPath: source) else {
+            throw InputError(description: "\(source): cannot be read", exitStatus: .badInput)
+        }
+        defer { try? input.close() }
+        guard FileManager.default.createFile(atPath: destination, contents: nil),
+            let output = FileHandle(forWritingAtPath: destination)
+        else { throw StoreError("\(destination): cannot be written; check the features root's permissions") }
+        defer { try? output.close() }
+        var digest = StreamingDigest()
+        var total: Int64 = 0
+        while true {
+            let block = try input.read(upToCount: 4 << 20) ?? Data()
+            if block.isEmpty { break }
+            digest.update(block)
+            try output.write(contentsOf: block)
+            total += Int64(block.count)
+        }
+        try output.synchronize()
+        return (digest.finalizeHex(), total)
+    }
+}
+
+/// Appends bronze line-index entries.
+struct BronzeIndexBuilder {
+    private(set) var bytes: [UInt8] = []
+
+    mutating func append(offset: UInt64, length: UInt32, digest: [UInt8]) {
+        withUnsafeBytes(of: offset.littleEndian) { bytes.append(contentsOf: $0) }
+        withUnsafeBytes(of: length.littleEndian) { bytes.append(contentsOf: $0) }
+        bytes.append(contentsOf: digest)
+    }
+}

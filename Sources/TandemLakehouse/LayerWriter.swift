@@ -1,0 +1,141 @@
+import Dispatch
+import Foundation
+import TandemCore
+
+/// Writes the silver files and the gold table of a silver layer in one pass over its rows, in chunks whose
+/// halves are computed on both cores (features through the one `FeatureComputer`, and every byte of text),
+/// then written in order by the calling thread, so the output is the same whatever the thread count.
+struct LayerWriter {
+    let layer: SilverLayer
+    let featureSet: FeatureSet
+    let silverFolder: String
+    let goldFolder: String
+    let goldExport: String?
+    var chunkRows = 32_768
+    var workers = 2
+
+    struct Output {
+        var silverDigest: String
+        var goldDigest: String
+        var rows: Int
+    }
+
+    /// Per-worker buffers, reused across chunks.
+    final class Buffers: @unchecked Sendable {
+        var features: [Float] = []
+        var labels: [Int8] = []
+        var keys: [UInt8] = []
+        var silver = JSONText(capacity: 1 << 20)
+        var export = JSONText(capacity: 1 << 20)
+        var row: [Float] = []
+    }
+
+    func write(progress: (Double) -> Void) throws -> Output {
+        try FileManager.default.createDirectory(atPath: silverFolder, withIntermediateDirectories: true)
+        let videosFile = try AppendOnlyFile(path: (silverFolder as NSString).appendingPathComponent("silver_videos.jsonl"))
+        var text = JSONText(capacity: 1 << 20)
+        for v in layer.videos {
+            SilverExport.videoLine(v, into: &text)
+            if text.bytes.count > 1 << 20 {
+                try videosFile.write(text.bytes)
+                text.removeAll()
+            }
+        }
+        try videosFile.write(text.bytes)
+        let videosDigest = try videosFile.finish()
+
+        let computer = FeatureComputer(videos: layer.videos, featureSet: featureSet)
+        let width = computer.width
+        let judgmentsFile = try AppendOnlyFile(path: (silverFolder as NSString).appendingPathComponent("silver_judgments.jsonl"))
+        let gold = try GoldTable.Writer(folder: goldFolder, width: width)
+        let export = try goldExport.map { try ExportFile(path: $0) }
+        let buffers = (0..<workers).map { _ in Buffers() }
+        let total = layer.judgments.count
+        var start = 0
+        while start < total {
+            let end = min(total, start + chunkRows)
+            let per = (end - start + workers - 1) / workers
+            let chunkStart = start
+            let exporting = export != nil
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                let lo = min(end, chunkStart + w * per)
+                let hi = min(end, lo + per)
+                fill(buffers[w], rows: lo..<hi, computer: computer, exporting: exporting)
+            }
+            for b in buffers {
+                try judgmentsFile.write(b.silver.bytes)
+                try gold.append(keys: b.keys, labels: b.labels, features: b.features)
+                if let export { try export.write(b.export.bytes) }
+            }
+            start = end
+            progress(Double(start) / Double(max(1, total)))
+        }
+        let judgmentsDigest = try judgmentsFile.finish()
+        try export?.commit()
+        var silver = StreamingDigest()
+        silver.update(videosDigest)
+        silver.update(judgmentsDigest)
+        return Output(
+            silverDigest: silver.finalizeHex(), goldDigest: try gold.finish(featureSet: featureSet), rows: gold.rowCount)
+    }
+
+    /// Computes one half-chunk: features, labels, gold keys, silver lines and (if asked) gold export lines.
+    private func fill(_ b: Buffers, rows: Range<Int>, computer: FeatureComputer, exporting: Bool) {
+        let width = computer.width
+        b.features.reserveCapacity(rows.count * width)
+        b.features.removeAll(keepingCapacity: true)
+        b.labels.removeAll(keepingCapacity: true)
+        b.keys.removeAll(keepingCapacity: true)
+        b.silver.removeAll()
+        b.export.removeAll()
+        if b.row.count != width { b.row = [Float](repeating: 0, count: width) }
+        var currentQuery = UInt32.max
+        var analysis = computer.analyze(normalizedQuery: "")
+        for i in rows {
+            let j = layer.judgments[i]
+            if j.queryIndex != currentQuery {
+                currentQuery = j.queryIndex
+                analysis = computer.analyze(normalizedQuery: layer.queries[Int(j.queryIndex)])
+            }
+            let when = DataTimestamp(seconds: j.judgedAt.seconds)
+            b.row.withUnsafeMutableBufferPointer {
+                computer.computeRow(query: analysis, videoIndex: Int(j.videoIndex), at: when, into: $0)
+            }
+            b.features.append(contentsOf: b.row)
+            b.labels.append(j.label)
+            let query = layer.queries[Int(j.queryIndex)]
+            let url = layer.videos[Int(j.videoIndex)].url
+            b.keys.append(contentsOf: query.utf8)
+            b.keys.append(0x09)
+            b.keys.append(contentsOf: url.utf8)
+            b.keys.append(0x09)
+            when.appendSilverText(to: &b.keys)
+            b.keys.append(0x0A)
+            b.silver.raw("{\"query\":")
+            b.silver.string(query)
+            b.silver.raw(",\"video_url\":")
+            b.silver.string(url)
+            b.silver.raw(",\"label\":")
+            b.silver.integer(j.label)
+            b.silver.raw(",\"judged_at\":")
+            b.silver.timestamp(when)
+            b.silver.raw("}")
+            b.silver.newline()
+            if exporting {
+                b.export.raw("{\"query\":")
+                b.export.string(query)
+                b.export.raw(",\"video_url\":")
+                b.export.string(url)
+                b.export.raw(",\"label\":")
+                b.export.integer(j.label)
+                b.export.raw(",\"features\":[")
+                for (k, value) in b.row.enumerated() {
+                    if k > 0 { b.export.raw(",") }
+                    b.export.number(value)
+                }
+                b.export.raw("]}")
+                b.export.newline()
+            }
+        }
+    }
+}
