@@ -86,7 +86,10 @@ let package = Package(
         .testTarget(name: "TandemProfilesTests", dependencies: ["TandemProfiles", "TandemStorage"]),
         .testTarget(name: "TandemLakehouseTests", dependencies: ["TandemLakehouse"]),
         .testTarget(name: "TandemDispatchTests", dependencies: ["TandemDispatch"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["TandemCore"]),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["TandemCore", "tandem", "tandem-env", "tandem-etl", "tandem-features", "tandem-fixtures"]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
