@@ -54,6 +54,11 @@ let package = Package(
             name: "TandemLakehouse",
             dependencies: ["TandemCore", "TandemStorage", .product(name: "GRDB", package: "GRDB.swift")]
         ),
+        /** The trainer, models, metrics and scoring, with all dense math on OpenBLAS. */
+        .target(
+            name: "TandemLearning",
+            dependencies: ["TandemCore", "TandemCOpenBLAS", "TandemLakehouse"]
+        ),
         /** HTTP over libcurl: one transport, run off the cooperative thread pool. */
         .target(
             name: "TandemHTTP",
@@ -65,7 +70,7 @@ let package = Package(
         .target(
             name: "TandemCommands",
             dependencies: [
-                "TandemCore", "TandemProfiles", "TandemStorage", "TandemLakehouse", "TandemHTTP",
+                "TandemCore", "TandemProfiles", "TandemStorage", "TandemLakehouse", "TandemLearning", "TandemHTTP",
                 "TandemDispatch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -86,6 +91,7 @@ let package = Package(
         .testTarget(name: "TandemProfilesTests", dependencies: ["TandemProfiles", "TandemStorage"]),
         .testTarget(name: "TandemLakehouseTests", dependencies: ["TandemLakehouse"]),
         .testTarget(name: "TandemDispatchTests", dependencies: ["TandemDispatch"]),
+        .testTarget(name: "TandemLearningTests", dependencies: ["TandemLearning"]),
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["TandemCore", "tandem", "tandem-env", "tandem-etl", "tandem-features", "tandem-fixtures"]

@@ -10,7 +10,7 @@ public struct BenchCommand: StageCommand {
     public static let configuration = CommandConfiguration(
         commandName: "tandem-bench",
         abstract: "Benchmarks whose figures go into docs/benchmarks.md (build with -c release).",
-        subcommands: [ETL.self])
+        subcommands: [ETL.self, Train.self])
 
     public init() {}
 
@@ -67,5 +67,25 @@ enum ResourceUsage {
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         return Double(usage.ru_maxrss) / 1024  // Linux reports KiB
+    }
+}
+
+/// Shared set-up of the benchmarks: generated data through the ETL into a scratch features root.
+enum BenchData {
+    static func gold(queries: Int, seed: UInt64, work: String) throws -> (GoldTable.Loaded, FeatureStore, String) {
+        let data = (work as NSString).appendingPathComponent("input-\(queries)-\(seed)")
+        if !FileManager.default.fileExists(atPath: (data as NSString).appendingPathComponent("judgments.jsonl")) {
+            Terminal.note("generating \(queries) queries into \(data)…")
+            _ = try FixtureGenerator(queries: queries, seed: seed).write(to: data)
+        }
+        let root = (work as NSString).appendingPathComponent("features-\(queries)-\(seed)")
+        try RootGuard.claim(path: root, environment: "bench", role: .features, writer: .stage("bench"))
+        let store = try FeatureStore(root: root)
+        if try store.featureTables(set: "relevance_v1").isEmpty {
+            Terminal.note("building gold features…")
+            _ = try ETLPipeline(store: store, options: .init(environment: "bench", inputFolder: data)).run()
+        }
+        let table = try store.featureTable(FeatureTableReference(featureSet: "relevance_v1", version: nil))
+        return (try GoldTable.load(folder: store.goldFolder(of: table), expectedDigest: table.digest), store, table.reference)
     }
 }

@@ -1,0 +1,129 @@
+import ArgumentParser
+import Foundation
+import TandemCore
+import TandemLakehouse
+import TandemLearning
+
+extension BenchCommand {
+    /// `tandem-bench train`: training throughput, GFLOP/s against sgemm's peak, held-out NDCG@10, and
+    /// inference throughput and latency.
+    struct Train: StageCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Train the reference MLP on generated data; print examples/s, GFLOP/s, sgemm peak, NDCG@10 and inference speed.")
+
+        @Option(help: "Queries to generate (about 31 judgments each).") var queries: Int = 33_000
+        @Option(help: "Seed of the data.") var seed: UInt64 = 42
+        @Option(help: "Epochs.") var epochs: Int = 5
+        @Option(help: "OpenBLAS threads.") var threads: Int = 1
+        @Option(help: "Hidden layers, comma-separated.") var hidden: String = "256,128"
+        @Option(help: "Learning rate.") var learningRate: Double = 0.001
+        @Option(help: ArgumentHelp("Work folder.", valueName: "dir")) var work: String = ".build/bench-etl"
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() throws {
+            let (gold, _, reference) = try BenchData.gold(queries: queries, seed: seed, work: work)
+            let split = GoldSplit(gold)
+            BLAS.setThreads(threads)
+            var settings = TrainingSettings()
+            settings.hidden = hidden.split(separator: ",").compactMap { Int($0) }
+            settings.maxEpochs = epochs
+            settings.patience = epochs
+            settings.threads = threads
+            settings.learningRate = learningRate
+            let signature = ModelSignature(
+                featureSet: "relevance_v1", featureSetVersion: 1, featureTable: reference,
+                features: FeatureSet.relevanceV1.names.map { .init(name: $0, type: "float32") })
+            let peak = Self.sgemmPeak()
+            let trainer = Trainer(settings: settings, train: split.train, validation: split.heldOut, signature: signature)
+            let outcome = trainer.run(observe: { event in
+                if case .epoch(let r, _) = event {
+                    Terminal.note(String(format: "epoch %d: loss %.4f, held-out NDCG@10 %.4f, %.0f examples/s", r.epoch, r.loss,
+                                         r.metrics["ndcg@10"] ?? 0, r.examplesPerSecond))
+                }
+            })
+            let heldOut = trainer.validate(outcome.model)
+            // BM25 over titles alone, as a ranker.
+            let bm25 = (0..<split.heldOut.rows).map { split.heldOut.features[$0 * split.heldOut.width] }
+            let bm25Report = RankingMetrics.evaluate(groups: split.heldOut.groups, labels: split.heldOut.labels, scores: bm25)
+            let inference = Self.inference(outcome.model, data: split.heldOut)
+            struct Result: Encodable {
+                var trainRows: Int, heldOutRows: Int, epochs: Int, threads: Int
+                var trainingExamplesPerSecond: Double, trainingGFLOPs: Double, sgemmPeakGFLOPs: Double
+                var heldOutNDCG10: Double, bm25TitleNDCG10: Double
+                var batchPairsPerSecond: Double, scoringGFLOPs: Double, queryLatencyP50Micros: Double, queryLatencyP99Micros: Double
+            }
+            let result = Result(
+                trainRows: split.train.rows, heldOutRows: split.heldOut.rows, epochs: outcome.history.count, threads: threads,
+                trainingExamplesPerSecond: outcome.examplesPerSecond, trainingGFLOPs: outcome.gflops, sgemmPeakGFLOPs: peak,
+                heldOutNDCG10: heldOut.means["ndcg@10"] ?? 0, bm25TitleNDCG10: bm25Report.means["ndcg@10"] ?? 0,
+                batchPairsPerSecond: inference.pairsPerSecond, scoringGFLOPs: inference.gflops,
+                queryLatencyP50Micros: inference.p50, queryLatencyP99Micros: inference.p99)
+            if json { try Terminal.printJSON(result); return }
+            print(String(format: "train: %d rows, %d epochs, %d thread(s): %.0f examples/s, %.1f GFLOP/s (sgemm peak %.1f GFLOP/s)",
+                         result.trainRows, result.epochs, threads, result.trainingExamplesPerSecond, result.trainingGFLOPs, peak))
+            print(String(format: "held-out NDCG@10: %.4f (BM25 title alone %.4f) over %d queries",
+                         result.heldOutNDCG10, result.bm25TitleNDCG10, split.heldOut.groups.count))
+            print(String(format: "inference: %.0f pairs/s batch (%.1f GFLOP/s); one query of ~30 candidates p50 %.1f µs, p99 %.1f µs",
+                         result.batchPairsPerSecond, result.scoringGFLOPs, result.queryLatencyP50Micros, result.queryLatencyP99Micros))
+        }
+
+        /// `cblas_sgemm`'s throughput on a large square product, measured here.
+        static func sgemmPeak() -> Double {
+            let n = 1024
+            let a = FloatBuffer([Float](repeating: 0.5, count: n * n))
+            let b = FloatBuffer([Float](repeating: 0.25, count: n * n))
+            let c = FloatBuffer(count: n * n)
+            BLAS.gemm(m: n, n: n, k: n, a: a.pointer, lda: n, b: b.pointer, ldb: n, c: c.pointer, ldc: n)
+            var best = 0.0
+            for _ in 0..<5 {
+                let t = ContinuousClock.now
+                BLAS.gemm(m: n, n: n, k: n, a: a.pointer, lda: n, b: b.pointer, ldb: n, c: c.pointer, ldc: n)
+                let d = ContinuousClock.now - t
+                let s = Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+                best = max(best, 2 * Double(n * n * n) / s / 1e9)
+            }
+            return best
+        }
+
+        static func inference(_ model: RankerModel, data: RankingDataset) -> (pairsPerSecond: Double, gflops: Double, p50: Double, p99: Double) {
+            let scorer = Scorer(model: model)
+            var out = [Float](repeating: 0, count: data.rows)
+            let start = ContinuousClock.now
+            var rounds = 0
+            repeat {
+                data.features.withUnsafeBufferPointer { f in
+                    out.withUnsafeMutableBufferPointer { o in
+                        if let fb = f.baseAddress, let ob = o.baseAddress { scorer.score(fb, rows: data.rows, into: ob) }
+                    }
+                }
+                rounds += 1
+            } while ContinuousClock.now - start < .seconds(2)
+            let d = ContinuousClock.now - start
+            let seconds = Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+            let pairs = Double(rounds * data.rows) / seconds
+            var latencies: [Double] = []
+            let width = data.width
+            for _ in 0..<3 {
+                // Requests of 30 candidates each, cut from the held-out rows.
+                for start in stride(from: 0, to: data.rows - 30, by: 30) {
+                    let range = start..<(start + 30)
+                    data.features.withUnsafeBufferPointer { f in
+                        out.withUnsafeMutableBufferPointer { o in
+                            guard let fb = f.baseAddress, let ob = o.baseAddress else { return }
+                            let t = ContinuousClock.now
+                            scorer.score(fb + range.lowerBound * width, rows: range.count, into: ob)
+                            let e = ContinuousClock.now - t
+                            latencies.append(Double(e.components.attoseconds) / 1e12 + Double(e.components.seconds) * 1e6)
+                        }
+                    }
+                }
+            }
+            latencies.sort()
+            Terminal.note(String(format: "latency percentiles (µs): p50 %.1f p90 %.1f p95 %.1f p98 %.1f p99 %.1f p99.9 %.1f max %.1f",
+                latencies[latencies.count / 2], latencies[latencies.count * 9 / 10], latencies[latencies.count * 95 / 100],
+                latencies[latencies.count * 98 / 100], latencies[latencies.count * 99 / 100], latencies[latencies.count * 999 / 1000],
+                latencies[latencies.count - 1]))
+            return (pairs, pairs * model.forwardFLOPsPerRow / 1e9, latencies[latencies.count / 2], latencies[latencies.count * 99 / 100])
+        }
+    }
+}
