@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 
 /// Fits a `RankerModel` with the listwise softmax cross-entropy of ListNet (top-1, targets
@@ -5,7 +6,7 @@ import Foundation
 ///
 /// All dense math runs on OpenBLAS in float32; every buffer is allocated before the first step, so the
 /// training loop allocates nothing. The same data, settings, seed and thread count give the same bits.
-public final class Trainer {
+public final class Trainer: @unchecked Sendable {
     public let settings: TrainingSettings
     public let signature: ModelSignature
     private let train: RankingDataset
@@ -17,17 +18,40 @@ public final class Trainer {
     private let xs: FloatBuffer
     private let maxRows: Int
 
-    // Workspaces.
+    // Workspaces: the parameters and Adam's moments, and one worker per thread, each with its own
+    // activations and gradients for its share of a batch's queries.
     private let params: FloatBuffer
-    private let grads: FloatBuffer
     private let adamM: FloatBuffer
     private let adamV: FloatBuffer
-    private let batchX: FloatBuffer
-    private let batchLabels: UnsafeMutablePointer<Int8>
-    private let activations: [FloatBuffer]
-    private let deltas: [FloatBuffer]
-    private let ones: FloatBuffer
+    private let workers: [Worker]
     private var adamStep = 0
+
+    /// One thread's share of a batch: its rows, activations, deltas and gradient.
+    final class Worker: @unchecked Sendable {
+        let batchX: FloatBuffer
+        let batchLabels: UnsafeMutablePointer<Int8>
+        let activations: [FloatBuffer]
+        let deltas: [FloatBuffer]
+        let grads: FloatBuffer
+        let ones: FloatBuffer
+        var rows = 0
+        var groupStarts: [Int] = []
+        var lossSum = 0.0
+        var counted = 0
+
+        init(sizes: [Int], maxRows: Int) {
+            batchX = FloatBuffer(count: maxRows * sizes[0])
+            batchLabels = .allocate(capacity: maxRows)
+            batchLabels.initialize(repeating: 0, count: maxRows)
+            activations = sizes.dropFirst().map { FloatBuffer(count: maxRows * $0) }
+            deltas = sizes.dropFirst().map { FloatBuffer(count: maxRows * $0) }
+            grads = FloatBuffer(count: RankerModel.parameterCount(sizes))
+            ones = FloatBuffer([Float](repeating: 1, count: maxRows))
+            groupStarts.reserveCapacity(1024)
+        }
+
+        deinit { batchLabels.deallocate() }
+    }
 
     public init(settings: TrainingSettings, train: RankingDataset, validation: RankingDataset, signature: ModelSignature) {
         self.settings = settings
@@ -54,18 +78,12 @@ public final class Trainer {
         self.maxRows = maxRows
         let count = RankerModel.parameterCount(sizes)
         params = FloatBuffer(RankerModel.initialParameters(sizes: sizes, seed: settings.seed))
-        grads = FloatBuffer(count: count)
         adamM = FloatBuffer(count: count)
         adamV = FloatBuffer(count: count)
-        batchX = FloatBuffer(count: maxRows * d)
-        batchLabels = .allocate(capacity: maxRows)
-        batchLabels.initialize(repeating: 0, count: maxRows)
-        activations = sizes.dropFirst().map { FloatBuffer(count: maxRows * $0) }
-        deltas = sizes.dropFirst().map { FloatBuffer(count: maxRows * $0) }
-        ones = FloatBuffer([Float](repeating: 1, count: maxRows))
+        workers = (0..<max(1, settings.threads)).map { _ in Worker(sizes: sizes, maxRows: maxRows) }
+        // Each worker runs its share on one OpenBLAS thread; the trainer spreads work across threads itself.
+        BLAS.setThreads(1)
     }
-
-    deinit { batchLabels.deallocate() }
 
     /// Per-feature mean and 1/std over the training rows (1 where a feature is constant).
     static func standardization(_ data: RankingDataset) -> ([Float], [Float]) {
@@ -179,34 +197,87 @@ public final class Trainer {
     }
 
     /// One Adam step on a batch of queries; returns the mean loss of its queries and its row count.
+    ///
+    /// With several threads, the batch's queries are split into contiguous shares, one per worker; each worker
+    /// runs the forward and backward passes of its share on one OpenBLAS thread, and the gradients are summed
+    /// in worker order, so a given thread count always gives the same bits.
     func trainStep(_ batch: ArraySlice<Int>) -> (Double, Int) {
+        let shares = workers.count
+        let per = (batch.count + shares - 1) / shares
+        for (w, worker) in workers.enumerated() {
+            let lo = batch.startIndex + min(batch.count, w * per)
+            let hi = batch.startIndex + min(batch.count, (w + 1) * per)
+            gather(batch[lo..<hi], into: worker)
+            computeLoss(worker)
+        }
+        let counted = workers.reduce(0) { $0 + $1.counted }
+        let rows = workers.reduce(0) { $0 + $1.rows }
+        guard counted > 0 else { return (.nan, rows) }
+        let norm = 1 / Float(counted)
+        if shares == 1 {
+            finishWorker(workers[0], norm: norm)
+        } else {
+            let all = workers
+            DispatchQueue.concurrentPerform(iterations: shares) { w in self.finishWorker(all[w], norm: norm) }
+        }
+        let count = RankerModel.parameterCount(sizes)
+        let total = workers[0].grads.pointer
+        for worker in workers.dropFirst() {
+            let g = worker.grads.pointer
+            for i in 0..<count { total[i] += g[i] }
+        }
+        adam(total)
+        return (workers.reduce(0.0) { $0 + $1.lossSum } / Double(counted), rows)
+    }
+
+    /// Copies a share's rows and labels into a worker.
+    private func gather(_ share: ArraySlice<Int>, into worker: Worker) {
         let d = train.width
-        // Gather the batch's rows.
         var rows = 0
-        var groupStarts: [Int] = []
-        groupStarts.reserveCapacity(batch.count + 1)
+        worker.groupStarts.removeAll(keepingCapacity: true)
         train.labels.withUnsafeBufferPointer { labels in
-            for g in batch {
+            for g in share {
                 let range = train.groups.range(g)
-                groupStarts.append(rows)
-                (batchX.pointer + rows * d).update(from: xs.pointer + range.lowerBound * d, count: range.count * d)
-                for (k, r) in range.enumerated() { batchLabels[rows + k] = labels[r] }
+                worker.groupStarts.append(rows)
+                (worker.batchX.pointer + rows * d).update(from: xs.pointer + range.lowerBound * d, count: range.count * d)
+                for (k, r) in range.enumerated() { worker.batchLabels[rows + k] = labels[r] }
                 rows += range.count
             }
         }
-        groupStarts.append(rows)
-        forward(rows: rows)
-        // ListNet top-1 loss and its gradient with respect to the scores.
-        let last = sizes.count - 1
-        let scores = activations[last - 1].pointer
-        let ds = deltas[last - 1].pointer
-        var lossSum = 0.0
+        worker.groupStarts.append(rows)
+        worker.rows = rows
+    }
+
+    /// Runs the forward pass of a worker's share and counts its queries with relevant items; the loss itself is
+    /// computed in `finishWorker`, once the batch's count of such queries is known.
+    private func computeLoss(_ worker: Worker) {
         var counted = 0
-        for q in 0..<(groupStarts.count - 1) {
-            let lo = groupStarts[q]
-            let hi = groupStarts[q + 1]
+        for q in 0..<(worker.groupStarts.count - 1) {
+            for i in worker.groupStarts[q]..<worker.groupStarts[q + 1] where worker.batchLabels[i] > 0 {
+                counted += 1
+                break
+            }
+        }
+        worker.counted = counted
+    }
+
+    /// Forward pass, ListNet loss and gradient (scaled by `norm`, 1 / queries counted in the batch), backward pass.
+    private func finishWorker(_ worker: Worker, norm: Float) {
+        let rows = worker.rows
+        worker.grads.zero()
+        worker.lossSum = 0
+        guard rows > 0 else { return }
+        forward(worker)
+        let last = sizes.count - 1
+        let scores = worker.activations[last - 1].pointer
+        let ds = worker.deltas[last - 1].pointer
+        let labels = worker.batchLabels
+        var lossSum = 0.0
+        for q in 0..<(worker.groupStarts.count - 1) {
+            let lo = worker.groupStarts[q]
+            let hi = worker.groupStarts[q + 1]
             var targetSum = 0.0
-            for i in lo..<hi { targetSum += Double((1 << Int(batchLabels[i])) - 1) }
+            for i in lo..<hi { targetSum += Double((1 << Int(labels[i])) - 1) }
             guard targetSum > 0 else {
                 for i in lo..<hi { ds[i] = 0 }
                 continue
@@ -218,47 +289,44 @@ public final class Trainer {
             let logZ = log(z) + Double(top)
             var loss = 0.0
             for i in lo..<hi {
-                let target = Double((1 << Int(batchLabels[i])) - 1) / targetSum
+                let target = Double((1 << Int(labels[i])) - 1) / targetSum
                 let logP = Double(scores[i]) - logZ
                 loss -= target * logP
-                ds[i] = Float(exp(logP) - target)
+                ds[i] = Float(exp(logP) - target) * norm
             }
             lossSum += loss
-            counted += 1
         }
-        guard counted > 0 else { return (.nan, rows) }
-        let norm = 1 / Float(counted)
-        for i in 0..<rows { ds[i] *= norm }
-        backward(rows: rows)
-        adam()
-        return (lossSum / Double(counted), rows)
+        worker.lossSum = lossSum
+        backward(worker)
     }
 
-    private func forward(rows: Int) {
+    private func forward(_ worker: Worker) {
+        let rows = worker.rows
         let p = params.pointer
         let last = sizes.count - 1
         for l in 1...last {
             let (w, b) = RankerModel.offsets(sizes: sizes, layer: l)
             let nIn = sizes[l - 1]
             let nOut = sizes[l]
-            let previous = l == 1 ? batchX.pointer : activations[l - 2].pointer
-            let o = activations[l - 1].pointer
+            let previous = l == 1 ? worker.batchX.pointer : worker.activations[l - 2].pointer
+            let o = worker.activations[l - 1].pointer
             BLAS.gemm(m: rows, n: nOut, k: nIn, a: previous, lda: nIn, b: p + w, ldb: nOut, c: o, ldc: nOut)
             VectorOps.addBias(o, p + b, rows: rows, n: nOut, relu: l < last)
         }
     }
 
-    private func backward(rows: Int) {
+    private func backward(_ worker: Worker) {
+        let rows = worker.rows
         let p = params.pointer
-        let g = grads.pointer
+        let g = worker.grads.pointer
         let last = sizes.count - 1
-        let ones = self.ones.pointer
+        let ones = worker.ones.pointer
         for l in stride(from: last, through: 1, by: -1) {
             let (w, b) = RankerModel.offsets(sizes: sizes, layer: l)
             let nIn = sizes[l - 1]
             let nOut = sizes[l]
-            let delta = deltas[l - 1].pointer
-            let input = l == 1 ? batchX.pointer : activations[l - 2].pointer
+            let delta = worker.deltas[l - 1].pointer
+            let input = l == 1 ? worker.batchX.pointer : worker.activations[l - 2].pointer
             // dW = inputᵀ · delta; db = deltaᵀ · 1.
             if nOut == 1 {
                 BLAS.gemv(trans: true, m: rows, n: nIn, a: input, lda: nIn, x: delta, y: g + w)
@@ -268,19 +336,19 @@ public final class Trainer {
             BLAS.gemv(trans: true, m: rows, n: nOut, a: delta, lda: nOut, x: ones, y: g + b)
             if l > 1 {
                 // delta_{l-1} = (delta · Wᵀ) ⊙ relu'(activation_{l-1}).
-                let below = deltas[l - 2].pointer
+                let below = worker.deltas[l - 2].pointer
                 if nOut == 1 {
                     below.update(repeating: 0, count: rows * nIn)
                     BLAS.ger(m: rows, n: nIn, x: delta, y: p + w, a: below, lda: nIn)
                 } else {
                     BLAS.gemm(transB: true, m: rows, n: nIn, k: nOut, a: delta, lda: nOut, b: p + w, ldb: nOut, c: below, ldc: nIn)
                 }
-                VectorOps.reluMask(below, by: activations[l - 2].pointer, count: rows * nIn)
+                VectorOps.reluMask(below, by: worker.activations[l - 2].pointer, count: rows * nIn)
             }
         }
     }
 
-    private func adam() {
+    private func adam(_ gradient: UnsafeMutablePointer<Float>) {
         adamStep += 1
         let count = RankerModel.parameterCount(sizes)
         let beta1: Float = 0.9
@@ -291,7 +359,7 @@ public final class Trainer {
         let c2 = 1 / (1 - Float(pow(Double(beta2), Double(adamStep))))
         let decay = Float(settings.learningRate * settings.weightDecay)
         let p = params.pointer
-        let g = grads.pointer
+        let g = gradient
         let m = adamM.pointer
         let v = adamV.pointer
         for i in 0..<count {
