@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "tandem-etl", targets: ["tandem-etl"]),
         .executable(name: "tandem-features", targets: ["tandem-features"]),
         .executable(name: "tandem-fixtures", targets: ["tandem-fixtures"]),
+        .executable(name: "tandem-train", targets: ["tandem-train"]),
         .executable(name: "tandem-bench", targets: ["tandem-bench"]),
     ],
     dependencies: [
@@ -59,6 +60,13 @@ let package = Package(
             name: "TandemLearning",
             dependencies: ["TandemCore", "TandemCOpenBLAS", "TandemLakehouse"]
         ),
+        /** Model registries and run tracking: the protocol and its SQLite implementation, the audit chain. */
+        .target(
+            name: "TandemRegistry",
+            dependencies: ["TandemCore", "TandemStorage", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        /** Git working trees through the git command: commits, branches, lock files, ancestry. */
+        .target(name: "TandemGit", dependencies: ["TandemCore"]),
         /** HTTP over libcurl: one transport, run off the cooperative thread pool. */
         .target(
             name: "TandemHTTP",
@@ -70,7 +78,8 @@ let package = Package(
         .target(
             name: "TandemCommands",
             dependencies: [
-                "TandemCore", "TandemProfiles", "TandemStorage", "TandemLakehouse", "TandemLearning", "TandemHTTP",
+                "TandemCore", "TandemProfiles", "TandemStorage", "TandemLakehouse", "TandemLearning", "TandemRegistry",
+                "TandemGit", "TandemHTTP",
                 "TandemDispatch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -83,6 +92,8 @@ let package = Package(
         .executableTarget(name: "tandem-etl", dependencies: ["TandemCommands"]),
         /** `tandem-features`: list, show and diff feature table versions. */
         .executableTarget(name: "tandem-features", dependencies: ["TandemCommands"]),
+        /** `tandem-train`: trains (batch, interactive or sweep), tracks the run, registers the model version. */
+        .executableTarget(name: "tandem-train", dependencies: ["TandemCommands"]),
         /** `tandem-fixtures`: generates raw data of any size in DATA.md's format. */
         .executableTarget(name: "tandem-fixtures", dependencies: ["TandemCommands"]),
         /** `tandem-bench`: benchmarks whose figures go into docs/benchmarks.md. */
@@ -92,9 +103,12 @@ let package = Package(
         .testTarget(name: "TandemLakehouseTests", dependencies: ["TandemLakehouse"]),
         .testTarget(name: "TandemDispatchTests", dependencies: ["TandemDispatch"]),
         .testTarget(name: "TandemLearningTests", dependencies: ["TandemLearning"]),
+        .testTarget(name: "TandemRegistryTests", dependencies: ["TandemRegistry"]),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["TandemCore", "tandem", "tandem-env", "tandem-etl", "tandem-features", "tandem-fixtures"]
+            dependencies: [
+                "TandemCore", "tandem", "tandem-env", "tandem-etl", "tandem-features", "tandem-fixtures", "tandem-train",
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

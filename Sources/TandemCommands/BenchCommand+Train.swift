@@ -9,7 +9,8 @@ extension BenchCommand {
     /// inference throughput and latency.
     struct Train: StageCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Train the reference MLP on generated data; print examples/s, GFLOP/s, sgemm peak, NDCG@10 and inference speed.")
+            abstract:
+                "Train the reference MLP on generated data; print examples/s, GFLOP/s, sgemm peak, NDCG@10 and inference speed.")
 
         @Option(help: "Queries to generate (about 31 judgments each).") var queries: Int = 33_000
         @Option(help: "Seed of the data.") var seed: UInt64 = 42
@@ -37,8 +38,10 @@ extension BenchCommand {
             let trainer = Trainer(settings: settings, train: split.train, validation: split.heldOut, signature: signature)
             let outcome = trainer.run(observe: { event in
                 if case .epoch(let r, _) = event {
-                    Terminal.note(String(format: "epoch %d: loss %.4f, held-out NDCG@10 %.4f, %.0f examples/s", r.epoch, r.loss,
-                                         r.metrics["ndcg@10"] ?? 0, r.examplesPerSecond))
+                    Terminal.note(
+                        String(
+                            format: "epoch %d: loss %.4f, held-out NDCG@10 %.4f, %.0f examples/s", r.epoch, r.loss,
+                            r.metrics["ndcg@10"] ?? 0, r.examplesPerSecond))
                 }
             })
             let heldOut = trainer.validate(outcome.model)
@@ -50,7 +53,8 @@ extension BenchCommand {
                 var trainRows: Int, heldOutRows: Int, epochs: Int, threads: Int
                 var trainingExamplesPerSecond: Double, trainingGFLOPs: Double, sgemmPeakGFLOPs: Double
                 var heldOutNDCG10: Double, bm25TitleNDCG10: Double
-                var batchPairsPerSecond: Double, scoringGFLOPs: Double, queryLatencyP50Micros: Double, queryLatencyP99Micros: Double
+                var batchPairsPerSecond: Double, scoringGFLOPs: Double, queryLatencyP50Micros: Double,
+                    queryLatencyP99Micros: Double
             }
             let result = Result(
                 trainRows: split.train.rows, heldOutRows: split.heldOut.rows, epochs: outcome.history.count, threads: threads,
@@ -59,12 +63,18 @@ extension BenchCommand {
                 batchPairsPerSecond: inference.pairsPerSecond, scoringGFLOPs: inference.gflops,
                 queryLatencyP50Micros: inference.p50, queryLatencyP99Micros: inference.p99)
             if json { try Terminal.printJSON(result); return }
-            print(String(format: "train: %d rows, %d epochs, %d thread(s): %.0f examples/s, %.1f GFLOP/s (sgemm peak %.1f GFLOP/s)",
-                         result.trainRows, result.epochs, threads, result.trainingExamplesPerSecond, result.trainingGFLOPs, peak))
-            print(String(format: "held-out NDCG@10: %.4f (BM25 title alone %.4f) over %d queries",
-                         result.heldOutNDCG10, result.bm25TitleNDCG10, split.heldOut.groups.count))
-            print(String(format: "inference: %.0f pairs/s batch (%.1f GFLOP/s); one query of ~30 candidates p50 %.1f µs, p99 %.1f µs",
-                         result.batchPairsPerSecond, result.scoringGFLOPs, result.queryLatencyP50Micros, result.queryLatencyP99Micros))
+            print(
+                String(
+                    format: "train: %d rows, %d epochs, %d thread(s): %.0f examples/s, %.1f GFLOP/s (sgemm peak %.1f GFLOP/s)",
+                    result.trainRows, result.epochs, threads, result.trainingExamplesPerSecond, result.trainingGFLOPs, peak))
+            print(
+                String(
+                    format: "held-out NDCG@10: %.4f (BM25 title alone %.4f) over %d queries",
+                    result.heldOutNDCG10, result.bm25TitleNDCG10, split.heldOut.groups.count))
+            print(
+                String(
+                    format: "inference: %.0f pairs/s batch (%.1f GFLOP/s); one query of ~30 candidates p50 %.1f µs, p99 %.1f µs",
+                    result.batchPairsPerSecond, result.scoringGFLOPs, result.queryLatencyP50Micros, result.queryLatencyP99Micros))
         }
 
         /// `cblas_sgemm`'s throughput on a large square product, measured here.
@@ -85,7 +95,9 @@ extension BenchCommand {
             return best
         }
 
-        static func inference(_ model: RankerModel, data: RankingDataset) -> (pairsPerSecond: Double, gflops: Double, p50: Double, p99: Double) {
+        static func inference(_ model: RankerModel, data: RankingDataset) -> (
+            pairsPerSecond: Double, gflops: Double, p50: Double, p99: Double
+        ) {
             let scorer = Scorer(model: model)
             var out = [Float](repeating: 0, count: data.rows)
             let start = ContinuousClock.now
@@ -119,11 +131,17 @@ extension BenchCommand {
                 }
             }
             latencies.sort()
-            Terminal.note(String(format: "latency percentiles (µs): p50 %.1f p90 %.1f p95 %.1f p98 %.1f p99 %.1f p99.9 %.1f max %.1f",
-                latencies[latencies.count / 2], latencies[latencies.count * 9 / 10], latencies[latencies.count * 95 / 100],
-                latencies[latencies.count * 98 / 100], latencies[latencies.count * 99 / 100], latencies[latencies.count * 999 / 1000],
-                latencies[latencies.count - 1]))
-            return (pairs, pairs * model.forwardFLOPsPerRow / 1e9, latencies[latencies.count / 2], latencies[latencies.count * 99 / 100])
+            Terminal.note(
+                String(
+                    format: "latency percentiles (µs): p50 %.1f p90 %.1f p95 %.1f p98 %.1f p99 %.1f p99.9 %.1f max %.1f",
+                    latencies[latencies.count / 2], latencies[latencies.count * 9 / 10], latencies[latencies.count * 95 / 100],
+                    latencies[latencies.count * 98 / 100], latencies[latencies.count * 99 / 100],
+                    latencies[latencies.count * 999 / 1000],
+                    latencies[latencies.count - 1]))
+            return (
+                pairs, pairs * model.forwardFLOPsPerRow / 1e9, latencies[latencies.count / 2],
+                latencies[latencies.count * 99 / 100]
+            )
         }
     }
 }

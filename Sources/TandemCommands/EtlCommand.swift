@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TandemCore
+import TandemGit
 import TandemLakehouse
 
 /// `tandem etl`: bronze → silver → gold, registering a feature table version.
@@ -99,25 +100,13 @@ struct GitInfo: Sendable {
     var commit: String
     var branch: String?
     var dirty: Bool
+    var remote: String?
 
     static func current(at folder: String) -> GitInfo? {
-        guard let commit = run(["rev-parse", "HEAD"], in: folder) else { return nil }
-        let branch = run(["rev-parse", "--abbrev-ref", "HEAD"], in: folder)
-        let status = run(["status", "--porcelain", "--untracked-files=no"], in: folder) ?? ""
-        return GitInfo(commit: commit, branch: branch == "HEAD" ? nil : branch, dirty: !status.isEmpty)
-    }
-
-    static func run(_ arguments: [String], in folder: String) -> String? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["git", "-C", folder] + arguments
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return nil }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { return nil }
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let git = Git(folder: folder)
+        guard let commit = try? git.head() else { return nil }
+        return GitInfo(
+            commit: commit, branch: (try? git.currentBranch()) ?? nil, dirty: (try? git.isDirty()) ?? false,
+            remote: git.remoteURL())
     }
 }

@@ -25,8 +25,10 @@ public enum BLAS {
 
     /// `A += alpha · x · yᵀ`, row-major; A is m×n.
     @inline(__always)
-    public static func ger(m: Int, n: Int, alpha: Float = 1, x: UnsafePointer<Float>, y: UnsafePointer<Float>,
-                           a: UnsafeMutablePointer<Float>, lda: Int) {
+    public static func ger(
+        m: Int, n: Int, alpha: Float = 1, x: UnsafePointer<Float>, y: UnsafePointer<Float>,
+        a: UnsafeMutablePointer<Float>, lda: Int
+    ) {
         cblas_sger(CblasRowMajor, Int32(m), Int32(n), alpha, x, 1, y, 1, a, Int32(lda))
     }
 

@@ -111,8 +111,9 @@ public final class Trainer: @unchecked Sendable {
 
     /// The model with the current parameters.
     func snapshot() -> RankerModel {
-        RankerModel(kind: settings.kind, sizes: sizes, parameters: params.array.prefix(RankerModel.parameterCount(sizes)).map { $0 },
-                    mean: mean, scale: scale, signature: signature)
+        RankerModel(
+            kind: settings.kind, sizes: sizes, parameters: params.array.prefix(RankerModel.parameterCount(sizes)).map { $0 },
+            mean: mean, scale: scale, signature: signature)
     }
 
     /// Validation metrics of a model.
@@ -159,8 +160,10 @@ public final class Trainer: @unchecked Sendable {
                 }
                 if step % 20 == 0 {
                     let elapsed = Self.seconds(ContinuousClock.now - epochStart)
-                    observe(.step(epoch: epoch, step: step, stepsPerEpoch: stepsPerEpoch, loss: lossSum / Double(max(1, lossCount)),
-                                  examplesPerSecond: Double(epochExamples) / max(1e-9, elapsed)))
+                    observe(
+                        .step(
+                            epoch: epoch, step: step, stepsPerEpoch: stepsPerEpoch, loss: lossSum / Double(max(1, lossCount)),
+                            examplesPerSecond: Double(epochExamples) / max(1e-9, elapsed)))
                 }
                 if shouldStop() {
                     interrupted = true
@@ -341,7 +344,8 @@ public final class Trainer: @unchecked Sendable {
                     below.update(repeating: 0, count: rows * nIn)
                     BLAS.ger(m: rows, n: nIn, x: delta, y: p + w, a: below, lda: nIn)
                 } else {
-                    BLAS.gemm(transB: true, m: rows, n: nIn, k: nOut, a: delta, lda: nOut, b: p + w, ldb: nOut, c: below, ldc: nIn)
+                    BLAS.gemm(
+                        transB: true, m: rows, n: nIn, k: nOut, a: delta, lda: nOut, b: p + w, ldb: nOut, c: below, ldc: nIn)
                 }
                 VectorOps.reluMask(below, by: worker.activations[l - 2].pointer, count: rows * nIn)
             }

@@ -35,7 +35,8 @@ enum VectorOps {
         for r in 0..<rows {
             let row = UnsafeMutableRawPointer(o + r * n)
             for v in 0..<vectors {
-                var x = row.loadUnaligned(fromByteOffset: v * 64, as: V.self) + rb.loadUnaligned(fromByteOffset: v * 64, as: V.self)
+                var x =
+                    row.loadUnaligned(fromByteOffset: v * 64, as: V.self) + rb.loadUnaligned(fromByteOffset: v * 64, as: V.self)
                 if relu { x.replace(with: 0, where: x .< 0) }
                 row.storeBytes(of: x, toByteOffset: v * 64, as: V.self)
             }
@@ -49,8 +50,10 @@ enum VectorOps {
 
     /// `x[i] = (x[i] - mean[j]) * scale[j]` over rows of width `d`.
     @inline(__always)
-    static func standardize(_ src: UnsafePointer<Float>, into x: UnsafeMutablePointer<Float>, rows: Int, d: Int,
-                            mean: UnsafePointer<Float>, scale: UnsafePointer<Float>) {
+    static func standardize(
+        _ src: UnsafePointer<Float>, into x: UnsafeMutablePointer<Float>, rows: Int, d: Int,
+        mean: UnsafePointer<Float>, scale: UnsafePointer<Float>
+    ) {
         for r in 0..<rows {
             let s = src + r * d
             let o = x + r * d

@@ -1,0 +1,31 @@
+import Foundation
+import TandemCore
+import TandemRegistry
+import TandemStorage
+
+extension StageContext {
+    /// The one place a registry implementation is chosen from the profile's `registry` root.
+    ///
+    /// - Parameter writer: who will write (`nil` to open for reading only: the root must already exist).
+    public func openRegistry(writer: RootWriter?) throws -> any ModelRegistry {
+        let path = try folder(of: .registry)
+        if let writer {
+            try RootGuard.claim(
+                path: path, environment: profile.name, role: .registry, protected: profile.protected, writer: writer)
+        } else {
+            guard let stamp = RootGuard.stamp(of: path) else {
+                throw UsageError(
+                    "\(path): the registry of '\(profile.name)' is empty; nothing has been trained or promoted there yet")
+            }
+            guard stamp.environment == profile.name else {
+                throw UsageError("\(path): this root belongs to environment '\(stamp.environment)', not '\(profile.name)'")
+            }
+        }
+        return try SQLiteModelRegistry(root: path)
+    }
+
+    /// The path of a repository file given on the command line or in a profile.
+    public func repositoryPath(_ path: String) -> String {
+        path.hasPrefix("/") ? path : resolve(path)
+    }
+}

@@ -1,0 +1,104 @@
+import ArgumentParser
+import Foundation
+import TandemCore
+import TandemLearning
+import TandemProfiles
+
+/// `tandem train`: trains the ranker, tracks the run, registers the model version.
+public struct TrainCommand: StageCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "train",
+        _superCommandName: "tandem",
+        abstract: "Train the relevance ranker on the environment's latest gold features, track the run and register the version.",
+        discussion: """
+            Reads the training configuration (models/relevance.yaml by default), trains on the feature table it \
+            names (the latest by default) with DATA.md's held-out queries as validation, and records a run with \
+            its parameters, per-epoch metrics, artifact, git commit and branch, feature table and data digest. \
+            Unless --no-register is given, the best model is registered as the next version of its model, and, \
+            on a git branch, models/NAME.lock.json is written and committed so the code and the model travel together.
+
+            Modes: batch (the default when stdout is not a terminal: CI), interactive (--interactive, or whenever \
+            stdout is a terminal: a live view; Ctrl-C stops and keeps the best model so far), and sweep \
+            (--sweep FILE: grid or random search, trials run in parallel as child runs, best trial reported).
+
+            The same data, configuration, seed and thread count give a byte-identical artifact.
+
+            Example:
+              tandem train --env test --json
+              tandem train --env dev --interactive --set training.learning_rate=0.003
+              tandem train --env dev --sweep models/sweep.yaml
+
+            \(exitCodesHelp)
+            """,
+        version: TandemVersion.current)
+
+    @OptionGroup var common: CommonOptions
+
+    @Option(name: .long, help: ArgumentHelp("Training configuration.", valueName: "file"))
+    var config: String = "models/relevance.yaml"
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override a configuration key (repeatable).", valueName: "key=value"))
+    var overrides: [String] = []
+
+    @Flag(help: "Show the live view even when stdout is not a terminal.") var interactive = false
+    @Flag(help: "Never show the live view.") var batch = false
+    @Option(help: ArgumentHelp("Run a hyper-parameter sweep described in this file.", valueName: "file")) var sweep: String?
+    @Flag(help: "Track the run but do not register a model version.") var noRegister = false
+    @Flag(help: "Register the version but do not write and commit the lock file.") var noLock = false
+    @Option(help: .hidden) var parentRun: String?
+
+    public init() {}
+
+    public func validate() throws {
+        if interactive && batch { throw ValidationError("--interactive and --batch exclude each other; give one") }
+        if sweep != nil && parentRun != nil { throw ValidationError("a sweep trial cannot run a sweep itself") }
+    }
+
+    public func run() async throws {
+        let context = try StageContext.load(common)
+        let configPath = context.repositoryPath(config)
+        let trainingConfig = try TrainingConfig.load(path: configPath, displayName: config, overrides: overrides)
+        if let sweep {
+            try await SweepRunner(
+                context: context, common: common, configArgument: config, baseOverrides: overrides,
+                spec: try SweepSpec.load(path: context.repositoryPath(sweep), displayName: sweep)
+            ).run()
+            return
+        }
+        let live = !batch && !common.json && (interactive || Terminal.stdoutIsTerminal)
+        let view = live ? LiveTrainingView(maxEpochs: trainingConfig.maxEpochs) : nil
+        let stop = StopSignal()
+        var session = TrainingSession(context: context, config: trainingConfig)
+        session.parentRun = parentRun
+        session.register = !noRegister
+        session.writeLock = !noLock
+        let quiet = common.json || parentRun != nil
+        session.observe = { event in
+            if let view {
+                view.handle(event)
+            } else if !quiet, case .epoch(let r, let best) = event {
+                print(
+                    String(
+                        format: "epoch %d: loss %.4f, validation NDCG@10 %.4f, MRR %.4f, %.0f examples/s", r.epoch, r.loss,
+                        r.metrics["ndcg@10"] ?? 0, r.metrics["mrr"] ?? 0, r.examplesPerSecond) + (best ? " (best)" : ""))
+            }
+        }
+        session.shouldStop = { stop.isStopped }
+        let result = try session.run()
+        if common.json {
+            try Terminal.printJSON(result)
+            return
+        }
+        print(
+            "run \(result.runID): \(result.model)"
+                + (result.version.map { " version \($0) registered" } ?? " (not registered)")
+                + (result.interrupted ? ", stopped by Ctrl-C (best model kept)" : ""))
+        print(
+            String(
+                format: "  best epoch %d of %d: NDCG@10 %.4f, MRR %.4f, MAP %.4f", result.bestEpoch, result.epochs,
+                result.metrics["ndcg@10"] ?? 0, result.metrics["mrr"] ?? 0, result.metrics["map"] ?? 0))
+        print("  artifact sha256:\(result.digest)")
+        print("  trained on \(result.featureTable)")
+        if let lock = result.lockFile, let commit = result.lockCommit { print("  \(lock) committed as \(commit.prefix(12))") }
+    }
+}

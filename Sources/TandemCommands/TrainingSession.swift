@@ -1,0 +1,173 @@
+import Foundation
+import TandemCore
+import TandemGit
+import TandemLakehouse
+import TandemLearning
+import TandemProfiles
+import TandemRegistry
+import TandemStorage
+
+/// One training, end to end: resolves the feature table, splits it, tracks the run, trains, stores the
+/// artifact, and (unless told not to) registers the version and records it on the branch.
+struct TrainingSession {
+    let context: StageContext
+    let config: TrainingConfig
+    var parentRun: String?
+    var register = true
+    var writeLock = true
+    var observe: (TrainingEvent) -> Void = { _ in }
+    var shouldStop: () -> Bool = { false }
+
+    /// What `tandem train --json` prints.
+    struct Result: Encodable {
+        var runID: String
+        var model: String
+        var version: Int?
+        var artifact: String
+        var digest: String
+        var metrics: [String: Double]
+        var featureTable: String
+        var dataDigest: String
+        var bestEpoch: Int
+        var epochs: Int
+        var interrupted: Bool
+        var examplesPerSecond: Double
+        var lockFile: String?
+        var lockCommit: String?
+
+        enum CodingKeys: String, CodingKey {
+            case runID = "run_id"
+            case model, version, artifact, digest, metrics
+            case featureTable = "feature_table"
+            case dataDigest = "data_digest"
+            case bestEpoch = "best_epoch"
+            case epochs, interrupted
+            case examplesPerSecond = "examples_per_second"
+            case lockFile = "lock_file"
+            case lockCommit = "lock_commit"
+        }
+    }
+
+    func run() throws -> Result {
+        let actor = Actor.current()
+        let store = try context.openFeatureStoreForReading()
+        guard let set = FeatureSet.all[config.featureSet] else { throw FeatureStoreError.unknownFeatureSet(config.featureSet) }
+        let table = try store.featureTable(
+            FeatureTableReference(featureSet: config.featureSet, version: config.featureTableVersion))
+        let columns = config.features.isEmpty ? nil : try set.indices(of: config.features)
+        let gold = try GoldTable.load(folder: store.goldFolder(of: table), expectedDigest: table.digest)
+        let split = GoldSplit(gold, columns: columns)
+        guard split.train.groups.count > 0, split.heldOut.groups.count > 0 else {
+            throw UsageError(
+                "\(table.reference) has too few queries to train and validate (\(gold.rowCount) rows); run the ETL on more data")
+        }
+        let names = config.features.isEmpty ? set.names : config.features
+        let signature = ModelSignature(
+            featureSet: set.name, featureSetVersion: set.version, featureTable: table.reference,
+            features: names.map { .init(name: $0, type: "float32") })
+        var settings = TrainingSettings()
+        settings.kind = ModelKind(rawValue: config.kind) ?? .mlp
+        settings.hidden = config.hidden
+        settings.learningRate = config.learningRate
+        settings.batchQueries = config.batchQueries
+        settings.maxEpochs = config.maxEpochs
+        settings.patience = config.patience
+        settings.weightDecay = config.weightDecay
+        settings.seed = config.seed
+        settings.threads = config.threads
+
+        let registry = try context.openRegistry(writer: .stage("train"))
+        let git = GitInfo.current(at: context.repositoryRoot)
+        let runID = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        var run = RunRecord(
+            id: runID, experiment: config.model, name: parentRun == nil ? "train" : "trial", parentID: parentRun,
+            startedAt: Timestamp.nowMillis(), parameters: config.parameters,
+            tags: [
+                "tandem.version": TandemVersion.current, "tandem.environment": context.profile.name, "tandem.actor": actor,
+                "tandem.config": config.file,
+            ],
+            gitCommit: git?.commit, gitBranch: git?.branch, gitDirty: git?.dirty, featureTable: table.reference,
+            dataDigest: table.digest)
+        try registry.createRun(run)
+        let started = ContinuousClock.now
+        let trainer = Trainer(settings: settings, train: split.train, validation: split.heldOut, signature: signature)
+        var logError: (any Error)?
+        let outcome = trainer.run(
+            observe: { event in
+                observe(event)
+                if case .epoch(let record, _) = event {
+                    let now = Timestamp.nowMillis()
+                    var points = [MetricPoint(key: "train_loss", value: record.loss, step: record.epoch, timestamp: now)]
+                    points += record.metrics.sorted { $0.key < $1.key }.map {
+                        MetricPoint(key: $0.key, value: $0.value, step: record.epoch, timestamp: now)
+                    }
+                    points.append(
+                        MetricPoint(
+                            key: "examples_per_second", value: record.examplesPerSecond, step: record.epoch, timestamp: now))
+                    do { try registry.logMetrics(runID: runID, points) } catch { logError = error }
+                }
+            }, shouldStop: shouldStop)
+        if let logError { throw logError }
+        let metrics = outcome.history.first { $0.epoch == outcome.bestEpoch }?.metrics ?? [:]
+        let artifact = try ModelArtifact.encode(outcome.model, metrics: metrics, settings: settings)
+        let digest = try registry.storeArtifact(artifact)
+        let d = ContinuousClock.now - started
+        run.status = "FINISHED"
+        run.endedAt = Timestamp.nowMillis()
+        run.artifactDigest = digest
+        run.timings = [
+            "train_seconds": outcome.seconds,
+            "total_seconds": Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18,
+        ]
+        run.tags["tandem.best_epoch"] = String(outcome.bestEpoch)
+        if outcome.interrupted { run.tags["tandem.stopped_by_user"] = "true" }
+        try registry.logMetrics(
+            runID: runID,
+            metrics.sorted { $0.key < $1.key }.map {
+                MetricPoint(key: "best_\($0.key)", value: $0.value, step: outcome.bestEpoch, timestamp: run.endedAt ?? "")
+            })
+        try registry.updateRun(run)
+
+        var result = Result(
+            runID: runID, model: config.model, version: nil,
+            artifact: (context.resolve(try context.folder(of: .registry)) as NSString)
+                .appendingPathComponent("artifacts/sha256/\(digest.prefix(2))/\(digest)"),
+            digest: digest, metrics: metrics, featureTable: table.reference, dataDigest: table.digest,
+            bestEpoch: outcome.bestEpoch,
+            epochs: outcome.history.count, interrupted: outcome.interrupted, examplesPerSecond: outcome.examplesPerSecond)
+        guard register else { return result }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let version = try registry.createVersion(
+            ModelVersion(
+                name: config.model, runID: runID, artifactDigest: digest, artifactSize: artifact.count,
+                signature: String(decoding: try encoder.encode(signature), as: UTF8.self), metrics: metrics,
+                featureTable: table.reference, dataDigest: table.digest, gitCommit: git?.commit, gitBranch: git?.branch,
+                gitRemote: git?.remote), actor: actor)
+        result.version = version.version
+        if writeLock, git?.branch != nil {
+            let (file, commit) = try LockFileWriter.write(
+                version: version, environment: context.profile.name, repository: context.repositoryRoot, actor: actor)
+            result.lockFile = file
+            result.lockCommit = commit
+        }
+        return result
+    }
+}
+
+/// Writes a model's lock file on the current branch and commits it.
+enum LockFileWriter {
+    static func write(version: ModelVersion, environment: String, repository: String, actor: String) throws -> (String, String) {
+        let relative = ModelLock.path(model: version.name)
+        let path = (repository as NSString).appendingPathComponent(relative)
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try ModelLock(environment: environment, version: version).text().write(toFile: path, atomically: true, encoding: .utf8)
+        let commit = try Git(folder: repository).commitFile(
+            relative,
+            message:
+                "Register \(version.reference) in \(environment)\n\nArtifact sha256:\(version.artifactDigest)\nRun \(version.runID ?? "-")",
+            author: actor)
+        return (relative, commit)
+    }
+}

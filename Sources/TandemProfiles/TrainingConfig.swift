@@ -1,0 +1,207 @@
+import Foundation
+import TandemCore
+
+/// A training configuration in the repository (`models/relevance.yaml`): which model, on which features,
+/// with which hyper-parameters and seed. Loaded as strictly as profiles, with `FILE:LINE:COLUMN` errors.
+public struct TrainingConfig: Sendable, Equatable {
+    /// The registered model's name.
+    public var model: String
+    /// `mlp` or `linear`.
+    public var kind: String
+    public var featureSet: String
+    /// The feature table version to train on; nil for the latest.
+    public var featureTableVersion: Int?
+    /// The features the model uses, by name; empty for all of the set's, in order.
+    public var features: [String]
+    public var hidden: [Int]
+    public var learningRate: Double
+    public var batchQueries: Int
+    public var maxEpochs: Int
+    public var patience: Int
+    public var weightDecay: Double
+    public var seed: UInt64
+    public var threads: Int
+    /// The file it came from.
+    public var file: String
+
+    /// The training hyper-parameters as strings, as a run records them.
+    public var parameters: [String: String] {
+        [
+            "model": model, "kind": kind, "feature_set": featureSet,
+            "feature_table": featureTableVersion.map(String.init) ?? "latest",
+            "features": features.isEmpty ? "all" : features.joined(separator: ","),
+            "hidden": hidden.map(String.init).joined(separator: ","), "learning_rate": String(learningRate),
+            "batch_queries": String(batchQueries), "max_epochs": String(maxEpochs), "patience": String(patience),
+            "weight_decay": String(weightDecay), "seed": String(seed), "threads": String(threads),
+        ]
+    }
+
+    /// Loads a configuration, applying `--set KEY=VALUE` overrides (dotted keys, YAML values).
+    public static func load(path: String, displayName: String, overrides: [String] = []) throws(ProfileError) -> TrainingConfig {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw ProfileError(
+                location: SourceLocation(file: displayName, line: 1, column: 1), problem: "cannot be read",
+                fix: "give a readable UTF-8 YAML file with --config")
+        }
+        var tree = try YAMLTree.parse(text, file: displayName)
+        for override in overrides { tree = tree.merged(with: try overrideTree(override)) }
+        return try decode(tree, file: displayName)
+    }
+
+    /// Parses `a.b=value` into a tree `{a: {b: value}}`.
+    static func overrideTree(_ text: String) throws(ProfileError) -> YAMLTree {
+        let origin = "--set \(text)"
+        guard let eq = text.firstIndex(of: "="), eq != text.startIndex else {
+            throw ProfileError(
+                location: SourceLocation(file: origin, line: 1, column: 1), problem: "not KEY=VALUE",
+                fix: "write --set training.learning_rate=0.003")
+        }
+        let keys = text[..<eq].split(separator: ".").map(String.init)
+        var node = try YAMLTree.parse(String(text[text.index(after: eq)...]), file: origin)
+        for key in keys.reversed() {
+            let here = SourceLocation(file: origin, line: 1, column: 1)
+            node = .mapping([YAMLTree.Entry(key: key, keyLocation: here, value: node)], here)
+        }
+        return node
+    }
+
+    static func decode(_ tree: YAMLTree, file: String) throws(ProfileError) -> TrainingConfig {
+        let top = try MappingReader(tree, path: "", allowed: ["model", "kind", "features", "training"], required: ["model"])
+        let model = try top.requiredString("model")
+        guard model.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." }) else {
+            throw ProfileError(
+                location: top.node("model")?.location ?? top.location,
+                problem: "model name '\(model)' has characters a name cannot",
+                fix: "use letters, digits, '-', '_' and '.'")
+        }
+        let kind = try top.string("kind") ?? "mlp"
+        guard ["mlp", "linear"].contains(kind) else {
+            throw ProfileError(
+                location: top.node("kind")?.location ?? top.location, problem: "unknown model kind '\(kind)'",
+                fix: "write mlp or linear")
+        }
+        var config = TrainingConfig(
+            model: model, kind: kind, featureSet: "relevance_v1", featureTableVersion: nil, features: [], hidden: [256, 128],
+            learningRate: 0.001, batchQueries: 64, maxEpochs: 20, patience: 3, weightDecay: 0, seed: 7, threads: 1, file: file)
+        if let node = top.node("features") {
+            let f = try MappingReader(node, path: "features", allowed: ["set", "table", "names"])
+            config.featureSet = try f.string("set") ?? config.featureSet
+            if let table = f.node("table") {
+                if case .scalar("latest", _, _) = table {
+                    config.featureTableVersion = nil
+                } else {
+                    config.featureTableVersion = try f.int("table", range: 1...1_000_000)
+                }
+            }
+            config.features = try f.stringList("names")
+        }
+        if let node = top.node("training") {
+            let t = try MappingReader(
+                node, path: "training",
+                allowed: [
+                    "hidden", "learning_rate", "batch_queries", "max_epochs", "patience", "weight_decay", "seed", "threads",
+                ])
+            if t.node("hidden") != nil {
+                config.hidden = []
+                for item in try t.list("hidden") {
+                    guard case .scalar(let text, false, _) = item, let width = Int(text), (1...8192).contains(width) else {
+                        throw ProfileError(
+                            location: item.location, problem: "a hidden layer width must be a whole number from 1 to 8192",
+                            fix: "write hidden: [256, 128]")
+                    }
+                    config.hidden.append(width)
+                }
+            }
+            config.learningRate = try t.double("learning_rate", range: 1e-7...1) ?? config.learningRate
+            config.batchQueries = try t.int("batch_queries", range: 1...100_000) ?? config.batchQueries
+            config.maxEpochs = try t.int("max_epochs", range: 1...10_000) ?? config.maxEpochs
+            config.patience = try t.int("patience", range: 1...10_000) ?? config.patience
+            config.weightDecay = try t.double("weight_decay", range: 0...1) ?? config.weightDecay
+            config.seed = UInt64(try t.int("seed", range: 0...Int.max) ?? Int(config.seed))
+            config.threads = try t.int("threads", range: 1...256) ?? config.threads
+        }
+        return config
+    }
+}
+
+/// A hyper-parameter search (`tandem train --sweep FILE`).
+public struct SweepSpec: Sendable, Equatable {
+    public enum Method: String, Sendable, CaseIterable { case grid, random }
+    public var method: Method
+    /// Trials for a random search (grid searches try every combination).
+    public var trials: Int
+    /// Trials run at once.
+    public var parallel: Int
+    /// The validation metric that picks the best trial.
+    public var metric: String
+    public var seed: UInt64
+    /// Dotted configuration keys and the values to try, each value as YAML text (`0.003`, `[256, 128]`).
+    public var parameters: [(key: String, values: [String])]
+
+    public static func == (a: SweepSpec, b: SweepSpec) -> Bool {
+        a.method == b.method && a.trials == b.trials && a.parallel == b.parallel && a.metric == b.metric && a.seed == b.seed
+            && a.parameters.map(\.key) == b.parameters.map(\.key) && a.parameters.map(\.values) == b.parameters.map(\.values)
+    }
+
+    /// The trials: each a list of `KEY=VALUE` overrides, in a fixed order.
+    public func trialOverrides() -> [[String]] {
+        var combos: [[String]] = [[]]
+        for p in parameters {
+            combos = combos.flatMap { c in p.values.map { c + ["\(p.key)=\($0)"] } }
+        }
+        guard method == .random else { return combos }
+        var state = seed
+        var picked: [[String]] = []
+        var pool = combos
+        while picked.count < trials && !pool.isEmpty {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            picked.append(pool.remove(at: Int((z ^ (z >> 31)) % UInt64(pool.count))))
+        }
+        return picked
+    }
+
+    public static func load(path: String, displayName: String) throws(ProfileError) -> SweepSpec {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw ProfileError(
+                location: SourceLocation(file: displayName, line: 1, column: 1), problem: "cannot be read",
+                fix: "give a readable UTF-8 YAML file with --sweep")
+        }
+        let tree = try YAMLTree.parse(text, file: displayName)
+        let top = try MappingReader(
+            tree, path: "", allowed: ["method", "trials", "parallel", "metric", "seed", "parameters"],
+            required: ["parameters"])
+        let metric = try top.string("metric") ?? "ndcg@10"
+        try ProfileDecoder.checkMetric(metric, node: top.node("metric"), reader: top)
+        guard case .mapping(let entries, let location)? = top.node("parameters"), !entries.isEmpty else {
+            throw ProfileError(
+                location: top.node("parameters")?.location ?? top.location,
+                problem: "'parameters' must map configuration keys to lists of values",
+                fix: "write parameters: {training.learning_rate: [0.001, 0.003]}")
+        }
+        _ = location
+        var parameters: [(String, [String])] = []
+        for entry in entries {
+            guard case .sequence(let items, _) = entry.value, !items.isEmpty else {
+                throw ProfileError(
+                    location: entry.value.location, problem: "'\(entry.key)' must list the values to try",
+                    fix: "write \(entry.key): [a, b]")
+            }
+            parameters.append((entry.key, items.map(Self.yamlText)))
+        }
+        return SweepSpec(
+            method: try top.choice("method", Method.self) ?? .grid, trials: try top.int("trials", range: 1...10_000) ?? 8,
+            parallel: try top.int("parallel", range: 1...256) ?? 2, metric: metric,
+            seed: UInt64(try top.int("seed", range: 0...Int.max) ?? 1), parameters: parameters)
+    }
+
+    static func yamlText(_ node: YAMLTree) -> String {
+        switch node {
+        case .scalar(let text, let quoted, _): quoted ? "'\(text.replacingOccurrences(of: "'", with: "''"))'" : text
+        case .sequence(let items, _): "[" + items.map(yamlText).joined(separator: ", ") + "]"
+        case .mapping(let entries, _): "{" + entries.map { "\($0.key): \(yamlText($0.value))" }.joined(separator: ", ") + "}"
+        }
+    }
+}

@@ -1,0 +1,40 @@
+import Foundation
+
+/// An environment's model registry and run tracker (DESIGN.md §3), with MLflow's semantics: runs with
+/// parameters and metric histories; registered models whose versions are numbered from 1; aliases that point
+/// at versions and move when set again; and an audit log of every change.
+///
+/// Implementations: `SQLiteModelRegistry` (`file://` roots, the embedded default). The registry of an
+/// environment is chosen from its profile's `registry` root in one place, `RegistryFactory`.
+/// Every write is transactional; artifacts are content-addressed and checked against their digest when read.
+public protocol ModelRegistry: Sendable {
+    // Runs.
+    func createRun(_ run: RunRecord) throws
+    func logMetrics(runID: String, _ points: [MetricPoint]) throws
+    func updateRun(_ run: RunRecord) throws
+    func run(id: String) throws -> RunRecord
+    func runs(experiment: String?, limit: Int) throws -> [RunRecord]
+    func metricHistory(runID: String) throws -> [MetricPoint]
+
+    // Artifacts.
+    /// Stores bytes under their SHA-256 and returns it.
+    func storeArtifact(_ data: Data) throws -> String
+    /// The bytes stored under a digest, checked against it.
+    func artifact(digest: String) throws -> Data
+
+    // Models, versions, aliases.
+    /// Registers the next version of `version.name` (creating the model on its first version).
+    func createVersion(_ version: ModelVersion, actor: String) throws -> ModelVersion
+    func version(_ reference: ModelReference) throws -> ModelVersion
+    func versions(name: String) throws -> [ModelVersion]
+    func models() throws -> [String]
+    /// Points `alias` at a version, moving it if it pointed elsewhere.
+    func setAlias(name: String, alias: String, version: Int, actor: String) throws
+    func deleteAlias(name: String, alias: String, actor: String) throws
+    func aliases(name: String) throws -> [String: Int]
+
+    // Audit.
+    func auditLog() throws -> [AuditEntry]
+    /// Appends an entry for an action the registry does not record by itself (a promotion step).
+    func appendAudit(actor: String, action: String, subject: String, detail: [String: String]) throws
+}
