@@ -11,6 +11,9 @@ let package = Package(
         .executable(name: "tandem-features", targets: ["tandem-features"]),
         .executable(name: "tandem-fixtures", targets: ["tandem-fixtures"]),
         .executable(name: "tandem-train", targets: ["tandem-train"]),
+        .executable(name: "tandem-runs", targets: ["tandem-runs"]),
+        .executable(name: "tandem-evaluate", targets: ["tandem-evaluate"]),
+        .executable(name: "tandem-models", targets: ["tandem-models"]),
         .executable(name: "tandem-bench", targets: ["tandem-bench"]),
     ],
     dependencies: [
@@ -94,6 +97,12 @@ let package = Package(
         .executableTarget(name: "tandem-features", dependencies: ["TandemCommands"]),
         /** `tandem-train`: trains (batch, interactive or sweep), tracks the run, registers the model version. */
         .executableTarget(name: "tandem-train", dependencies: ["TandemCommands"]),
+        /** `tandem-evaluate`: the inference pipeline and offline evaluation of model versions. */
+        .executableTarget(name: "tandem-evaluate", dependencies: ["TandemCommands"]),
+        /** `tandem-runs`: list, show and compare tracked runs. */
+        .executableTarget(name: "tandem-runs", dependencies: ["TandemCommands"]),
+        /** `tandem-models`: registered models, versions, aliases, lock-file verification, history. */
+        .executableTarget(name: "tandem-models", dependencies: ["TandemCommands"]),
         /** `tandem-fixtures`: generates raw data of any size in DATA.md's format. */
         .executableTarget(name: "tandem-fixtures", dependencies: ["TandemCommands"]),
         /** `tandem-bench`: benchmarks whose figures go into docs/benchmarks.md. */
@@ -108,6 +117,7 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: [
                 "TandemCore", "tandem", "tandem-env", "tandem-etl", "tandem-features", "tandem-fixtures", "tandem-train",
+                "tandem-runs", "tandem-models", "tandem-evaluate",
             ]
         ),
     ],
