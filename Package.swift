@@ -111,7 +111,7 @@ let package = Package(
         .testTarget(name: "TandemProfilesTests", dependencies: ["TandemProfiles", "TandemStorage"]),
         .testTarget(name: "TandemLakehouseTests", dependencies: ["TandemLakehouse"]),
         .testTarget(name: "TandemDispatchTests", dependencies: ["TandemDispatch"]),
-        .testTarget(name: "TandemLearningTests", dependencies: ["TandemLearning"]),
+        .testTarget(name: "TandemLearningTests", dependencies: ["TandemLearning", "TandemLakehouse", "TandemStorage"]),
         .testTarget(name: "TandemRegistryTests", dependencies: ["TandemRegistry"]),
         .testTarget(
             name: "EndToEndTests",

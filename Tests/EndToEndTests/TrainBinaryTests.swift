@@ -1,0 +1,147 @@
+import Foundation
+import Testing
+
+/// A scratch repository that is a git repository on `main`, with the ETL of the test environment done.
+func trainedRepository() throws -> ScratchRepository {
+    let repo = try ScratchRepository()
+    try FileManager.default.copyItem(atPath: Binaries.repository + "/models", toPath: repo.root + "/models")
+    try? FileManager.default.removeItem(atPath: repo.root + "/models/relevance-ranker.lock.json")
+    try repo.write(".gitignore", ".tandem/\n")
+    for args in [
+        ["init", "-q", "-b", "main"], ["add", "-A"], ["-c", "user.name=dev", "-c", "user.email=dev@x", "commit", "-qm", "init"],
+    ] {
+        let git = try Binaries.run("/usr/bin/env", ["git"] + args, in: repo.root)
+        #expect(git.status == 0, "\(git.stderr)")
+    }
+    let etl = try repo.run("tandem-etl", ["--env", "test"])
+    #expect(etl.status == 0, "\(etl.stderr)")
+    return repo
+}
+
+@Suite("tandem train, models, runs and evaluate, end to end")
+struct TrainBinaryTests {
+    @Test("train registers a version, commits the lock file on the branch, and verify agrees; a changed lock is caught")
+    func trainRegisterVerify() throws {
+        let repo = try trainedRepository()
+        defer { repo.remove() }
+        let train = try repo.run(
+            "tandem", ["train", "--env", "test", "--set", "training.max_epochs=2", "--json"],
+            environment: ["TANDEM_ACTOR": "dana"])
+        #expect(train.status == 0, "\(train.stderr)")
+        let doc = try json(train.stdout)
+        for key in ["run_id", "model", "version", "artifact", "digest", "metrics"] { #expect(doc[key] != nil, "missing \(key)") }
+        #expect(doc["version"] as? Int == 1)
+        #expect((doc["metrics"] as? [String: Double])?["ndcg@10"] != nil)
+        let artifact = try #require(doc["artifact"] as? String)
+        #expect(FileManager.default.fileExists(atPath: artifact))
+        let log = try Binaries.run("/usr/bin/env", ["git", "log", "-1", "--format=%an %s"], in: repo.root)
+        #expect(log.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "dana Register relevance-ranker@1 in test")
+        let lock = try String(contentsOfFile: repo.root + "/models/relevance-ranker.lock.json", encoding: .utf8)
+        #expect(lock.contains("\"artifact_digest\" : \"\(doc["digest"] as? String ?? "")\""))
+
+        let verify = try repo.run("tandem-models", ["verify", "--env", "test"])
+        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+
+        try repo.write(
+            "models/relevance-ranker.lock.json", lock.replacingOccurrences(of: "\"version\" : 1", with: "\"version\" : 7"))
+        let dirty = try repo.run("tandem-models", ["verify", "--env", "test"])
+        #expect(dirty.status == 1)
+        #expect(dirty.stdout.contains("version relevance-ranker@7 does not exist in the test registry"))
+        #expect(dirty.stdout.contains("uncommitted changes"))
+
+        let show = try json(try repo.run("tandem", ["models", "show", "--env", "test", "relevance-ranker@1", "--json"]).stdout)
+        #expect(show["git_branch"] as? String == "main")
+        #expect(show["feature_table"] as? String == "relevance_v1@1")
+
+        let runs = try repo.run("tandem-runs", ["show", "--env", "test", String((doc["run_id"] as? String ?? "").prefix(8))])
+        #expect(runs.status == 0)
+        #expect(runs.stdout.contains("metric  ndcg@10: 1:"))
+        #expect(runs.stdout.contains("param   learning_rate = 0.001"))
+    }
+
+    @Test("the same data, config, seed and threads give a byte-identical artifact")
+    func deterministic() throws {
+        let repo = try trainedRepository()
+        defer { repo.remove() }
+        var digests: [String] = []
+        for _ in 0..<2 {
+            let run = try repo.run(
+                "tandem-train", ["--env", "test", "--set", "training.max_epochs=2", "--no-register", "--json"])
+            #expect(run.status == 0, "\(run.stderr)")
+            digests.append(try json(run.stdout)["digest"] as? String ?? "")
+        }
+        #expect(digests[0] == digests[1] && !digests[0].isEmpty)
+    }
+
+    @Test("a sweep runs trials in parallel as child runs and reports the best; runs compare lays them side by side")
+    func sweep() throws {
+        let repo = try trainedRepository()
+        defer { repo.remove() }
+        try repo.write(
+            "sweep.yaml",
+            """
+            method: grid
+            parallel: 2
+            parameters:
+              training.learning_rate: [0.001, 0.01]
+              training.max_epochs: [2]
+            """)
+        let run = try repo.run("tandem-train", ["--env", "test", "--sweep", "sweep.yaml", "--json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let doc = try json(run.stdout)
+        let trials = try #require(doc["trials"] as? [[String: Any]])
+        #expect(trials.count == 2)
+        #expect(trials.allSatisfy { $0["status"] as? String == "FINISHED" })
+        #expect(doc["best"] as? Int != nil)
+        let ids = trials.compactMap { $0["run_id"] as? String }
+        let compare = try repo.run("tandem", ["runs", "compare", "--env", "test"] + ids)
+        #expect(compare.status == 0)
+        #expect(compare.stdout.contains("≠ learning_rate"))
+        let list = try repo.run("tandem-runs", ["list", "--env", "test", "--json"])
+        let all = try #require(try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])
+        #expect(
+            all.filter { $0["name"] as? String == "trial" }.allSatisfy {
+                $0["parent_id"] as? String == doc["sweep_run"] as? String
+            })
+    }
+
+    @Test("--interactive draws the live view; a stage for test cannot train into prod's registry")
+    func interactiveAndProtected() throws {
+        let repo = try trainedRepository()
+        defer { repo.remove() }
+        let live = try repo.run(
+            "tandem-train", ["--env", "test", "--interactive", "--no-register", "--set", "training.max_epochs=1"])
+        #expect(live.status == 0, "\(live.stderr)")
+        #expect(live.stderr.contains("validation (epoch 1): NDCG@10"))
+        #expect(live.stderr.contains("Ctrl-C stops and keeps the best model so far"))
+        _ = try repo.run("tandem-etl", ["--env", "prod"])
+        let prod = try repo.run("tandem-train", ["--env", "prod", "--set", "training.max_epochs=1"])
+        #expect(prod.status == 2)
+        #expect(prod.stderr.contains("the prod registry is written only by the promotion engine"))
+    }
+
+    @Test("evaluate score ranks raw requests through the feature code path and reports unknown candidates")
+    func score() throws {
+        let repo = try trainedRepository()
+        defer { repo.remove() }
+        #expect(try repo.run("tandem-train", ["--env", "test", "--set", "training.max_epochs=1", "--no-lock"]).status == 0)
+        let judgment = try #require(
+            try String(contentsOfFile: repo.root + "/fixtures/sample/judgments.jsonl", encoding: .utf8)
+                .split(separator: "\n").first)
+        let first = try json(String(judgment))
+        let request =
+            #"{"query": "\#(first["query"] as? String ?? "")", "candidates": ["\#(first["video_url"] as? String ?? "")", "https://vid.example/ZZZZZZZZZZZ", "not a url"]}"#
+        try repo.write("requests.jsonl", request + "\n")
+        let run = try repo.run(
+            "tandem-evaluate", ["score", "--env", "test", "--model", "relevance-ranker@1", "--input", "requests.jsonl"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let out = try json(run.stdout)
+        #expect((out["ranked"] as? [[String: Any]])?.count == 1)
+        #expect((out["unknown"] as? [[String: Any]])?.map { $0["reason"] as? String } == ["unknown_video", "bad_url"])
+        let gold = try repo.run("tandem-evaluate", ["gold", "--env", "test", "--model", "relevance-ranker@1", "--json"])
+        #expect(gold.status == 0)
+        let trained = try json(try repo.run("tandem-models", ["show", "--env", "test", "relevance-ranker@1", "--json"]).stdout)
+        let offline = (try json(gold.stdout)["metrics"] as? [String: Double])?["ndcg@10"]
+        #expect(offline == (trained["metrics"] as? [String: Double])?["ndcg@10"])
+    }
+}
