@@ -8,6 +8,9 @@ import TandemStorage
 public final class SQLiteModelRegistry: ModelRegistry, @unchecked Sendable {
     public let root: String
     let queue: DatabaseQueue
+    /// Decoded versions by `name@version`: versions are immutable, so a decoded one never goes stale.
+    private var versionCache: [String: ModelVersion] = [:]
+    private let cacheLock = NSLock()
 
     public init(root: String) throws(StoreError) {
         self.root = root
@@ -181,22 +184,34 @@ public final class SQLiteModelRegistry: ModelRegistry, @unchecked Sendable {
     }
 
     public func version(_ reference: ModelReference) throws -> ModelVersion {
-        let body: String? = try queue.read { db in
+        let (name, number): (String, Int?) = try queue.read { db in
             switch reference {
             case .version(let name, let v):
-                return try String.fetchOne(
-                    db, sql: "SELECT body FROM model_versions WHERE name = ? AND version = ?", arguments: [name, v])
+                return (name, v)
             case .alias(let name, let alias):
-                return try String.fetchOne(
-                    db,
-                    sql: """
-                        SELECT v.body FROM aliases a JOIN model_versions v ON v.name = a.name AND v.version = a.version
-                        WHERE a.name = ? AND a.alias = ?
-                        """, arguments: [name, alias])
+                return (
+                    name,
+                    try Int.fetchOne(
+                        db, sql: "SELECT version FROM aliases WHERE name = ? AND alias = ?", arguments: [name, alias])
+                )
             }
         }
+        guard let number else { throw RegistryError("no model version \(reference) in this registry; see `tandem models list`") }
+        let key = "\(name)@\(number)"
+        cacheLock.lock()
+        let cached = versionCache[key]
+        cacheLock.unlock()
+        if let cached { return cached }
+        let body = try queue.read { db in
+            try String.fetchOne(
+                db, sql: "SELECT body FROM model_versions WHERE name = ? AND version = ?", arguments: [name, number])
+        }
         guard let body else { throw RegistryError("no model version \(reference) in this registry; see `tandem models list`") }
-        return try Self.decode(ModelVersion.self, body)
+        let version = try Self.decode(ModelVersion.self, body)
+        cacheLock.lock()
+        versionCache[key] = version
+        cacheLock.unlock()
+        return version
     }
 
     public func versions(name: String) throws -> [ModelVersion] {
