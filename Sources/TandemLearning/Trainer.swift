@@ -206,12 +206,27 @@ public final class Trainer: @unchecked Sendable {
     /// in worker order, so a given thread count always gives the same bits.
     func trainStep(_ batch: ArraySlice<Int>) -> (Double, Int) {
         let shares = workers.count
-        let per = (batch.count + shares - 1) / shares
-        for (w, worker) in workers.enumerated() {
-            let lo = batch.startIndex + min(batch.count, w * per)
-            let hi = batch.startIndex + min(batch.count, (w + 1) * per)
-            gather(batch[lo..<hi], into: worker)
-            computeLoss(worker)
+        // Contiguous shares of the batch's queries with about the same number of rows each.
+        var bounds = [batch.startIndex]
+        if shares > 1 {
+            let total = batch.reduce(0) { $0 + train.groups.range($1).count }
+            var sum = 0
+            for i in batch.indices {
+                sum += train.groups.range(batch[i]).count
+                if bounds.count < shares && sum * shares >= total * bounds.count { bounds.append(i + 1) }
+            }
+        }
+        while bounds.count < shares + 1 { bounds.append(batch.endIndex) }
+        let all = workers
+        let parts = bounds
+        if shares == 1 {
+            gather(batch, into: workers[0])
+            computeLoss(workers[0])
+        } else {
+            DispatchQueue.concurrentPerform(iterations: shares) { w in
+                self.gather(batch[parts[w]..<max(parts[w], parts[w + 1])], into: all[w])
+                self.computeLoss(all[w])
+            }
         }
         let counted = workers.reduce(0) { $0 + $1.counted }
         let rows = workers.reduce(0) { $0 + $1.rows }
@@ -220,7 +235,6 @@ public final class Trainer: @unchecked Sendable {
         if shares == 1 {
             finishWorker(workers[0], norm: norm)
         } else {
-            let all = workers
             DispatchQueue.concurrentPerform(iterations: shares) { w in self.finishWorker(all[w], norm: norm) }
         }
         let count = RankerModel.parameterCount(sizes)
