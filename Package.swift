@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "tandem-train", targets: ["tandem-train"]),
         .executable(name: "tandem-runs", targets: ["tandem-runs"]),
         .executable(name: "tandem-evaluate", targets: ["tandem-evaluate"]),
+        .executable(name: "tandem-notify", targets: ["tandem-notify"]),
         .executable(name: "tandem-models", targets: ["tandem-models"]),
         .executable(name: "tandem-bench", targets: ["tandem-bench"]),
     ],
@@ -75,6 +76,14 @@ let package = Package(
             name: "TandemHTTP",
             dependencies: ["TandemCore", "TandemCLibcurl"]
         ),
+        /** Webhooks: CI statuses and team notifications through a durable outbox, signed as Standard Webhooks. */
+        .target(
+            name: "TandemWebhooks",
+            dependencies: [
+                "TandemCore", "TandemProfiles", "TandemStorage", "TandemHTTP",
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         /** Resolution of `tandem STAGE` to an executable `tandem-STAGE` (pure, table-tested). */
         .target(name: "TandemDispatch"),
         /** The command-line interface of every stage (argument parsing, human and JSON output). */
@@ -82,7 +91,7 @@ let package = Package(
             name: "TandemCommands",
             dependencies: [
                 "TandemCore", "TandemProfiles", "TandemStorage", "TandemLakehouse", "TandemLearning", "TandemRegistry",
-                "TandemGit", "TandemHTTP",
+                "TandemGit", "TandemHTTP", "TandemWebhooks",
                 "TandemDispatch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -99,6 +108,8 @@ let package = Package(
         .executableTarget(name: "tandem-train", dependencies: ["TandemCommands"]),
         /** `tandem-evaluate`: the inference pipeline and offline evaluation of model versions. */
         .executableTarget(name: "tandem-evaluate", dependencies: ["TandemCommands"]),
+        /** `tandem-notify`: delivers the outbox, lists undelivered messages, sends a test event. */
+        .executableTarget(name: "tandem-notify", dependencies: ["TandemCommands"]),
         /** `tandem-runs`: list, show and compare tracked runs. */
         .executableTarget(name: "tandem-runs", dependencies: ["TandemCommands"]),
         /** `tandem-models`: registered models, versions, aliases, lock-file verification, history. */
@@ -113,11 +124,12 @@ let package = Package(
         .testTarget(name: "TandemDispatchTests", dependencies: ["TandemDispatch"]),
         .testTarget(name: "TandemLearningTests", dependencies: ["TandemLearning", "TandemLakehouse", "TandemStorage"]),
         .testTarget(name: "TandemRegistryTests", dependencies: ["TandemRegistry"]),
+        .testTarget(name: "TandemWebhooksTests", dependencies: ["TandemWebhooks", "TandemProfiles", "TandemHTTP"]),
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
                 "TandemCore", "tandem", "tandem-env", "tandem-etl", "tandem-features", "tandem-fixtures", "tandem-train",
-                "tandem-runs", "tandem-models", "tandem-evaluate",
+                "tandem-runs", "tandem-models", "tandem-evaluate", "tandem-notify",
             ]
         ),
     ],

@@ -109,6 +109,22 @@ public struct ReporterSettings: Sendable, Equatable {
     public var tokenEnv: String?
     /// The variable holding the signing secret of a generic reporter (`whsec_…`).
     public var secretEnv: String?
+
+    public init(
+        kind: ReporterKind, api: String? = nil, repository: String? = nil, project: String? = nil, context: String? = nil,
+        targetURL: String? = nil, url: String? = nil, urlEnv: String? = nil, tokenEnv: String? = nil, secretEnv: String? = nil
+    ) {
+        self.kind = kind
+        self.api = api
+        self.repository = repository
+        self.project = project
+        self.context = context
+        self.targetURL = targetURL
+        self.url = url
+        self.urlEnv = urlEnv
+        self.tokenEnv = tokenEnv
+        self.secretEnv = secretEnv
+    }
 }
 
 /// Which chat or event format a notifier speaks.
@@ -128,6 +144,15 @@ public struct NotifierSettings: Sendable, Equatable {
     public var secretEnv: String?
     /// The events it subscribes to.
     public var events: [String]
+
+    public init(name: String, kind: NotifierKind, url: String?, urlEnv: String?, secretEnv: String?, events: [String]) {
+        self.name = name
+        self.kind = kind
+        self.url = url
+        self.urlEnv = urlEnv
+        self.secretEnv = secretEnv
+        self.events = events
+    }
 }
 
 /// Approvals needed for a promotion into an environment.

@@ -1,0 +1,128 @@
+import Dispatch
+import Foundation
+import TandemCLibcurl
+import TandemCore
+
+/// HTTP over libcurl: TLS verification on (CA bundle configurable), no redirects followed, proxies from the
+/// standard variables (libcurl reads `http_proxy`, `https_proxy` and `no_proxy` itself), connect and total
+/// timeouts. One easy handle is reused for every request of a transport, so connections are kept alive; the
+/// blocking `curl_easy_perform` runs on the transport's own serial queue, off Swift's cooperative pool.
+public final class CurlTransport: HTTPTransport, @unchecked Sendable {
+    private let queue = DispatchQueue(label: "tandem.curl")
+    private let handle: UnsafeMutableRawPointer?
+    private let caBundle: String?
+
+    /// `curl_global_init`, once per process.
+    private static let globalInit: Bool = curl_global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK
+
+    /// - Parameter caBundle: a CA bundle file to verify servers with (the system's when nil).
+    public init(caBundle: String? = ProcessInfo.processInfo.environment["TANDEM_CA_BUNDLE"]) {
+        _ = Self.globalInit
+        handle = curl_easy_init()
+        self.caBundle = caBundle
+    }
+
+    deinit {
+        if let handle { curl_easy_cleanup(handle) }
+    }
+
+    public func send(_ request: HTTPRequest) async throws(HTTPError) -> HTTPResponse {
+        let result: Result<HTTPResponse, HTTPError> = await withCheckedContinuation { continuation in
+            queue.async { continuation.resume(returning: self.perform(request)) }
+        }
+        return try result.get()
+    }
+
+    /// Sends a request on the calling thread (for callers that are not async).
+    public func sendBlocking(_ request: HTTPRequest) throws(HTTPError) -> HTTPResponse {
+        try queue.sync { perform(request) }.get()
+    }
+
+    /// Collects the body and headers of one exchange.
+    final class Sink {
+        var body: [UInt8] = []
+        var headers: [String: String] = [:]
+        var upload: [UInt8] = []
+    }
+
+    private func perform(_ request: HTTPRequest) -> Result<HTTPResponse, HTTPError> {
+        guard let h = handle else { return .failure(HTTPError("libcurl could not create a handle", isTransient: false)) }
+        curl_easy_reset(h)
+        let sink = Sink()
+        let context = Unmanaged.passUnretained(sink).toOpaque()
+        var list: UnsafeMutablePointer<curl_slist>?
+        defer { curl_slist_free_all(list) }
+        for (name, value) in request.headers { list = curl_slist_append(list, "\(name): \(value)") }
+        if !request.body.isEmpty || request.method != .get { list = curl_slist_append(list, "Expect:") }
+        _ = tandem_curl_setopt_string(h, CURLOPT_URL, request.url)
+        _ = tandem_curl_setopt_long(h, CURLOPT_NOSIGNAL, 1)
+        _ = tandem_curl_setopt_long(h, CURLOPT_FOLLOWLOCATION, 0)
+        _ = tandem_curl_setopt_long(h, CURLOPT_SSL_VERIFYPEER, 1)
+        _ = tandem_curl_setopt_long(h, CURLOPT_SSL_VERIFYHOST, 2)
+        if let caBundle { _ = tandem_curl_setopt_string(h, CURLOPT_CAINFO, caBundle) }
+        _ = tandem_curl_setopt_long(h, CURLOPT_CONNECTTIMEOUT_MS, Int(request.connectTimeout * 1000))
+        _ = tandem_curl_setopt_long(h, CURLOPT_TIMEOUT_MS, Int(request.timeout * 1000))
+        _ = tandem_curl_setopt_long(h, CURLOPT_TCP_KEEPALIVE, 1)
+        _ = tandem_curl_setopt_string(h, CURLOPT_USERAGENT, "tandem/\(TandemVersion.current)")
+        _ = tandem_curl_setopt_long(h, CURLOPT_PROTOCOLS, Int(CURLPROTO_HTTP | CURLPROTO_HTTPS))
+        _ = tandem_curl_setopt_slist(h, CURLOPT_HTTPHEADER, list)
+        _ = tandem_curl_setopt_write_function(h) { data, size, count, context in
+            guard let data, let context else { return 0 }
+            let sink = Unmanaged<Sink>.fromOpaque(context).takeUnretainedValue()
+            sink.body.append(contentsOf: UnsafeRawBufferPointer(start: data, count: size * count).bindMemory(to: UInt8.self))
+            return size * count
+        }
+        _ = tandem_curl_setopt_pointer(h, CURLOPT_WRITEDATA, context)
+        _ = tandem_curl_setopt_header_function(h) { data, size, count, context in
+            guard let data, let context else { return 0 }
+            let sink = Unmanaged<Sink>.fromOpaque(context).takeUnretainedValue()
+            let line = String(decoding: UnsafeRawBufferPointer(start: data, count: size * count), as: UTF8.self)
+            if line.hasPrefix("HTTP/") { sink.headers = [:] }
+            if let colon = line.firstIndex(of: ":") {
+                let name = line[..<colon].lowercased()
+                sink.headers[name] = String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            return size * count
+        }
+        _ = tandem_curl_setopt_pointer(h, CURLOPT_HEADERDATA, context)
+        switch request.method {
+        case .get:
+            _ = tandem_curl_setopt_long(h, CURLOPT_HTTPGET, 1)
+        case .post:
+            _ = tandem_curl_setopt_long(h, CURLOPT_POST, 1)
+        default:
+            _ = tandem_curl_setopt_string(h, CURLOPT_CUSTOMREQUEST, request.method.rawValue)
+        }
+        sink.upload = request.body
+        let code: CURLcode = sink.upload.withUnsafeBufferPointer { body in
+            if request.method != .get {
+                _ = tandem_curl_setopt_off(h, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
+                _ = tandem_curl_setopt_pointer(
+                    h, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: body.baseAddress ?? UnsafePointer(bitPattern: 1)))
+            }
+            return curl_easy_perform(h)
+        }
+        guard code == CURLE_OK else {
+            let transient = [
+                CURLE_COULDNT_CONNECT, CURLE_OPERATION_TIMEDOUT, CURLE_RECV_ERROR, CURLE_SEND_ERROR, CURLE_GOT_NOTHING,
+                CURLE_COULDNT_RESOLVE_HOST, CURLE_PARTIAL_FILE, CURLE_SSL_CONNECT_ERROR,
+            ].contains(code)
+            let host = Self.host(of: request.url)
+            return .failure(
+                HTTPError(
+                    "\(request.method.rawValue) \(host): \(String(cString: curl_easy_strerror(code)))", isTransient: transient))
+        }
+        var status = 0
+        _ = tandem_curl_getinfo_long(h, CURLINFO_RESPONSE_CODE, &status)
+        return .success(HTTPResponse(status: status, headers: sink.headers, body: sink.body))
+    }
+
+    /// `scheme://host:port` of a URL, without credentials, path or query (for messages that may be logged).
+    public static func host(of url: String) -> String {
+        guard let range = url.range(of: "://") else { return "(invalid URL)" }
+        let rest = url[range.upperBound...]
+        let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        let host = authority.split(separator: "@").last.map(String.init) ?? ""
+        return String(url[..<range.upperBound]) + host
+    }
+}

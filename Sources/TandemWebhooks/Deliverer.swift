@@ -1,0 +1,185 @@
+import Foundation
+import TandemCore
+import TandemHTTP
+
+/// Delivers due outbox messages: in order within each stream, retrying with exponential back-off and
+/// jitter (or the server's `Retry-After`), and moving to the dead letters what a receiver refuses for good
+/// (4xx other than 408 and 429) or what has failed too long. Secrets are read from the environment at
+/// delivery time and never stored, logged or returned.
+public final class Deliverer: @unchecked Sendable {
+    public let outbox: Outbox
+    public let transport: any HTTPTransport
+    public let policy: RetryPolicy
+    let environment: [String: String]
+    /// Seconds one attempt may take in all.
+    public var requestTimeout: Double = 10
+    private var random = SystemRandomNumberGenerator()
+
+    /// Values of every secret variable the environment's profile names: redacted from anything stored,
+    /// whichever message a receiver echoes them in.
+    let knownSecrets: [String]
+
+    public init(
+        outbox: Outbox, transport: any HTTPTransport, policy: RetryPolicy = .fromEnvironment(),
+        environment: [String: String] = ProcessInfo.processInfo.environment, secretVariables: [String] = []
+    ) {
+        self.outbox = outbox
+        self.transport = transport
+        self.policy = policy
+        self.environment = environment
+        self.knownSecrets = secretVariables.compactMap { environment[$0] }.filter { !$0.isEmpty }
+    }
+
+    /// What one flush did.
+    public struct Summary: Sendable, Codable {
+        public var delivered = 0
+        public var retried = 0
+        public var dead = 0
+        public var pending = 0
+    }
+
+    /// Delivers what is due until nothing is due or `deadline` seconds have passed; waits for retries that
+    /// fall due before the deadline.
+    public func flush(deadline seconds: Double) async throws -> Summary {
+        let end = Date().timeIntervalSince1970 + seconds
+        var summary = Summary()
+        while true {
+            let now = Date().timeIntervalSince1970
+            let heads = try outbox.heads()
+            let due = heads.filter { $0.delivery.nextAttemptAt <= now }
+            if due.isEmpty {
+                guard let next = heads.map(\.delivery.nextAttemptAt).min(), next < end else { break }
+                try await Task.sleep(nanoseconds: UInt64(max(0.005, min(next, end) - now) * 1e9))
+                continue
+            }
+            for entry in due {
+                switch try await attempt(entry) {
+                case "delivered": summary.delivered += 1
+                case "dead": summary.dead += 1
+                default: summary.retried += 1
+                }
+                if Date().timeIntervalSince1970 >= end { break }
+            }
+            if Date().timeIntervalSince1970 >= end { break }
+        }
+        summary.pending = try outbox.counts()["pending"] ?? 0
+        return summary
+    }
+
+    /// One delivery attempt; returns the new state.
+    func attempt(_ entry: Outbox.Entry) async throws -> String {
+        let m = entry.message
+        let attempts = entry.delivery.attempts + 1
+        var secrets: [String] = knownSecrets
+        func fail(_ error: String, status: Int?, response: String?, retryAfter: Double?, permanent: Bool) throws -> String {
+            let age = Date().timeIntervalSince1970 - entry.createdEpoch
+            let dead = permanent || attempts >= policy.maxAttempts || age >= policy.maxAge
+            let next =
+                Date().timeIntervalSince1970
+                + policy.delay(afterAttempts: attempts, retryAfter: retryAfter, random: Double.random(in: 0...1, using: &random))
+            try outbox.record(
+                id: m.id, state: dead ? "dead" : "pending", attempts: attempts, nextAttemptAt: next, status: status,
+                error: redact(error, secrets), response: response.map { redact(String($0.prefix(2048)), secrets) })
+            return dead ? "dead" : "pending"
+        }
+        func secret(_ name: String?) -> String? {
+            guard let name, let value = environment[name], !value.isEmpty else { return nil }
+            secrets.append(value)
+            return value
+        }
+        guard let url = m.url ?? secret(m.urlEnv) else {
+            return try fail(
+                "$\(m.urlEnv ?? "?") is not set; set it to the endpoint's URL", status: nil, response: nil, retryAfter: nil,
+                permanent: false)
+        }
+        if m.urlEnv != nil { secrets.append(url) }
+        var headers = m.headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        if let tokenEnv = m.tokenEnv {
+            guard let token = secret(tokenEnv) else {
+                return try fail(
+                    "$\(tokenEnv) is not set; set it to the API token", status: nil, response: nil, retryAfter: nil,
+                    permanent: false)
+            }
+            headers.append(m.authStyle == "private-token" ? ("PRIVATE-TOKEN", token) : ("Authorization", "Bearer \(token)"))
+        }
+        let body = Array(m.body.utf8)
+        if let secretEnv = m.secretEnv {
+            guard let value = secret(secretEnv) else {
+                return try fail(
+                    "$\(secretEnv) is not set; set it to the whsec_… signing secret", status: nil, response: nil, retryAfter: nil,
+                    permanent: false)
+            }
+            do {
+                let k = try StandardWebhooks.keys(from: value)
+                let timestamp = Int(Date().timeIntervalSince1970)
+                headers.append(("webhook-id", m.id))
+                headers.append(("webhook-timestamp", String(timestamp)))
+                headers.append(
+                    ("webhook-signature", StandardWebhooks.signature(id: m.id, timestamp: timestamp, body: body, keys: k)))
+            } catch {
+                return try fail("$\(secretEnv): \(error)", status: nil, response: nil, retryAfter: nil, permanent: false)
+            }
+        }
+        let request = HTTPRequest(
+            method: HTTPRequest.Method(rawValue: m.method) ?? .post, url: url, headers: headers, body: body,
+            connectTimeout: min(5, requestTimeout), timeout: requestTimeout)
+        let response: HTTPResponse
+        do {
+            response = try await transport.send(request)
+        } catch {
+            return try fail(
+                redact(error.description.replacingOccurrences(of: url, with: CurlTransport.host(of: url)), secrets),
+                status: nil, response: nil, retryAfter: nil, permanent: false)
+        }
+        switch response.status {
+        case 200..<300:
+            try outbox.record(
+                id: m.id, state: "delivered", attempts: attempts, nextAttemptAt: 0, status: response.status, error: nil,
+                response: redact(String(response.text.prefix(2048)), secrets))
+            return "delivered"
+        case 408, 429, 500...599:
+            return try fail(
+                "HTTP \(response.status)", status: response.status, response: response.text,
+                retryAfter: response.retryAfter, permanent: false)
+        default:
+            return try fail(
+                "HTTP \(response.status): the receiver refused the message", status: response.status,
+                response: response.text, retryAfter: nil, permanent: true)
+        }
+    }
+
+    func redact(_ text: String, _ secrets: [String]) -> String {
+        var out = Redaction.redactSecrets(text, secrets)
+        out = Redaction.redactURLs(out)
+        return out
+    }
+}
+
+/// Keeps secrets out of stored responses, errors and logs.
+public enum Redaction {
+    /// Replaces every occurrence of each secret (and of each of its space-separated parts) with `***`.
+    public static func redactSecrets(_ text: String, _ secrets: [String]) -> String {
+        var out = text
+        for s in secrets.flatMap({ [$0] + $0.split(separator: " ").map(String.init) }) where s.count >= 4 {
+            out = out.replacingOccurrences(of: s, with: "***")
+        }
+        return out
+    }
+
+    /// Removes credentials written into URLs (`https://user:pass@host`).
+    public static func redactURLs(_ text: String) -> String {
+        guard text.contains("@") else { return text }
+        var out = ""
+        var rest = Substring(text)
+        while let range = rest.range(of: "://") {
+            out += rest[..<range.upperBound]
+            rest = rest[range.upperBound...]
+            let end = rest.firstIndex(where: { $0 == "/" || $0 == " " || $0 == "\n" || $0 == "\"" }) ?? rest.endIndex
+            if let at = rest[..<end].lastIndex(of: "@") {
+                out += "***@"
+                rest = rest[rest.index(after: at)...]
+            }
+        }
+        return out + rest
+    }
+}

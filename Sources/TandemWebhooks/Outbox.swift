@@ -1,0 +1,135 @@
+import Foundation
+import GRDB
+import TandemCore
+import TandemStorage
+
+/// The durable outbox of an environment (`outbox.sqlite` in its registry root): every message is stored
+/// before any attempt to send it, so nothing is lost when a receiver is down or Tandem crashes.
+public final class Outbox: @unchecked Sendable {
+    let queue: DatabaseQueue
+    public let path: String
+
+    public init(root: String) throws(StoreError) {
+        path = (root as NSString).appendingPathComponent("outbox.sqlite")
+        queue = try SQLiteDatabase.open(
+            path: path,
+            migrations: [
+                (
+                    "v1",
+                    { db in
+                        try db.execute(
+                            sql: """
+                                CREATE TABLE messages(
+                                    seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, stream TEXT NOT NULL,
+                                    message TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL,
+                                    next_attempt_at REAL NOT NULL, created_epoch REAL NOT NULL, last_status INTEGER,
+                                    last_error TEXT, last_response TEXT, delivered_at TEXT);
+                                CREATE INDEX messages_pending ON messages(state, stream, seq);
+                                """)
+                    }
+                )
+            ])
+    }
+
+    /// Stores messages (in one transaction, in order).
+    public func enqueue(_ messages: [OutboxMessage]) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let now = Date().timeIntervalSince1970
+        try queue.write { db in
+            for m in messages {
+                try db.execute(
+                    sql: """
+                        INSERT INTO messages(id, stream, message, state, attempts, next_attempt_at, created_epoch)
+                        VALUES (?, ?, ?, 'pending', 0, ?, ?)
+                        """,
+                    arguments: [m.id, m.stream, String(decoding: try encoder.encode(m), as: UTF8.self), now, now])
+            }
+        }
+    }
+
+    /// A stored message with its delivery state.
+    public struct Entry: Sendable, Codable {
+        public var sequence: Int64
+        public var message: OutboxMessage
+        public var delivery: DeliveryState
+        public var createdEpoch: Double
+    }
+
+    static func entry(_ row: Row) throws -> Entry {
+        Entry(
+            sequence: row["seq"],
+            message: try JSONDecoder().decode(OutboxMessage.self, from: Data((row["message"] as String).utf8)),
+            delivery: DeliveryState(
+                state: row["state"], attempts: row["attempts"], nextAttemptAt: row["next_attempt_at"],
+                lastStatus: row["last_status"],
+                lastError: row["last_error"], lastResponse: row["last_response"], deliveredAt: row["delivered_at"]),
+            createdEpoch: row["created_epoch"])
+    }
+
+    /// The next message of each stream that is pending (earlier ones of a stream go first: in order per stream).
+    public func heads() throws -> [Entry] {
+        try queue.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT m.* FROM messages m JOIN (
+                        SELECT stream, MIN(seq) AS seq FROM messages WHERE state = 'pending' GROUP BY stream
+                    ) h ON m.seq = h.seq ORDER BY m.seq
+                    """
+            ).map(Self.entry)
+        }
+    }
+
+    /// Messages by state (all when nil), oldest first.
+    public func list(state: String? = nil, limit: Int = 1000) throws -> [Entry] {
+        try queue.read { db in
+            if let state {
+                return try Row.fetchAll(
+                    db, sql: "SELECT * FROM messages WHERE state = ? ORDER BY seq LIMIT ?", arguments: [state, limit]
+                )
+                .map(Self.entry)
+            }
+            return try Row.fetchAll(db, sql: "SELECT * FROM messages ORDER BY seq LIMIT ?", arguments: [limit]).map(Self.entry)
+        }
+    }
+
+    /// Records an attempt's outcome.
+    public func record(
+        id: String, state: String, attempts: Int, nextAttemptAt: Double, status: Int?, error: String?,
+        response: String?
+    ) throws {
+        try queue.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE messages SET state = ?, attempts = ?, next_attempt_at = ?, last_status = ?, last_error = ?,
+                    last_response = ?, delivered_at = CASE WHEN ? = 'delivered' THEN ? ELSE delivered_at END WHERE id = ?
+                    """,
+                arguments: [state, attempts, nextAttemptAt, status, error, response, state, Timestamp.nowMillis(), id])
+        }
+    }
+
+    /// Puts a dead (or pending) message back in the queue, due now.
+    public func retry(id: String) throws {
+        try queue.write { db in
+            try db.execute(
+                sql:
+                    "UPDATE messages SET state = 'pending', next_attempt_at = ?, attempts = 0 WHERE id = ? AND state != 'delivered'",
+                arguments: [Date().timeIntervalSince1970, id])
+            guard db.changesCount == 1 else {
+                throw StoreError(
+                    "no undelivered message '\(id)' in the outbox; see `tandem notify list --dead`", exitStatus: .badInput)
+            }
+        }
+    }
+
+    /// Counts by state.
+    public func counts() throws -> [String: Int] {
+        try queue.read { db in
+            Dictionary(
+                uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM messages GROUP BY state").map {
+                    ($0["state"] as String, $0["n"] as Int)
+                })
+        }
+    }
+}
