@@ -40,6 +40,7 @@ def verify_standard_webhook(headers, body):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # answers go out in two writes; without this each waits for a delayed ACK
 
     def log_message(self, *args):
         pass
