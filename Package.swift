@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "tandem-runs", targets: ["tandem-runs"]),
         .executable(name: "tandem-evaluate", targets: ["tandem-evaluate"]),
         .executable(name: "tandem-notify", targets: ["tandem-notify"]),
+        .executable(name: "tandem-promote", targets: ["tandem-promote"]),
         .executable(name: "tandem-models", targets: ["tandem-models"]),
         .executable(name: "tandem-bench", targets: ["tandem-bench"]),
     ],
@@ -84,6 +85,15 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        /** The promotion engine: integration tests, champion/challenger, approvals, code and model promoted together. */
+        .target(
+            name: "TandemPromotion",
+            dependencies: [
+                "TandemCore", "TandemProfiles", "TandemStorage", "TandemLakehouse", "TandemLearning", "TandemRegistry",
+                "TandemGit",
+                "TandemWebhooks", .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
         /** Resolution of `tandem STAGE` to an executable `tandem-STAGE` (pure, table-tested). */
         .target(name: "TandemDispatch"),
         /** The command-line interface of every stage (argument parsing, human and JSON output). */
@@ -91,7 +101,7 @@ let package = Package(
             name: "TandemCommands",
             dependencies: [
                 "TandemCore", "TandemProfiles", "TandemStorage", "TandemLakehouse", "TandemLearning", "TandemRegistry",
-                "TandemGit", "TandemHTTP", "TandemWebhooks",
+                "TandemGit", "TandemHTTP", "TandemWebhooks", "TandemPromotion",
                 "TandemDispatch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -108,6 +118,8 @@ let package = Package(
         .executableTarget(name: "tandem-train", dependencies: ["TandemCommands"]),
         /** `tandem-evaluate`: the inference pipeline and offline evaluation of model versions. */
         .executableTarget(name: "tandem-evaluate", dependencies: ["TandemCommands"]),
+        /** `tandem-promote`: start, advance, status, list, approve, reject, recover, rollback. */
+        .executableTarget(name: "tandem-promote", dependencies: ["TandemCommands"]),
         /** `tandem-notify`: delivers the outbox, lists undelivered messages, sends a test event. */
         .executableTarget(name: "tandem-notify", dependencies: ["TandemCommands"]),
         /** `tandem-runs`: list, show and compare tracked runs. */
@@ -130,6 +142,7 @@ let package = Package(
             dependencies: [
                 "TandemCore", "tandem", "tandem-env", "tandem-etl", "tandem-features", "tandem-fixtures", "tandem-train",
                 "tandem-runs", "tandem-models", "tandem-evaluate", "tandem-notify",
+                "tandem-promote",
             ]
         ),
     ],

@@ -12,7 +12,8 @@ extension BenchCommand {
 
         @Option(help: "Messages.") var count: Int = 2000
         @Option(help: "Streams (promotions) they belong to.") var streams: Int = 20
-        @Option(help: ArgumentHelp("The receiver script.", valueName: "file")) var receiver: String = "Tests/Reference/webhook_receiver.py"
+        @Option(help: ArgumentHelp("The receiver script.", valueName: "file")) var receiver: String =
+            "Tests/Reference/webhook_receiver.py"
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
@@ -41,21 +42,27 @@ extension BenchCommand {
             }
             let outbox = try Outbox(root: folder)
             let body = String(repeating: "x", count: 400)
-            try outbox.enqueue((0..<count).map { i in
-                OutboxMessage(stream: "p\(i % streams)", destination: "bench", kind: "generic", eventType: "bench",
-                              url: "http://127.0.0.1:\(port)/ok/\(i % streams)", urlEnv: nil, headers: ["Content-Type": "application/json"],
-                              body: "{\"n\":\(i),\"pad\":\"\(body)\"}", createdAt: "t")
-            })
+            try outbox.enqueue(
+                (0..<count).map { i in
+                    OutboxMessage(
+                        stream: "p\(i % streams)", destination: "bench", kind: "generic", eventType: "bench",
+                        url: "http://127.0.0.1:\(port)/ok/\(i % streams)", urlEnv: nil,
+                        headers: ["Content-Type": "application/json"],
+                        body: "{\"n\":\(i),\"pad\":\"\(body)\"}", createdAt: "t")
+                })
             let deliverer = Deliverer(outbox: outbox, transport: CurlTransport())
             let start = ContinuousClock.now
             let summary = try await deliverer.flush(deadline: 120)
             let d = ContinuousClock.now - start
             let seconds = Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
             struct Result: Encodable { var messages: Int; var delivered: Int; var seconds: Double; var perSecond: Double }
-            let result = Result(messages: count, delivered: summary.delivered, seconds: seconds, perSecond: Double(summary.delivered) / seconds)
+            let result = Result(
+                messages: count, delivered: summary.delivered, seconds: seconds, perSecond: Double(summary.delivered) / seconds)
             if json { try Terminal.printJSON(result); return }
-            print(String(format: "webhooks: %d of %d messages delivered in %.2f s = %.0f messages/s (one keep-alive connection)",
-                         result.delivered, count, seconds, result.perSecond))
+            print(
+                String(
+                    format: "webhooks: %d of %d messages delivered in %.2f s = %.0f messages/s (one keep-alive connection)",
+                    result.delivered, count, seconds, result.perSecond))
         }
     }
 }

@@ -43,9 +43,11 @@ public final class Deliverer: @unchecked Sendable {
     public func flush(deadline seconds: Double) async throws -> Summary {
         let end = Date().timeIntervalSince1970 + seconds
         var summary = Summary()
+        // Streams whose message waits for a variable that is not set: this process cannot send them.
+        var blocked = Set<String>()
         while true {
             let now = Date().timeIntervalSince1970
-            let heads = try outbox.heads()
+            let heads = try outbox.heads().filter { !blocked.contains($0.message.stream) && isConfigured($0.message) }
             let due = heads.filter { $0.delivery.nextAttemptAt <= now }
             if due.isEmpty {
                 guard let next = heads.map(\.delivery.nextAttemptAt).min(), next < end else { break }
@@ -56,6 +58,9 @@ public final class Deliverer: @unchecked Sendable {
                 switch try await attempt(entry) {
                 case "delivered": summary.delivered += 1
                 case "dead": summary.dead += 1
+                case "unconfigured":
+                    summary.retried += 1
+                    blocked.insert(entry.message.stream)
                 default: summary.retried += 1
                 }
                 if Date().timeIntervalSince1970 >= end { break }
@@ -64,6 +69,12 @@ public final class Deliverer: @unchecked Sendable {
         }
         summary.pending = try outbox.counts()["pending"] ?? 0
         return summary
+    }
+
+    /// Whether this process has every variable a message needs (one that lacks one cannot be sent from here,
+    /// so a flush does not wait for its retry).
+    func isConfigured(_ m: OutboxMessage) -> Bool {
+        [m.urlEnv, m.tokenEnv, m.secretEnv].allSatisfy { name in name.map { !(environment[$0] ?? "").isEmpty } ?? true }
     }
 
     /// One delivery attempt; returns the new state.
@@ -81,6 +92,10 @@ public final class Deliverer: @unchecked Sendable {
                 id: m.id, state: dead ? "dead" : "pending", attempts: attempts, nextAttemptAt: next, status: status,
                 error: redact(error, secrets), response: response.map { redact(String($0.prefix(2048)), secrets) })
             return dead ? "dead" : "pending"
+        }
+        func unconfigured(_ error: String) throws -> String {
+            let state = try fail(error, status: nil, response: nil, retryAfter: nil, permanent: false)
+            return state == "dead" ? "dead" : "unconfigured"
         }
         func secret(_ name: String?) -> String? {
             guard let name, let value = environment[name], !value.isEmpty else { return nil }

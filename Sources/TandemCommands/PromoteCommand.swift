@@ -1,0 +1,251 @@
+import ArgumentParser
+import Foundation
+import TandemCore
+import TandemHTTP
+import TandemProfiles
+import TandemPromotion
+import TandemRegistry
+import TandemStorage
+import TandemWebhooks
+
+/// `tandem promote`: the promotion state machine.
+public struct PromoteCommand: StageCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "promote",
+        _superCommandName: "tandem",
+        abstract: "Promote a branch and its model version together from test to prod.",
+        discussion: """
+            A promotion moves one (branch, model version) pair from an environment (test, whose profile says \
+            promotes_to: prod) to its target. `start` records it and advances as far as it can: integration \
+            tests of the training and inference pipelines, the champion/challenger evaluation against the \
+            target's champion, then it waits for approvals (exit 4). `approve`/`reject` record a release \
+            manager's decision, bound to the commit, the model digest and the report digest; `advance` \
+            continues. Promoting copies the version into the target registry, merges the branch into the target's \
+            production branch, tags it, pushes both atomically, and makes the version champion: both or neither. \
+            `recover` finishes or undoes a promotion interrupted while promoting; `rollback --env prod` returns \
+            prod to its previous pair.
+
+            Example:
+              tandem promote start --env test --branch feature/better-ranker
+              tandem promote status --env test p-3f2a…
+              TANDEM_ACTOR=alice tandem promote approve --env test p-3f2a… --as alice
+              tandem promote rollback --env prod
+
+            \(exitCodesHelp)
+            """,
+        version: TandemVersion.current,
+        subcommands: [Start.self, Advance.self, Status.self, List.self, Approve.self, Reject.self, Recover.self, Rollback.self])
+
+    public init() {}
+
+    /// Builds the engine for a source environment (test); for a target environment (prod), the source is the one
+    /// whose profile promotes to it.
+    static func engine(_ common: CommonOptions, targetGiven: Bool = false) throws -> PromotionEngine {
+        let base = try StageContext.load(common)
+        let sourceName: String
+        if targetGiven {
+            guard let s = base.profiles.profiles.values.first(where: { $0.promotesTo == base.profile.name }) else {
+                throw UsageError(
+                    "no environment promotes to '\(base.profile.name)'; set promotes_to: \(base.profile.name) in the source profile"
+                )
+            }
+            sourceName = s.name
+        } else {
+            sourceName = base.profile.name
+        }
+        let source = try StageContext.load(common, environment: sourceName)
+        guard let targetName = source.profile.promotesTo else {
+            throw UsageError(
+                "\(source.profile.file) has no promotes_to; name the environment promotions from '\(sourceName)' go to")
+        }
+        let target = try source.profiles.profile(named: targetName)
+        let targetContext = StageContext(repositoryRoot: source.repositoryRoot, profiles: source.profiles, profile: target)
+        let registryRoot = try source.claim(.registry, stage: "promote")
+        let context = PromotionContext(
+            repositoryRoot: source.repositoryRoot, source: source.profile, target: target,
+            sourceStore: try source.openFeatureStoreForReading(),
+            sourceRegistry: try source.openRegistry(writer: .stage("promote")),
+            openTargetRegistry: { try targetContext.openRegistry(writer: .promotionEngine) }, resolve: { source.resolve($0) },
+            store: try PromotionStore(root: registryRoot), outbox: try Outbox(root: registryRoot), actor: Actor.current())
+        return PromotionEngine(context: context)
+    }
+
+    /// Delivers what the step enqueued, bounded in time, so CI sees statuses promptly.
+    static func flush(_ engine: PromotionEngine) async {
+        guard let outbox = engine.context.outbox else { return }
+        let seconds = ProcessInfo.processInfo.environment["TANDEM_FLUSH_SECONDS"].flatMap(Double.init) ?? 5
+        let deliverer = Deliverer(
+            outbox: outbox, transport: CurlTransport(),
+            secretVariables: engine.context.target.secretVariables.map(\.variable))
+        if let summary = try? await deliverer.flush(deadline: seconds), summary.pending > 0 {
+            Terminal.note(
+                "\(summary.pending) notification(s) still pending; `tandem notify flush --env \(engine.context.source.name)` delivers them"
+            )
+        }
+    }
+
+    /// Prints a promotion and exits with its state's status.
+    static func finish(_ p: Promotion, engine: PromotionEngine, json: Bool) async throws {
+        await flush(engine)
+        if json {
+            try Terminal.printJSON(p)
+        } else {
+            print(describe(p, engine: engine))
+        }
+        let status = p.state.exitStatus
+        if status != .done { throw ExitCode(status.rawValue) }
+    }
+
+    static func describe(_ p: Promotion, engine: PromotionEngine) -> String {
+        var lines = ["promotion \(p.id): \(p.state.rawValue)"]
+        lines.append("  \(p.branch) @ \(p.commit.prefix(12)) with \(p.source):\(p.model)@\(p.version) → \(p.target)")
+        lines.append("  requested by \(p.requestedBy) at \(p.requestedAt)")
+        for t in p.tests {
+            lines.append(
+                "  test \(t.passed ? "passed" : "FAILED"): \(t.name) (\(String(format: "%.1f", t.seconds)) s) — \(t.detail)")
+        }
+        if let report = p.report { lines.append(report.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n")) }
+        if let digest = p.reportDigest { lines.append("  report sha256:\(digest)") }
+        for a in p.approvals {
+            let counts = a.evidence == p.evidence ? "" : " (void: the evidence changed)"
+            lines.append(
+                "  \(a.approve ? "approved" : "rejected") by \(a.actor) at \(a.at)\(counts)" + (a.reason.map { ": \($0)" } ?? ""))
+        }
+        if p.state == .awaitingApproval {
+            lines.append(
+                "  approvals: \(engine.approvalsCount(p)) of \(engine.context.target.approvals.required) from "
+                    + engine.context.target.approvals.approvers.joined(separator: ", ") + " (not \(p.requestedBy))")
+        }
+        if let m = p.mergeCommit {
+            lines.append(
+                "  \(engine.context.target.git.productionBranch) @ \(m.prefix(12))" + (p.tag.map { ", tag \($0)" } ?? ""))
+        }
+        if let v = p.targetVersion { lines.append("  \(p.target) version \(p.model)@\(v)") }
+        if let r = p.reason { lines.append("  reason: \(r)") }
+        return lines.joined(separator: "\n")
+    }
+
+    struct Start: StageCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Start a promotion and advance it as far as it goes.", discussion: exitCodesHelp)
+        @OptionGroup var common: CommonOptions
+        @Option(help: "The branch to promote.") var branch: String
+        @Option(help: ArgumentHelp("NAME@VERSION (defaults to the branch's lock file).", valueName: "model")) var model: String?
+
+        func run() async throws {
+            let engine = try PromoteCommand.engine(common)
+            let reference = try model.map { try ModelsCommand.parse($0) }
+            let started = try engine.start(branch: branch, model: reference)
+            let p = try engine.advance(started.id)
+            try await PromoteCommand.finish(p, engine: engine, json: common.json)
+        }
+    }
+
+    struct Advance: StageCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Continue a promotion from where it stands.", discussion: exitCodesHelp)
+        @OptionGroup var common: CommonOptions
+        @Argument(help: "The promotion id (or a unique prefix).") var id: String
+
+        func run() async throws {
+            let engine = try PromoteCommand.engine(common)
+            try await PromoteCommand.finish(try engine.advance(id), engine: engine, json: common.json)
+        }
+    }
+
+    struct Status: StageCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a promotion.", discussion: exitCodesHelp)
+        @OptionGroup var common: CommonOptions
+        @Argument(help: "The promotion id (or a unique prefix).") var id: String
+
+        func run() async throws {
+            let engine = try PromoteCommand.engine(common)
+            try await PromoteCommand.finish(try engine.context.store.promotion(id), engine: engine, json: common.json)
+        }
+    }
+
+    struct List: StageCommand {
+        static let configuration = CommandConfiguration(abstract: "List promotions, newest first.", discussion: exitCodesHelp)
+        @OptionGroup var common: CommonOptions
+
+        func run() throws {
+            let engine = try PromoteCommand.engine(common)
+            let all = try engine.context.store.all()
+            if common.json { try Terminal.printJSON(all); return }
+            if all.isEmpty { print("no promotions yet") }
+            for p in all {
+                print(
+                    "\(p.id)  \(p.state.rawValue.padding(toLength: 18, withPad: " ", startingAt: 0))  \(p.branch) @ \(p.commit.prefix(8))  "
+                        + "\(p.model)@\(p.version) → \(p.target)  \(p.requestedAt)  by \(p.requestedBy)")
+            }
+        }
+    }
+
+    struct Approve: StageCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Approve a promotion as yourself (TANDEM_ACTOR, else the OS user) and advance it.",
+            discussion: exitCodesHelp)
+        @OptionGroup var common: CommonOptions
+        @Argument(help: "The promotion id.") var id: String
+        @Option(name: .customLong("as"), help: "Who you are; must equal your identity.") var identity: String?
+
+        func run() async throws {
+            let engine = try PromoteCommand.engine(common)
+            try await PromoteCommand.finish(
+                try engine.decide(id, approve: true, claimedIdentity: identity, reason: nil), engine: engine, json: common.json)
+        }
+    }
+
+    struct Reject: StageCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Reject a promotion as yourself, with a reason.", discussion: exitCodesHelp)
+        @OptionGroup var common: CommonOptions
+        @Argument(help: "The promotion id.") var id: String
+        @Option(name: .customLong("as"), help: "Who you are; must equal your identity.") var identity: String?
+        @Option(help: "Why.") var reason: String
+
+        func run() async throws {
+            let engine = try PromoteCommand.engine(common)
+            try await PromoteCommand.finish(
+                try engine.decide(id, approve: false, claimedIdentity: identity, reason: reason), engine: engine,
+                json: common.json)
+        }
+    }
+
+    struct Recover: StageCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Finish or undo promotions interrupted while promoting (all of them when no id is given).",
+            discussion: exitCodesHelp)
+        @OptionGroup var common: CommonOptions
+        @Argument(help: "The promotion id.") var id: String?
+
+        func run() async throws {
+            let engine = try PromoteCommand.engine(common)
+            let targets = try id.map { [try engine.context.store.promotion($0)] } ?? engine.interrupted()
+            var results: [Promotion] = []
+            for p in targets { results.append(try engine.recover(p.id)) }
+            await PromoteCommand.flush(engine)
+            if common.json { try Terminal.printJSON(results); return }
+            if results.isEmpty { print("no interrupted promotion") }
+            for p in results { print("\(p.id): \(p.state.rawValue)" + (p.reason.map { " — \($0)" } ?? "")) }
+        }
+    }
+
+    struct Rollback: StageCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Return the target (--env prod) to its previous code and champion, as a new audited step.",
+            discussion: exitCodesHelp)
+        @OptionGroup var common: CommonOptions
+        @Option(help: "The model.") var model: String = "relevance-ranker"
+
+        func run() async throws {
+            let engine = try PromoteCommand.engine(common, targetGiven: true)
+            let result = try engine.rollback(model: model)
+            await PromoteCommand.flush(engine)
+            if common.json { try Terminal.printJSON(result); return }
+            print(
+                "rolled back \(engine.context.target.name): \(model)@\(result.from) → \(model)@\(result.to); "
+                    + "\(engine.context.target.git.productionBranch) @ \(result.revertCommit.prefix(12)) (tag \(result.tag))")
+        }
+    }
+}

@@ -1,0 +1,112 @@
+import Foundation
+
+/// The git side of a promotion: merge a commit into a production branch without touching anyone's working
+/// tree (in a temporary worktree), tag it, publish branch and tag in one atomic push, move the local branch.
+public struct GitPromotion: Sendable {
+    public let git: Git
+    public let branch: String
+    public let remote: String?
+
+    public init(git: Git, branch: String, remote: String?) {
+        self.git = git
+        self.branch = branch
+        self.remote = remote
+    }
+
+    /// The production branch's head: the remote's when there is a remote (fetched first), else the local one.
+    public func currentHead() throws -> String? {
+        if let remote {
+            let line = try git.run(["ls-remote", remote, "refs/heads/\(branch)"])
+            guard let sha = line.split(separator: "\t").first.map(String.init), !sha.isEmpty else { return nil }
+            _ = try? git.run(["fetch", "--quiet", remote, "refs/heads/\(branch)"])
+            return sha
+        }
+        return try? git.commit(of: "refs/heads/\(branch)")
+    }
+
+    /// The commit that puts `commit` on top of `base`: `commit` itself when it fast-forwards (or there is no
+    /// base), else a merge commit made in a temporary worktree. A conflict throws, leaving nothing changed.
+    public func merge(_ commit: String, onto base: String?, message: String, author: String) throws -> String {
+        guard let base else { return commit }
+        if git.isAncestor(base, of: commit) { return commit }
+        if git.isAncestor(commit, of: base) { return base }
+        let folder = NSTemporaryDirectory() + "tandem-merge-\(UUID().uuidString)"
+        try git.run(["worktree", "add", "--quiet", "--detach", folder, base])
+        defer {
+            _ = try? git.run(["worktree", "remove", "--force", folder])
+            try? FileManager.default.removeItem(atPath: folder)
+        }
+        let tree = Git(folder: folder)
+        do {
+            try tree.run(
+                [
+                    "-c", "user.name=\(author)", "-c", "user.email=\(author)@tandem.invalid", "merge", "--no-ff", "--no-edit",
+                    "-m", message, commit,
+                ])
+        } catch {
+            _ = try? tree.run(["merge", "--abort"])
+            throw GitError(
+                "merging \(commit.prefix(12)) into \(branch) conflicts; resolve the conflict on the branch and start a new promotion",
+                exitStatus: .verdictNo)
+        }
+        return try tree.head()
+    }
+
+    /// Creates an annotated tag (idempotent when it already points at the commit).
+    public func tag(_ name: String, at commit: String, message: String, author: String) throws {
+        if let existing = try? git.run(["rev-parse", "--verify", "refs/tags/\(name)^{commit}"]) {
+            guard existing == commit else {
+                throw GitError("tag \(name) already exists on another commit", exitStatus: .badInput)
+            }
+            return
+        }
+        try git.run([
+            "-c", "user.name=\(author)", "-c", "user.email=\(author)@tandem.invalid", "tag", "-a", name, commit, "-m", message,
+        ])
+    }
+
+    public func deleteTag(_ name: String) { _ = try? git.run(["tag", "-d", name]) }
+
+    /// Pushes the branch and the tag in one atomic push; a branch someone else moved rejects both.
+    public func publish(_ commit: String, tag: String?) throws {
+        guard let remote else { return }
+        var refs = ["\(commit):refs/heads/\(branch)"]
+        if let tag { refs.append("refs/tags/\(tag)") }
+        do {
+            try git.run(["push", "--atomic", "--quiet", remote] + refs)
+        } catch {
+            throw GitError(
+                "the atomic push of \(branch) and its tag to \(remote) was rejected (someone moved \(branch)?): \(error)",
+                exitStatus: .verdictNo)
+        }
+    }
+
+    /// Whether the remote's branch is at `commit`.
+    public func remoteIsAt(_ commit: String) -> Bool {
+        guard let remote, let line = try? git.run(["ls-remote", remote, "refs/heads/\(branch)"]) else { return false }
+        return line.hasPrefix(commit)
+    }
+
+    /// Moves the local branch from `old` (nil: it must not exist) to `new`.
+    public func moveLocalBranch(to new: String, from old: String?) throws {
+        let current = try? git.commit(of: "refs/heads/\(branch)")
+        if current == new { return }
+        if remote != nil {
+            // With a remote, the local branch follows it; a stale local branch is simply moved.
+            try git.run(["update-ref", "refs/heads/\(branch)", new])
+        } else {
+            try git.run(["update-ref", "refs/heads/\(branch)", new, old ?? String(repeating: "0", count: 40)])
+        }
+    }
+
+    /// A commit on top of `head` whose tree is `target`'s: returns the code to what it was without rewriting history.
+    public func revertCommit(head: String, to target: String, message: String, author: String) throws -> String {
+        let tree = try git.run(["rev-parse", "\(target)^{tree}"])
+        return try git.run(
+            ["commit-tree", tree, "-p", head, "-m", message],
+            environment: [
+                "GIT_AUTHOR_NAME": author, "GIT_AUTHOR_EMAIL": "\(author)@tandem.invalid",
+                "GIT_COMMITTER_NAME": author, "GIT_COMMITTER_EMAIL": "\(author)@tandem.invalid",
+            ])
+    }
+}

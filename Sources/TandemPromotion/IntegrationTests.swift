@@ -1,0 +1,151 @@
+import Foundation
+import TandemCore
+import TandemLakehouse
+import TandemLearning
+import TandemProfiles
+import TandemRegistry
+import TandemStorage
+
+/// The integration tests a promotion runs in the source environment (DESIGN.md §4, testing).
+public struct IntegrationTests {
+    /// The candidate: its model and the artifact the registry holds for it.
+    public let candidate: RankerModel
+    public let candidateVersion: ModelVersion
+    /// The branch's training configuration.
+    public let config: TrainingConfig
+    /// Raw input the training pipeline test runs the ETL on.
+    public let sampleInput: String
+    /// The source environment's feature store (the inference test reads its silver videos and gold).
+    public let store: FeatureStore
+    public let latencyBudgetMs: Double
+
+    public init(
+        candidate: RankerModel, candidateVersion: ModelVersion, config: TrainingConfig, sampleInput: String, store: FeatureStore,
+        latencyBudgetMs: Double
+    ) {
+        self.candidate = candidate
+        self.candidateVersion = candidateVersion
+        self.config = config
+        self.sampleInput = sampleInput
+        self.store = store
+        self.latencyBudgetMs = latencyBudgetMs
+    }
+
+    public func run() -> [TestResult] {
+        [timed("training pipeline", trainingPipeline), timed("inference pipeline", inferencePipeline)]
+    }
+
+    func timed(_ name: String, _ body: () throws -> String) -> TestResult {
+        let start = ContinuousClock.now
+        let result: (Bool, String)
+        do { result = (true, try body()) } catch { result = (false, "\(error)") }
+        let d = ContinuousClock.now - start
+        return TestResult(
+            name: name, passed: result.0, detail: result.1,
+            seconds: Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
+    }
+
+    /// ETL on the sample input into a scratch feature store, a short training with the branch's configuration:
+    /// the model must be valid, loadable, and have the registered version's signature.
+    func trainingPipeline() throws -> String {
+        let scratch = NSTemporaryDirectory() + "tandem-itest-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        try RootGuard.claim(path: scratch, environment: "integration-test", role: .features, writer: .stage("promote"))
+        let etlStore = try FeatureStore(root: scratch)
+        guard let set = FeatureSet.all[config.featureSet] else {
+            throw PromotionError("unknown feature set \(config.featureSet)")
+        }
+        let report = try ETLPipeline(
+            store: etlStore, options: .init(environment: "integration-test", inputFolder: sampleInput, featureSet: set)
+        ).run()
+        let table = try etlStore.featureTable(FeatureTableReference(featureSet: set.name, version: nil))
+        let gold = try GoldTable.load(folder: etlStore.goldFolder(of: table), expectedDigest: table.digest)
+        let names = config.features.isEmpty ? set.names : config.features
+        let split = GoldSplit(gold, columns: config.features.isEmpty ? nil : try set.indices(of: config.features))
+        guard split.train.rows > 0, split.heldOut.rows > 0 else {
+            throw PromotionError("the sample input gives no training or held-out rows")
+        }
+        var settings = TrainingSettings()
+        settings.kind = ModelKind(rawValue: config.kind) ?? .mlp
+        settings.hidden = config.hidden
+        settings.learningRate = config.learningRate
+        settings.batchQueries = config.batchQueries
+        settings.maxEpochs = 1
+        settings.seed = config.seed
+        let signature = ModelSignature(
+            featureSet: set.name, featureSetVersion: set.version, featureTable: table.reference,
+            features: names.map { .init(name: $0, type: "float32") })
+        let outcome = Trainer(settings: settings, train: split.train, validation: split.heldOut, signature: signature).run()
+        let bytes = try ModelArtifact.encode(outcome.model, metrics: outcome.history.last?.metrics ?? [:], settings: settings)
+        let (loaded, _) = try ModelArtifact.decode(bytes, source: "integration-test model")
+        let scores = Scorer(model: loaded).score(split.heldOut.features, rows: split.heldOut.rows)
+        guard scores.allSatisfy({ $0.isFinite }) else { throw PromotionError("the trained model gives non-finite scores") }
+        let registered = try JSONDecoder().decode(ModelSignature.self, from: Data(candidateVersion.signature.utf8))
+        guard registered.features == loaded.signature.features, registered.featureSet == loaded.signature.featureSet else {
+            throw PromotionError(
+                "the branch's training gives a model whose signature (\(loaded.signature.features.count) features of \(loaded.signature.featureSet)) "
+                    + "differs from the registered version's (\(registered.features.count) of \(registered.featureSet))")
+        }
+        return "ETL on \(report.inputs["judgments"]?.lines ?? 0) sample lines → \(report.rows.goldRows) gold rows; 1 epoch; "
+            + "model loads, \(loaded.signature.features.count) features match the registered signature"
+    }
+
+    /// The candidate ranks requests built from held-out gold queries through the one feature code path:
+    /// outputs finite, ordered, equal to the offline scores of the same pairs, within the latency budget.
+    func inferencePipeline() throws -> String {
+        guard let set = FeatureSet.all[candidate.signature.featureSet] else {
+            throw PromotionError("unknown feature set \(candidate.signature.featureSet)")
+        }
+        let table = try store.featureTable(FeatureTableReference(featureSet: set.name, version: nil))
+        let gold = try GoldTable.load(folder: store.goldFolder(of: table), expectedDigest: table.digest)
+        let columns = try set.indices(of: candidate.signature.features.map(\.name))
+        let split = GoldSplit(gold, columns: columns)
+        let offline = Scorer(model: candidate).score(split.heldOut.features, rows: split.heldOut.rows)
+        let pipeline = InferencePipeline(
+            features: InferenceFeatures(videos: try store.silverVideos(), featureSet: set),
+            scorer: Scorer(model: candidate), columns: columns)
+        // Where each held-out row sits in the gold table (to know its URL and judgment time).
+        var goldRow: [String: [Int]] = [:]
+        for r in 0..<gold.rowCount where FNV1a.isHeldOut(normalizedQuery: gold.queries[r]) {
+            goldRow[gold.queries[r], default: []].append(r)
+        }
+        var latencies: [Double] = []
+        var compared = 0
+        let groups = split.heldOut.groups
+        for g in 0..<min(groups.count, 100) {
+            let rows = goldRow[groups.names[g]] ?? []
+            guard let first = rows.first, let at = DataTimestamp(gold.judgedAt[first]) else { continue }
+            let request = InferencePipeline.Request(query: groups.names[g], candidates: rows.map { gold.videoURLs[$0] }, at: at)
+            let start = ContinuousClock.now
+            let response = try pipeline.rank(request)
+            let d = ContinuousClock.now - start
+            latencies.append(Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15)
+            guard response.ranked.allSatisfy({ $0.score.isFinite }) else {
+                throw PromotionError("non-finite score for '\(request.query)'")
+            }
+            guard zip(response.ranked, response.ranked.dropFirst()).allSatisfy({ $0.score >= $1.score }) else {
+                throw PromotionError("the ranking of '\(request.query)' is not ordered by score")
+            }
+            guard response.unknown.isEmpty else { throw PromotionError("known videos reported unknown for '\(request.query)'") }
+            let base = groups.range(g).lowerBound
+            for (k, r) in rows.enumerated() where gold.judgedAt[r] == gold.judgedAt[first] {
+                guard let served = response.ranked.first(where: { $0.videoURL == gold.videoURLs[r] }) else { continue }
+                guard served.score.bitPattern == offline[base + k].bitPattern else {
+                    throw PromotionError(
+                        "served score \(served.score) ≠ offline score \(offline[base + k]) for '\(request.query)' \(gold.videoURLs[r])"
+                    )
+                }
+                compared += 1
+            }
+        }
+        guard !latencies.isEmpty else { throw PromotionError("no held-out queries to build requests from") }
+        latencies.sort()
+        let p99 = latencies[min(latencies.count - 1, Int(Double(latencies.count) * 0.99))]
+        guard p99 <= latencyBudgetMs else {
+            throw PromotionError(String(format: "p99 latency %.2f ms is over the budget of %.2f ms", p99, latencyBudgetMs))
+        }
+        return "\(latencies.count) requests, \(compared) pairs equal to their offline scores bit for bit; "
+            + String(
+                format: "latency p50 %.2f ms, p99 %.2f ms (budget %.0f ms)", latencies[latencies.count / 2], p99, latencyBudgetMs)
+    }
+}

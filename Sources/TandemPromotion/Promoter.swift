@@ -1,0 +1,193 @@
+import Foundation
+import TandemCore
+import TandemGit
+import TandemRegistry
+
+/// The promoting step: the model version and the branch move into the target together, or neither does.
+///
+/// Each step is written to the journal before it runs (`started`) and after (`done`), with what is needed to
+/// finish or undo it. The commit point is the publication of the branch (the atomic push of branch and tag
+/// when the target names a remote, else the move of the local branch): a crash before it is undone by
+/// `recover`, a crash after it is finished by `recover`. Aliases move only after the commit point, so the
+/// target's branch and its champion are always both the old pair or both the new pair once recovered.
+struct Promoter {
+    let engine: PromotionEngine
+    var context: PromotionContext { engine.context }
+
+    static let steps = ["lock", "copy_version", "merge", "tag", "publish", "branch", "aliases", "finish"]
+
+    func crashPoint(_ step: String) {
+        if ProcessInfo.processInfo.environment["TANDEM_CRASH_AFTER"] == step {
+            kill(getpid(), SIGKILL)
+        }
+    }
+
+    func gitPromotion() -> GitPromotion {
+        GitPromotion(git: engine.git, branch: context.target.git.productionBranch, remote: context.target.git.remote)
+    }
+
+    func tagName(_ p: Promotion) -> String { "\(context.target.git.tagPrefix)/\(p.model)/v\(p.targetVersion ?? p.version)" }
+
+    /// Runs (or resumes) every step after the last one done.
+    func promote(_ promotion: Promotion) throws -> Promotion {
+        var p = promotion
+        let store = context.store
+        var journal = try store.journalEntries(p.id)
+        func done(_ step: String) -> Bool { journal[step]?.status == "done" }
+        func mark(_ step: String, _ status: String, _ detail: [String: String] = [:]) throws {
+            try store.journal(p.id, step: step, status: status, detail: detail)
+            journal = try store.journalEntries(p.id)
+            if status == "done" { crashPoint(step) }
+        }
+        if !done("lock") {
+            if let holder = try store.lock(target: p.target, promotion: p.id) {
+                throw PromotionError(
+                    "\(p.target) is being promoted by \(holder); wait for it to finish (or `tandem promote recover \(holder)`)",
+                    exitStatus: .waiting)
+            }
+            try mark("lock", "done")
+        }
+        let targetRegistry = try context.openTargetRegistry()
+        let git = gitPromotion()
+        do {
+            if !done("copy_version") {
+                try mark("copy_version", "started")
+                let source = try context.sourceRegistry.version(.version(p.model, p.version))
+                let origin = "\(p.source):\(source.reference)"
+                let existing = try targetRegistry.versions(name: p.model).first {
+                    $0.copiedFrom == origin && $0.artifactDigest == source.artifactDigest
+                }
+                let copied: ModelVersion
+                if let existing {
+                    copied = existing
+                } else {
+                    let digest = try targetRegistry.storeArtifact(
+                        try context.sourceRegistry.artifact(digest: source.artifactDigest))
+                    guard digest == source.artifactDigest else {
+                        throw PromotionError("the copied artifact's digest changed", exitStatus: .infrastructure)
+                    }
+                    var v = source
+                    v.copiedFrom = origin
+                    v.tags["tandem.promotion"] = p.id
+                    copied = try targetRegistry.createVersion(v, actor: context.actor)
+                }
+                p.targetVersion = copied.version
+                try store.save(p)
+                try mark("copy_version", "done", ["version": String(copied.version)])
+            }
+            if !done("merge") {
+                try mark("merge", "started")
+                let head = try git.currentHead()
+                let merged = try git.merge(
+                    p.commit, onto: head, message: "Promote \(p.branch) with \(p.model)@\(p.version) to \(p.target) (\(p.id))",
+                    author: context.actor)
+                p.mergeCommit = merged
+                p.previousBranchHead = head
+                try store.save(p)
+                try mark("merge", "done", ["commit": merged, "previous": head ?? ""])
+            }
+            if !done("tag") {
+                try mark("tag", "started", ["tag": tagName(p)])
+                try git.tag(
+                    tagName(p), at: p.mergeCommit ?? p.commit,
+                    message:
+                        "\(p.model)@\(p.targetVersion ?? 0) in \(p.target), from \(p.source):\(p.model)@\(p.version); promotion \(p.id)",
+                    author: context.actor)
+                p.tag = tagName(p)
+                try store.save(p)
+                try mark("tag", "done", ["tag": tagName(p)])
+            }
+        } catch {
+            try undo(p, because: "\(error)")
+            throw error
+        }
+        // The commit point.
+        if !done("publish") {
+            try mark("publish", "started")
+            do {
+                try git.publish(p.mergeCommit ?? p.commit, tag: p.tag)
+            } catch {
+                try undo(p, because: "\(error)")
+                throw error
+            }
+            try mark("publish", "done")
+        }
+        if !done("branch") {
+            try mark("branch", "started")
+            try git.moveLocalBranch(to: p.mergeCommit ?? p.commit, from: p.previousBranchHead)
+            try mark("branch", "done")
+        }
+        if !done("aliases") {
+            try mark("aliases", "started")
+            let previous = try? targetRegistry.version(.alias(p.model, "champion"))
+            if let previous, previous.version != p.targetVersion {
+                try targetRegistry.setAlias(name: p.model, alias: "previous", version: previous.version, actor: context.actor)
+                p.previousChampion = previous.version
+            }
+            try targetRegistry.setAlias(name: p.model, alias: "champion", version: p.targetVersion ?? 0, actor: context.actor)
+            try store.save(p)
+            try mark("aliases", "done", ["previous": p.previousChampion.map(String.init) ?? ""])
+        }
+        try targetRegistry.appendAudit(
+            actor: context.actor, action: "promotion.promoted", subject: "\(p.model)@\(p.targetVersion ?? 0)",
+            detail: [
+                "promotion": p.id, "branch": p.branch, "commit": p.commit, "merge_commit": p.mergeCommit ?? "",
+                "model_digest": p.modelDigest, "report_digest": p.reportDigest ?? "",
+                "approved_by": Set(p.approvals.filter(\.approve).map(\.actor)).sorted().joined(separator: ","),
+                "previous_champion": p.previousChampion.map(String.init) ?? "",
+            ])
+        try store.unlock(target: p.target, promotion: p.id)
+        try mark("finish", "done")
+        return try engine.transition(
+            p, to: .promoted, event: "promotion.promoted",
+            summary: "\(p.target) runs \(p.model)@\(p.targetVersion ?? 0) on \(context.target.git.productionBranch) "
+                + "@ \((p.mergeCommit ?? p.commit).prefix(12))")
+    }
+
+    /// Undoes a promotion that stopped before its commit point: the local tag goes, the lock is released,
+    /// the promotion fails with its reason. (A version copied into the target stays, not champion: harmless.)
+    func undo(_ promotion: Promotion, because reason: String) throws {
+        var p = promotion
+        let journaled = try context.store.journalEntries(p.id)["tag"]?.detail["tag"]
+        if let tag = p.tag ?? journaled { gitPromotion().deleteTag(tag) }
+        try context.store.unlock(target: p.target, promotion: p.id)
+        try context.store.journal(p.id, step: "undone", status: "done", detail: ["reason": reason])
+        p.reason = "promotion undone, nothing changed in \(p.target): \(reason)"
+        try engine.transition(p, to: .failed, event: "promotion.failed", summary: p.reason ?? "")
+    }
+
+    /// Finishes or undoes a promotion interrupted while promoting.
+    func recover(_ promotion: Promotion) throws -> Promotion {
+        let p = promotion
+        guard p.state == .promoting else { return p }
+        let journal = try context.store.journalEntries(p.id)
+        let git = gitPromotion()
+        var committed = journal["publish"]?.status == "done"
+        if !committed, journal["publish"]?.status == "started", let merged = p.mergeCommit {
+            // The push may or may not have happened: ask the remote (or the local branch without one).
+            committed =
+                context.target.git.remote != nil
+                ? git.remoteIsAt(merged) : (try? engine.git.commit(of: context.target.git.productionBranch)) == merged
+        }
+        if committed {
+            if journal["publish"]?.status != "done" {
+                try context.store.journal(p.id, step: "publish", status: "done", detail: [:])
+            }
+            return try promote(p)
+        }
+        try undo(p, because: "interrupted before \(context.target.git.productionBranch) was published; recovered by undoing")
+        return try context.store.promotion(p.id)
+    }
+}
+
+extension PromotionEngine {
+    /// Finishes or undoes a promotion interrupted while promoting.
+    public func recover(_ id: String) throws -> Promotion {
+        try Promoter(engine: self).recover(try context.store.promotion(id))
+    }
+
+    /// Promotions interrupted while promoting (for `recover` without an id).
+    public func interrupted() throws -> [Promotion] {
+        try context.store.all().filter { $0.state == .promoting }
+    }
+}

@@ -1,0 +1,311 @@
+import Foundation
+import TandemCore
+import TandemGit
+import TandemLakehouse
+import TandemLearning
+import TandemProfiles
+import TandemRegistry
+import TandemStorage
+import TandemWebhooks
+
+/// Everything the engine works with, resolved by the command line from the profiles.
+public struct PromotionContext: Sendable {
+    public var repositoryRoot: String
+    public var source: Profile
+    public var target: Profile
+    /// The source environment's feature store and registry (test).
+    public var sourceStore: FeatureStore
+    public var sourceRegistry: any ModelRegistry
+    /// Opens the target environment's registry as the promotion engine (prod).
+    public var openTargetRegistry: @Sendable () throws -> any ModelRegistry
+    /// Resolves a path in the repository.
+    public var resolve: @Sendable (String) -> String
+    public var store: PromotionStore
+    public var outbox: Outbox?
+    public var actor: String
+
+    public init(
+        repositoryRoot: String, source: Profile, target: Profile, sourceStore: FeatureStore, sourceRegistry: any ModelRegistry,
+        openTargetRegistry: @escaping @Sendable () throws -> any ModelRegistry, resolve: @escaping @Sendable (String) -> String,
+        store: PromotionStore, outbox: Outbox?, actor: String
+    ) {
+        self.repositoryRoot = repositoryRoot
+        self.source = source
+        self.target = target
+        self.sourceStore = sourceStore
+        self.sourceRegistry = sourceRegistry
+        self.openTargetRegistry = openTargetRegistry
+        self.resolve = resolve
+        self.store = store
+        self.outbox = outbox
+        self.actor = actor
+    }
+}
+
+/// The promotion state machine (DESIGN.md §4): requested → testing → evaluating → awaiting_approval →
+/// promoting → promoted, with failed and rejected as the other ends, and rolled_back after promoted.
+/// Every transition is saved, audited and reported through the outbox, so each step can run in another CI job.
+public final class PromotionEngine: @unchecked Sendable {
+    public let context: PromotionContext
+    let git: Git
+
+    public init(context: PromotionContext) {
+        self.context = context
+        git = Git(folder: context.repositoryRoot)
+    }
+
+    // MARK: Start
+
+    /// Records a promotion of `branch` (its head commit) and the model version its lock file names (or `model`).
+    public func start(branch: String, model: ModelReference?) throws -> Promotion {
+        let commit: String
+        do { commit = try git.commit(of: branch) } catch {
+            throw PromotionError("no branch or commit '\(branch)' in \(context.repositoryRoot): \(error)")
+        }
+        let lockPath = ModelLock.path(model: model?.name ?? "relevance-ranker")
+        let lock = git.show(lockPath, at: commit).flatMap { try? ModelLock.parse($0) }
+        let reference: ModelReference
+        if let model {
+            reference = model
+        } else if let lock {
+            reference = .version(lock.model, lock.version)
+        } else {
+            throw PromotionError(
+                "\(branch) has no \(lockPath); register a model on it with `tandem train`, or name one with --model NAME@VERSION")
+        }
+        let version = try context.sourceRegistry.version(reference)
+        if let lock, lock.model == version.name {
+            let differences =
+                lock.version != version.version
+                ? ["version: lock \(lock.version), promoted \(version.version)"] : lock.differences(from: version)
+            guard differences.isEmpty else {
+                throw PromotionError(
+                    "\(lockPath) on \(branch) disagrees with the \(context.source.name) registry: "
+                        + differences.joined(separator: "; ") + " (see `tandem models verify`)", exitStatus: .verdictNo)
+            }
+        }
+        let now = Timestamp.nowMillis()
+        let promotion = Promotion(
+            id: "p-" + UUID().uuidString.lowercased().prefix(12), source: context.source.name, target: context.target.name,
+            branch: branch,
+            commit: commit, model: version.name, version: version.version, modelDigest: version.artifactDigest,
+            requestedBy: context.actor,
+            requestedAt: now, state: .requested, updatedAt: now, tests: [], approvals: [])
+        try context.store.insert(promotion)
+        try report(promotion, event: "promotion.requested", summary: "\(branch) @ \(commit.prefix(12)) with \(version.reference)")
+        return promotion
+    }
+
+    // MARK: Advance
+
+    /// Continues a promotion from where it stands until it waits for approvals or ends.
+    public func advance(_ id: String) throws -> Promotion {
+        var p = try context.store.promotion(id)
+        while true {
+            // A new commit on the branch voids the evidence: test and evaluate again.
+            if [.testing, .evaluating, .awaitingApproval].contains(p.state), let head = try? git.commit(of: p.branch),
+                head != p.commit
+            {
+                p.commit = head
+                p.reportDigest = nil
+                p = try transition(
+                    p, to: .testing, event: "promotion.requested",
+                    summary: "\(p.branch) moved to \(head.prefix(12)); earlier approvals no longer count")
+                continue
+            }
+            switch p.state {
+            case .requested:
+                p = try transition(p, to: .testing, event: nil, summary: "")
+            case .testing:
+                p = try runTests(p)
+            case .evaluating:
+                p = try evaluate(p)
+            case .awaitingApproval:
+                if approvalsCount(p) >= context.target.approvals.required {
+                    p = try transition(p, to: .promoting, event: "promotion.approved", summary: approvalSummary(p))
+                } else {
+                    return p
+                }
+            case .promoting:
+                p = try Promoter(engine: self).promote(p)
+            case .promoted, .failed, .rejected, .rolledBack:
+                return p
+            }
+        }
+    }
+
+    func runTests(_ p: Promotion) throws -> Promotion {
+        var p = p
+        let version = try context.sourceRegistry.version(.version(p.model, p.version))
+        let data = try context.sourceRegistry.artifact(digest: version.artifactDigest)
+        let (candidate, _) = try ModelArtifact.decode(data, source: version.reference)
+        let configText = git.show("models/relevance.yaml", at: p.commit)
+        let configPath = NSTemporaryDirectory() + "tandem-config-\(UUID().uuidString).yaml"
+        defer { try? FileManager.default.removeItem(atPath: configPath) }
+        try (configText ?? (try String(contentsOfFile: context.resolve("models/relevance.yaml"), encoding: .utf8)))
+            .write(toFile: configPath, atomically: true, encoding: .utf8)
+        let config = try TrainingConfig.load(path: configPath, displayName: "\(p.branch):models/relevance.yaml")
+        let tests = IntegrationTests(
+            candidate: candidate, candidateVersion: version, config: config,
+            sampleInput: context.resolve(context.source.data.sampleInput),
+            store: context.sourceStore, latencyBudgetMs: context.target.policy.latencyBudgetMs)
+        p.tests = tests.run()
+        let failed = p.tests.filter { !$0.passed }
+        if failed.isEmpty {
+            return try transition(p, to: .evaluating, event: nil, summary: "integration tests passed")
+        }
+        p.reason = failed.map { "\($0.name): \($0.detail)" }.joined(separator: "; ")
+        return try transition(p, to: .failed, event: "promotion.tests_failed", summary: p.reason ?? "")
+    }
+
+    func evaluate(_ p: Promotion) throws -> Promotion {
+        var p = p
+        let policy = context.target.policy
+        let challengerVersion = try context.sourceRegistry.version(.version(p.model, p.version))
+        let (challenger, _) = try ModelArtifact.decode(
+            try context.sourceRegistry.artifact(digest: challengerVersion.artifactDigest),
+            source: challengerVersion.reference)
+        var champion: (RankerModel, String)?
+        if let targetRegistry = try? context.openTargetRegistry(),
+            let v = try? targetRegistry.version(.alias(p.model, "champion"))
+        {
+            let (model, _) = try ModelArtifact.decode(
+                try targetRegistry.artifact(digest: v.artifactDigest), source: "\(context.target.name):\(v.reference)")
+            champion = (model, "\(context.target.name):\(v.reference)")
+        }
+        let table = try context.sourceStore.featureTable(
+            FeatureTableReference(featureSet: challenger.signature.featureSet, version: nil))
+        guard let set = FeatureSet.all[table.featureSet] else { throw PromotionError("unknown feature set \(table.featureSet)") }
+        let gold = try GoldTable.load(folder: context.sourceStore.goldFolder(of: table), expectedDigest: table.digest)
+        func perQuery(_ model: RankerModel) throws -> RankingMetrics.Report {
+            let split = GoldSplit(gold, columns: try set.indices(of: model.signature.features.map(\.name)))
+            let scores = Scorer(model: model).score(split.heldOut.features, rows: split.heldOut.rows)
+            return RankingMetrics.evaluate(groups: split.heldOut.groups, labels: split.heldOut.labels, scores: scores)
+        }
+        let challengerReport = try perQuery(challenger)
+        let championReport = try champion.map { try perQuery($0.0) }
+        let decision = ChampionChallenger.decide(
+            policy: policy, challenger: challengerReport.perQuery, champion: championReport?.perQuery,
+            challengerMeans: challengerReport.means, championMeans: championReport?.means)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        struct Stored: Encodable {
+            var promotion: String
+            var challenger: String
+            var champion: String?
+            var featureTable: String
+            var report: ChampionChallenger.Report
+            enum CodingKeys: String, CodingKey {
+                case promotion, challenger, champion, report
+                case featureTable = "feature_table"
+            }
+        }
+        let stored = try encoder.encode(
+            Stored(
+                promotion: p.id, challenger: challengerVersion.reference, champion: champion?.1,
+                featureTable: table.reference, report: decision))
+        p.reportDigest = try context.sourceRegistry.storeArtifact(stored)
+        p.report = ChampionChallenger.render(
+            decision, champion: champion?.1, challenger: "\(context.source.name):\(challengerVersion.reference)")
+        p.decision = decision.decision.rawValue
+        let summary = decision.reasons.first ?? decision.decision.rawValue
+        switch decision.decision {
+        case .pass:
+            p = try transition(p, to: .awaitingApproval, event: "promotion.evaluated", summary: summary)
+            return try transition(
+                p, to: .awaitingApproval, event: "promotion.awaiting_approval",
+                summary: "\(context.target.approvals.required) approval(s) needed from "
+                    + context.target.approvals.approvers.joined(separator: ", "))
+        case .fail, .inconclusive:
+            p.reason = decision.reasons.joined(separator: "; ")
+            p = try transition(p, to: .evaluating, event: "promotion.evaluated", summary: summary)
+            return try transition(
+                p, to: .rejected, event: "promotion.rejected", summary: "challenger \(decision.decision.rawValue): \(summary)")
+        }
+    }
+
+    // MARK: Approvals
+
+    /// Approvals that count now: by listed approvers, not the requester, bound to the current evidence, not
+    /// followed by a rejection.
+    public func approvalsCount(_ p: Promotion) -> Int {
+        let valid = p.approvals.filter {
+            $0.approve && $0.evidence == p.evidence && context.target.approvals.approvers.contains($0.actor)
+                && $0.actor != p.requestedBy
+        }
+        return Set(valid.map(\.actor)).count
+    }
+
+    func approvalSummary(_ p: Promotion) -> String {
+        let names = Set(p.approvals.filter { $0.approve && $0.evidence == p.evidence }.map(\.actor)).sorted()
+        return "approved by " + names.joined(separator: ", ")
+    }
+
+    /// Records an approval or a rejection by the acting user (`TANDEM_ACTOR` or the OS user).
+    public func decide(_ id: String, approve: Bool, claimedIdentity: String?, reason: String?) throws -> Promotion {
+        var p = try context.store.promotion(id)
+        let actor = context.actor
+        if let claimed = claimedIdentity, claimed != actor {
+            throw PromotionError(
+                "--as \(claimed) is not you: you act as '\(actor)' (TANDEM_ACTOR or the OS user); nobody may approve in another's name"
+            )
+        }
+        guard p.state == .awaitingApproval else {
+            throw PromotionError("promotion \(p.id) is \(p.state.rawValue), not awaiting approval", exitStatus: .badInput)
+        }
+        guard context.target.approvals.approvers.contains(actor) else {
+            throw PromotionError(
+                "'\(actor)' is not an approver of \(context.target.name) (\(context.target.file): approvals.approvers)")
+        }
+        if approve && actor == p.requestedBy {
+            throw PromotionError("'\(actor)' requested promotion \(p.id) and cannot approve it; another release manager must")
+        }
+        p.approvals.append(
+            ApprovalRecord(actor: actor, at: Timestamp.nowMillis(), approve: approve, reason: reason, evidence: p.evidence))
+        if approve {
+            try context.store.save(p)
+            try audit(
+                p, action: "promotion.approval",
+                detail: [
+                    "actor": actor, "commit": p.commit, "model_digest": p.modelDigest,
+                    "report_digest": p.reportDigest ?? "",
+                ])
+            return try advance(p.id)
+        }
+        p.reason = "rejected by \(actor)" + (reason.map { ": \($0)" } ?? "")
+        return try transition(p, to: .rejected, event: "promotion.rejected", summary: p.reason ?? "")
+    }
+
+    // MARK: Transitions and reports
+
+    @discardableResult
+    func transition(_ p: Promotion, to state: PromotionState, event: String?, summary: String) throws -> Promotion {
+        var p = p
+        let from = p.state
+        p.state = state
+        p.updatedAt = Timestamp.nowMillis()
+        try context.store.save(p)
+        if from != state {
+            try audit(p, action: "promotion.\(state.rawValue)", detail: ["from": from.rawValue, "summary": summary])
+        }
+        if let event { try report(p, event: event, summary: summary) }
+        return p
+    }
+
+    func audit(_ p: Promotion, action: String, detail: [String: String]) throws {
+        var d = detail
+        d["promotion"] = p.id
+        d["commit"] = p.commit
+        try context.sourceRegistry.appendAudit(
+            actor: context.actor, action: action, subject: "\(p.model)@\(p.version)", detail: d)
+    }
+
+    func report(_ p: Promotion, event: String, summary: String) throws {
+        guard let outbox = context.outbox else { return }
+        let e = WebhookEvent(
+            type: event, promotionID: p.id, environment: p.target, state: p.state.rawValue, commit: p.commit, branch: p.branch,
+            model: p.model, modelVersion: p.version, reportDigest: p.reportDigest, summary: summary, link: nil,
+            time: Timestamp.now())
+        try outbox.enqueue(MessageFactory.messages(for: e, profile: context.target, now: Timestamp.nowMillis()))
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+import TandemCore
+
+/// The states of a promotion (DESIGN.md §4).
+public enum PromotionState: String, Sendable, Codable, CaseIterable {
+    case requested, testing, evaluating
+    case awaitingApproval = "awaiting_approval"
+    case promoting, promoted, failed, rejected
+    case rolledBack = "rolled_back"
+
+    /// States a promotion does not leave by itself.
+    public var isFinal: Bool { [.promoted, .failed, .rejected, .rolledBack].contains(self) }
+
+    /// The exit status a stage reports when a promotion stands in this state.
+    public var exitStatus: ExitStatus {
+        switch self {
+        case .promoted, .rolledBack: .done
+        case .failed, .rejected: .verdictNo
+        case .awaitingApproval: .waiting
+        default: .waiting
+        }
+    }
+}
+
+/// What an approval is bound to: if any part changes, the approval no longer counts.
+public struct Evidence: Sendable, Codable, Equatable {
+    public var commit: String
+    public var modelDigest: String
+    public var reportDigest: String
+
+    enum CodingKeys: String, CodingKey {
+        case commit
+        case modelDigest = "model_digest"
+        case reportDigest = "report_digest"
+    }
+}
+
+/// A release manager's approval or rejection.
+public struct ApprovalRecord: Sendable, Codable, Equatable {
+    public var actor: String
+    public var at: String
+    public var approve: Bool
+    public var reason: String?
+    public var evidence: Evidence
+}
+
+/// One integration test's result.
+public struct TestResult: Sendable, Codable, Equatable {
+    public var name: String
+    public var passed: Bool
+    public var detail: String
+    public var seconds: Double
+}
+
+/// A promotion of one (branch, model version) pair from one environment to another.
+public struct Promotion: Sendable, Codable, Equatable {
+    public var id: String
+    public var source: String
+    public var target: String
+    public var branch: String
+    public var commit: String
+    public var model: String
+    public var version: Int
+    public var modelDigest: String
+    public var requestedBy: String
+    public var requestedAt: String
+    public var state: PromotionState
+    public var updatedAt: String
+    public var tests: [TestResult]
+    public var reportDigest: String?
+    public var report: String?
+    public var decision: String?
+    public var approvals: [ApprovalRecord]
+    /// What the promotion did in the target (filled while promoting): the copied version, the merge commit, the tag.
+    public var targetVersion: Int?
+    public var mergeCommit: String?
+    public var previousBranchHead: String?
+    public var previousChampion: Int?
+    public var tag: String?
+    public var reason: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, source, target, branch, commit, model, version, state, tests, decision, approvals, tag, reason, report
+        case modelDigest = "model_digest"
+        case requestedBy = "requested_by"
+        case requestedAt = "requested_at"
+        case updatedAt = "updated_at"
+        case reportDigest = "report_digest"
+        case targetVersion = "target_version"
+        case mergeCommit = "merge_commit"
+        case previousBranchHead = "previous_branch_head"
+        case previousChampion = "previous_champion"
+    }
+
+    /// The evidence approvals are bound to now.
+    public var evidence: Evidence { Evidence(commit: commit, modelDigest: modelDigest, reportDigest: reportDigest ?? "") }
+}
+
+/// Errors of the promotion engine.
+public struct PromotionError: TandemError {
+    public var description: String
+    public var exitStatus: ExitStatus
+
+    public init(_ description: String, exitStatus: ExitStatus = .badInput) {
+        self.description = description
+        self.exitStatus = exitStatus
+    }
+}

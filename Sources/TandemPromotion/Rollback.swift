@@ -1,0 +1,79 @@
+import Foundation
+import TandemCore
+import TandemGit
+import TandemRegistry
+
+extension PromotionEngine {
+    /// What a rollback did.
+    public struct RollbackResult: Sendable, Codable {
+        public var promotion: String
+        public var model: String
+        public var from: Int
+        public var to: Int
+        public var revertCommit: String
+        public var tag: String
+
+        enum CodingKeys: String, CodingKey {
+            case promotion, model, from, to, tag
+            case revertCommit = "revert_commit"
+        }
+    }
+
+    /// Returns the target to the pair it had before its latest promotion, as a new, audited step: a commit on
+    /// the production branch whose tree is the earlier code (history that others pulled is never rewritten),
+    /// published like a promotion, then `previous` made `champion` again.
+    public func rollback(model: String) throws -> RollbackResult {
+        let targetRegistry = try context.openTargetRegistry()
+        let champion = try targetRegistry.version(.alias(model, "champion"))
+        guard let previous = try? targetRegistry.version(.alias(model, "previous")) else {
+            throw PromotionError("\(context.target.name) has no previous version of \(model) to return to", exitStatus: .badInput)
+        }
+        guard
+            var promotion = try context.store.all().first(where: {
+                $0.target == context.target.name && $0.state == .promoted && $0.targetVersion == champion.version
+            }),
+            let merged = promotion.mergeCommit
+        else {
+            throw PromotionError(
+                "no promotion record made \(model)@\(champion.version) champion of \(context.target.name); move the aliases with `tandem models alias`"
+            )
+        }
+        if let holder = try context.store.lock(target: context.target.name, promotion: "rollback-\(promotion.id)") {
+            throw PromotionError(
+                "\(context.target.name) is being promoted by \(holder); roll back after it ends", exitStatus: .waiting)
+        }
+        defer { try? context.store.unlock(target: context.target.name, promotion: "rollback-\(promotion.id)") }
+        let git = GitPromotion(git: self.git, branch: context.target.git.productionBranch, remote: context.target.git.remote)
+        guard let head = try git.currentHead() else {
+            throw PromotionError("\(context.target.git.productionBranch) does not exist")
+        }
+        let firstParent = try self.git.run(["rev-parse", "\(merged)^1"])
+        let base = promotion.previousBranchHead ?? firstParent
+        let revert = try git.revertCommit(
+            head: head, to: base,
+            message:
+                "Roll back \(context.target.name) to \(model)@\(previous.version)\n\nUndoes promotion \(promotion.id) (\(model)@\(champion.version)), "
+                + "returning \(context.target.git.productionBranch) to the code of \(base.prefix(12)).",
+            author: context.actor)
+        let tag = "\(context.target.git.tagPrefix)/\(model)/rollback-v\(champion.version)-to-v\(previous.version)"
+        try git.tag(tag, at: revert, message: "rollback of \(promotion.id)", author: context.actor)
+        do {
+            try git.publish(revert, tag: tag)
+        } catch {
+            git.deleteTag(tag)
+            throw error
+        }
+        try git.moveLocalBranch(to: revert, from: head)
+        try targetRegistry.setAlias(name: model, alias: "champion", version: previous.version, actor: context.actor)
+        try targetRegistry.setAlias(name: model, alias: "previous", version: champion.version, actor: context.actor)
+        try targetRegistry.appendAudit(
+            actor: context.actor, action: "promotion.rolled_back", subject: "\(model)@\(previous.version)",
+            detail: [
+                "promotion": promotion.id, "from_version": String(champion.version), "revert_commit": revert, "code_of": base,
+            ])
+        promotion.reason = "rolled back by \(context.actor): \(context.target.name) runs \(model)@\(previous.version) again"
+        try transition(promotion, to: .rolledBack, event: "promotion.rolled_back", summary: promotion.reason ?? "")
+        return RollbackResult(
+            promotion: promotion.id, model: model, from: champion.version, to: previous.version, revertCommit: revert, tag: tag)
+    }
+}
