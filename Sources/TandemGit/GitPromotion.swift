@@ -37,19 +37,27 @@ public struct GitPromotion: Sendable {
             try? FileManager.default.removeItem(atPath: folder)
         }
         let tree = Git(folder: folder)
+        let identity = ["-c", "user.name=\(author)", "-c", "user.email=\(author)@tandem.invalid"]
         do {
-            try tree.run(
-                [
-                    "-c", "user.name=\(author)", "-c", "user.email=\(author)@tandem.invalid", "merge", "--no-ff", "--no-edit",
-                    "-m", message, commit,
-                ])
+            try tree.run(identity + ["merge", "--no-ff", "--no-edit", "-m", message, commit])
         } catch {
+            // Model lock files: the promoted branch's lock names the model being promoted, so it wins. Any other
+            // conflict fails the promotion with nothing changed.
+            let unmerged = (try? tree.run(["diff", "--name-only", "--diff-filter=U"])) ?? ""
+            let conflicted = unmerged.split(separator: "\n").map(String.init)
+            let onlyLocks = !conflicted.isEmpty && conflicted.allSatisfy { $0.hasPrefix("models/") && $0.hasSuffix(".lock.json") }
+            if onlyLocks, (try? tree.run(["checkout", "--theirs", "--"] + conflicted)) != nil,
+                (try? tree.run(["add", "--"] + conflicted)) != nil, (try? tree.run(identity + ["commit", "--no-edit"])) != nil
+            {
+                return try tree.head()
+            }
             _ = try? tree.run(["merge", "--abort"])
             throw GitError(
-                "merging \(commit.prefix(12)) into \(branch) conflicts; resolve the conflict on the branch and start a new promotion",
-                exitStatus: .verdictNo)
+                "merging \(commit.prefix(12)) into \(branch) conflicts in " + conflicted.joined(separator: ", ")
+                    + "; resolve the conflict on the branch and start a new promotion", exitStatus: .verdictNo)
         }
         return try tree.head()
+
     }
 
     /// Creates an annotated tag (idempotent when it already points at the commit).
