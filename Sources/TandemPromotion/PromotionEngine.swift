@@ -166,9 +166,16 @@ public final class PromotionEngine: @unchecked Sendable {
             try context.sourceRegistry.artifact(digest: challengerVersion.artifactDigest),
             source: challengerVersion.reference)
         var champion: (RankerModel, String)?
-        if let targetRegistry = try? context.openTargetRegistry(),
-            let v = try? targetRegistry.version(.alias(p.model, "champion"))
-        {
+        // An unreachable target registry is an error (exit 3), never "no champion".
+        let targetRegistry = try context.openTargetRegistry()
+        let championVersion: ModelVersion?
+        do {
+            championVersion = try targetRegistry.version(.alias(p.model, "champion"))
+        } catch is RegistryError {
+            championVersion = nil
+        }
+        if let v = championVersion {
+
             let (model, _) = try ModelArtifact.decode(
                 try targetRegistry.artifact(digest: v.artifactDigest), source: "\(context.target.name):\(v.reference)")
             champion = (model, "\(context.target.name):\(v.reference)")

@@ -55,7 +55,7 @@ enum Binaries {
 
 /// A scratch repository: the project's environments and sample fixtures, copied into a temporary folder.
 struct ScratchRepository {
-    let root: String
+    var root: String
 
     init(withFixtures: Bool = true) throws {
         root = NSTemporaryDirectory() + "tandem-e2e-\(UUID().uuidString)"

@@ -1,0 +1,93 @@
+import Foundation
+import Testing
+
+/// A scratch repository for promotions: a bare remote (`origin`), `main`, a feature branch whose model is
+/// registered in test (its lock file committed), and the test environment's ETL done.
+struct PromotionRepository {
+    let repo: ScratchRepository
+    let remote: String
+    var root: String { repo.root }
+
+    /// A template built once per test process and copied for each test (ETL and training take seconds).
+    nonisolated(unsafe) static var template: (String, String)?
+    static let lock = NSLock()
+
+    static func make() throws -> PromotionRepository {
+        lock.lock()
+        defer { lock.unlock() }
+        if template == nil {
+            let repo = try ScratchRepository()
+            try FileManager.default.copyItem(atPath: Binaries.repository + "/models", toPath: repo.root + "/models")
+            try? FileManager.default.removeItem(atPath: repo.root + "/models/relevance-ranker.lock.json")
+            try repo.write(".gitignore", ".tandem/\n")
+            let remote = repo.root + "-remote.git"
+            try git(["init", "-q", "-b", "main"], in: repo.root)
+            try git(["add", "-A"], in: repo.root)
+            try git(["-c", "user.name=dev", "-c", "user.email=dev@x", "commit", "-qm", "init"], in: repo.root)
+            try git(["init", "-q", "--bare", remote], in: repo.root)
+            try git(["remote", "add", "origin", remote], in: repo.root)
+            try git(["push", "-q", "origin", "main"], in: repo.root)
+            #expect(try repo.run("tandem-etl", ["--env", "test"]).status == 0)
+            try git(["checkout", "-q", "-b", "feature/a"], in: repo.root)
+            let train = try repo.run(
+                "tandem-train", ["--env", "test", "--set", "training.max_epochs=2"], environment: ["TANDEM_ACTOR": "dana"])
+            #expect(train.status == 0, "\(train.stderr)")
+            template = (repo.root, remote)
+        }
+        guard let (root, remote) = template else { throw CocoaError(.fileNoSuchFile) }
+        let copy = NSTemporaryDirectory() + "tandem-promo-\(UUID().uuidString)"
+        try FileManager.default.copyItem(atPath: root, toPath: copy)
+        try FileManager.default.copyItem(atPath: remote, toPath: copy + "-remote.git")
+        try git(["remote", "set-url", "origin", copy + "-remote.git"], in: copy)
+        return PromotionRepository(repo: ScratchRepositoryAt(copy), remote: copy + "-remote.git")
+    }
+
+    @discardableResult
+    static func git(_ arguments: [String], in folder: String) throws -> String {
+        let run = try Binaries.run("/usr/bin/env", ["git"] + arguments, in: folder)
+        guard run.status == 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: run.stderr]) }
+        return run.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    func git(_ arguments: [String]) throws -> String { try Self.git(arguments, in: root) }
+
+    func promote(_ arguments: [String], as actor: String, environment: [String: String] = [:]) throws -> Run {
+        var env = environment
+        env["TANDEM_ACTOR"] = actor
+        env["TANDEM_FLUSH_SECONDS"] = "0"
+        return try repo.run("tandem-promote", arguments, environment: env)
+    }
+
+    func start(_ branch: String = "feature/a", as actor: String = "dana") throws -> (Run, String) {
+        let run = try promote(["start", "--env", "test", "--branch", branch, "--json"], as: actor)
+        let id = (try? json(run.stdout)["id"] as? String) ?? ""
+        return (run, id)
+    }
+
+    /// The remote's production head, or "" when the branch does not exist there.
+    func productionHead() throws -> String {
+        let out = try git(["ls-remote", "origin", "refs/heads/production"])
+        return String(out.split(separator: "\t").first ?? "")
+    }
+
+    /// The version prod's champion alias points at, or nil.
+    func champion() throws -> Int? {
+        let run = try repo.run("tandem-models", ["show", "--env", "prod", "relevance-ranker@champion", "--json"])
+        guard run.status == 0 else { return nil }
+        return try json(run.stdout)["version"] as? Int
+    }
+
+    func remove() {
+        repo.remove()
+        try? FileManager.default.removeItem(atPath: remote)
+    }
+}
+
+/// A scratch repository at a given folder.
+func ScratchRepositoryAt(_ root: String) -> ScratchRepository {
+    ScratchRepository(existing: root)
+}
+
+extension ScratchRepository {
+    init(existing root: String) { self.root = root }
+}
