@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "tandem-evaluate", targets: ["tandem-evaluate"]),
         .executable(name: "tandem-notify", targets: ["tandem-notify"]),
         .executable(name: "tandem-promote", targets: ["tandem-promote"]),
+        .executable(name: "tandem-local", targets: ["tandem-local"]),
         .executable(name: "tandem-models", targets: ["tandem-models"]),
         .executable(name: "tandem-bench", targets: ["tandem-bench"]),
     ],
@@ -120,6 +121,8 @@ let package = Package(
         .executableTarget(name: "tandem-evaluate", dependencies: ["TandemCommands"]),
         /** `tandem-promote`: start, advance, status, list, approve, reject, recover, rollback. */
         .executableTarget(name: "tandem-promote", dependencies: ["TandemCommands"]),
+        /** `tandem-local`: the test environment end to end on this machine (`tandem local test`). */
+        .executableTarget(name: "tandem-local", dependencies: ["TandemCommands"]),
         /** `tandem-notify`: delivers the outbox, lists undelivered messages, sends a test event. */
         .executableTarget(name: "tandem-notify", dependencies: ["TandemCommands"]),
         /** `tandem-runs`: list, show and compare tracked runs. */
@@ -142,7 +145,7 @@ let package = Package(
             dependencies: [
                 "TandemCore", "tandem", "tandem-env", "tandem-etl", "tandem-features", "tandem-fixtures", "tandem-train",
                 "tandem-runs", "tandem-models", "tandem-evaluate", "tandem-notify",
-                "tandem-promote",
+                "tandem-promote", "tandem-local",
             ]
         ),
     ],

@@ -63,6 +63,12 @@ public struct Roots: Sendable, Equatable {
     public var registry: RootURL
     /// Where stage jobs run.
     public var compute: RootURL
+
+    public init(features: RootURL, registry: RootURL, compute: RootURL) {
+        self.features = features
+        self.registry = registry
+        self.compute = compute
+    }
 }
 
 /// Git settings of an environment.

@@ -1,0 +1,3 @@
+import TandemCommands
+
+await LocalCommand.runStage()
