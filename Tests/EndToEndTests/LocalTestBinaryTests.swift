@@ -1,0 +1,34 @@
+import Foundation
+import Testing
+
+@Suite("tandem local test, end to end")
+struct LocalTestBinaryTests {
+    @Test("from a fresh clone in a temporary folder, tandem local test runs every stage and reports a decision")
+    func freshClone() throws {
+        let clone = NSTemporaryDirectory() + "tandem-clone-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: clone) }
+        let git = try Binaries.run("/usr/bin/env", ["git", "clone", "-q", Binaries.repository, clone])
+        #expect(git.status == 0, "\(git.stderr)")
+        let run = try Binaries.run("tandem", ["local", "test", "--json"], in: clone)
+        #expect(run.status == 0, "\(run.stderr)")
+        let doc = try json(run.stdout)
+        let stages = try #require(doc["stages"] as? [[String: Any]])
+        #expect(
+            stages.compactMap { $0["stage"] as? String } == [
+                "ETL", "training + registration", "integration tests", "champion/challenger",
+            ])
+        #expect(doc["decision"] as? String == "pass")
+        let promotion = try #require(doc["promotion"] as? [String: Any])
+        #expect(promotion["state"] as? String == "awaiting_approval")
+        #expect((promotion["tests"] as? [[String: Any]])?.allSatisfy { $0["passed"] as? Bool == true } == true)
+        #expect((doc["folder"] as? String)?.hasSuffix("/.tandem/local") == true)
+        // Nothing was committed, and nothing landed in the real environments' roots.
+        #expect(try Binaries.run("/usr/bin/env", ["git", "status", "--porcelain"], in: clone).stdout.isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: clone + "/.tandem/test"))
+        #expect(!FileManager.default.fileExists(atPath: clone + "/.tandem/prod"))
+        // A second run against the same local prod, after --clean, starts afresh.
+        let again = try Binaries.run("tandem", ["local", "test", "--clean"], in: clone)
+        #expect(again.status == 0)
+        #expect(again.stdout.contains("Decision: PASS"))
+    }
+}
