@@ -59,7 +59,7 @@ let package = Package(
         /** The medallion ETL (bronze, silver, gold), feature definitions and the feature store. */
         .target(
             name: "TandemLakehouse",
-            dependencies: ["TandemCore", "TandemStorage", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["TandemCore", "TandemStorage", "TandemHTTP", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         /** The trainer, models, metrics and scoring, with all dense math on OpenBLAS. */
         .target(
@@ -69,7 +69,7 @@ let package = Package(
         /** Model registries and run tracking: the protocol and its SQLite implementation, the audit chain. */
         .target(
             name: "TandemRegistry",
-            dependencies: ["TandemCore", "TandemStorage", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["TandemCore", "TandemStorage", "TandemHTTP", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         /** Git working trees through the git command: commits, branches, lock files, ancestry. */
         .target(name: "TandemGit", dependencies: ["TandemCore"]),
@@ -138,7 +138,7 @@ let package = Package(
         .testTarget(name: "TandemLakehouseTests", dependencies: ["TandemLakehouse"]),
         .testTarget(name: "TandemDispatchTests", dependencies: ["TandemDispatch"]),
         .testTarget(name: "TandemLearningTests", dependencies: ["TandemLearning", "TandemLakehouse", "TandemStorage"]),
-        .testTarget(name: "TandemRegistryTests", dependencies: ["TandemRegistry"]),
+        .testTarget(name: "TandemRegistryTests", dependencies: ["TandemRegistry", "TandemStorage"]),
         .testTarget(name: "TandemWebhooksTests", dependencies: ["TandemWebhooks", "TandemProfiles", "TandemHTTP"]),
         .testTarget(
             name: "EndToEndTests",

@@ -8,7 +8,16 @@ extension StageContext {
     ///
     /// - Parameter writer: who will write (`nil` to open for reading only: the root must already exist).
     public func openRegistry(writer: RootWriter?) throws -> any ModelRegistry {
+        if case .mlflow(let base) = profile.roots.registry {
+            if profile.protected, case .stage(let stage)? = writer {
+                throw UsageError(
+                    "the \(profile.name) registry is written only by the promotion engine; '\(stage)' may read it but not write it"
+                )
+            }
+            return MLflowModelRegistry(baseURL: base)
+        }
         let path = try folder(of: .registry)
+
         if let writer {
             try RootGuard.claim(
                 path: path, environment: profile.name, role: .registry, protected: profile.protected, writer: writer)

@@ -54,15 +54,17 @@ struct SweepRunner {
         _ = try context.openFeatureStoreForReading().featureTable(
             FeatureTableReference(featureSet: config.featureSet, version: config.featureTableVersion))
         let registry = try context.openRegistry(writer: .stage("train"))
-        let sweepID = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         var sweepRun = RunRecord(
-            id: sweepID, experiment: config.model, name: "sweep", startedAt: Timestamp.nowMillis(),
+            id: UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""), experiment: config.model, name: "sweep",
+            startedAt: Timestamp.nowMillis(),
             parameters: [
                 "method": spec.method.rawValue, "trials": String(trials.count), "parallel": String(spec.parallel),
                 "metric": spec.metric,
             ],
             tags: ["tandem.environment": context.profile.name, "tandem.actor": Actor.current()])
-        try registry.createRun(sweepRun)
+        let sweepID = try registry.createRun(sweepRun)
+        sweepRun.id = sweepID
+
         if !common.json {
             print("sweep \(sweepID): \(trials.count) trials, \(spec.parallel) at a time, best by \(spec.metric)")
         }

@@ -78,9 +78,9 @@ struct TrainingSession {
 
         let registry = try context.openRegistry(writer: .stage("train"))
         let git = GitInfo.current(at: context.repositoryRoot)
-        let runID = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        let provisional = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         var run = RunRecord(
-            id: runID, experiment: config.model, name: parentRun == nil ? "train" : "trial", parentID: parentRun,
+            id: provisional, experiment: config.model, name: parentRun == nil ? "train" : "trial", parentID: parentRun,
             startedAt: Timestamp.nowMillis(), parameters: config.parameters,
             tags: [
                 "tandem.version": TandemVersion.current, "tandem.environment": context.profile.name, "tandem.actor": actor,
@@ -88,8 +88,11 @@ struct TrainingSession {
             ],
             gitCommit: git?.commit, gitBranch: git?.branch, gitDirty: git?.dirty, featureTable: table.reference,
             dataDigest: table.digest)
-        try registry.createRun(run)
+        // The registry may assign its own id (an MLflow server does).
+        let runID = try registry.createRun(run)
+        run.id = runID
         let started = ContinuousClock.now
+
         let trainer = Trainer(settings: settings, train: split.train, validation: split.heldOut, signature: signature)
         var logError: (any Error)?
         let outcome = trainer.run(

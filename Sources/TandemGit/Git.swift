@@ -97,22 +97,3 @@ public struct Git: Sendable {
         return try head()
     }
 }
-
-/// Removes secrets from text that may reach logs and errors.
-public enum Redaction {
-    /// Replaces `scheme://user:password@host` credentials with `***`.
-    public static func redactURLCredentials(_ text: String) -> String {
-        var out = ""
-        var rest = Substring(text)
-        while let range = rest.range(of: "://") {
-            out += rest[..<range.upperBound]
-            rest = rest[range.upperBound...]
-            let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == " " || $0 == "\n" || $0 == "\"" }) ?? rest.endIndex
-            if let at = rest[..<authorityEnd].lastIndex(of: "@") {
-                out += "***@"
-                rest = rest[rest.index(after: at)...]
-            }
-        }
-        return out + rest
-    }
-}

@@ -9,7 +9,9 @@ import Foundation
 /// Every write is transactional; artifacts are content-addressed and checked against their digest when read.
 public protocol ModelRegistry: Sendable {
     // Runs.
-    func createRun(_ run: RunRecord) throws
+    /// Records a new run; returns its id (the one given, or the one the registry assigns).
+    func createRun(_ run: RunRecord) throws -> String
+
     func logMetrics(runID: String, _ points: [MetricPoint]) throws
     func updateRun(_ run: RunRecord) throws
     func run(id: String) throws -> RunRecord

@@ -62,14 +62,18 @@ public final class SQLiteModelRegistry: ModelRegistry, @unchecked Sendable {
 
     // MARK: Runs
 
-    public func createRun(_ run: RunRecord) throws {
+    @discardableResult
+    public func createRun(_ run: RunRecord) throws -> String {
         try queue.write { db in
+
             try db.execute(
                 sql: "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 arguments: [
                     run.id, run.experiment, run.name, run.status, run.parentID, run.startedAt, run.endedAt, try Self.json(run),
                 ])
         }
+        return run.id
+
     }
 
     public func updateRun(_ run: RunRecord) throws {

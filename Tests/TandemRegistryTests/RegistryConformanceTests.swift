@@ -5,133 +5,184 @@ import Testing
 
 @testable import TandemRegistry
 
-/// The conformance suite every `ModelRegistry` implementation must pass (today: SQLite).
-@Suite("Registry conformance (SQLite)")
+/// The conformance suite every `ModelRegistry` implementation must pass: the embedded SQLite registry, and an
+/// MLflow tracking server (a real one, started on 127.0.0.1).
+enum Backend: String, CaseIterable, Sendable {
+    case sqlite, mlflow
+}
+
+/// Backends to run: SQLite always; MLflow where it is installed (or required by TANDEM_REQUIRE_MLFLOW=1).
+let backends: [Backend] = MLflowServer.enabled ? [.sqlite, .mlflow] : [.sqlite]
+
+@Suite("Registry conformance", .serialized)
 struct RegistryConformanceTests {
     let root = NSTemporaryDirectory() + "tandem-registry-\(UUID().uuidString)"
+    /// Names unique to one test, so tests sharing an MLflow server do not see each other's models.
+    let tag = String(UUID().uuidString.prefix(8)).lowercased()
 
-    func registry() throws -> any ModelRegistry {
-        try RootGuard.claim(path: root, environment: "test", role: .registry, writer: .stage("test"))
-        return try SQLiteModelRegistry(root: root)
+    func registry(_ backend: Backend = .sqlite) throws -> any ModelRegistry {
+        switch backend {
+        case .sqlite:
+            try RootGuard.claim(path: root, environment: "test", role: .registry, writer: .stage("test"))
+            return try SQLiteModelRegistry(root: root)
+        case .mlflow:
+            guard let server = MLflowServer.shared else { throw RegistryError("the MLflow server did not start") }
+            return MLflowModelRegistry(baseURL: server.base)
+        }
     }
 
     func version(_ registry: any ModelRegistry, name: String = "ranker", content: String = "weights") throws -> ModelVersion {
-        let digest = try registry.storeArtifact(Data(content.utf8))
+        let digest = try registry.storeArtifact(Data((content + tag).utf8))
         return ModelVersion(
-            name: name, runID: "run-1", artifactDigest: digest, artifactSize: content.utf8.count, signature: "{}",
+            name: name + "-" + tag, runID: nil, artifactDigest: digest, artifactSize: content.utf8.count, signature: "{}",
             metrics: ["ndcg@10": 0.8], featureTable: "relevance_v1@1", dataDigest: "abc", gitCommit: "c0ffee",
             gitBranch: "feature",
             gitRemote: nil)
     }
 
-    @Test("versions are numbered from 1 per model and carry their lineage")
-    func numbering() throws {
+    var ranker: String { "ranker-" + tag }
+
+    @Test("versions are numbered from 1 per model and carry their lineage", arguments: backends)
+    func numbering(_ backend: Backend) throws {
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let r = try registry()
+        let r = try registry(backend)
         let v1 = try r.createVersion(try version(r), actor: "alice")
         let v2 = try r.createVersion(try version(r, content: "other"), actor: "alice")
         let w1 = try r.createVersion(try version(r, name: "other"), actor: "alice")
         #expect([v1.version, v2.version, w1.version] == [Int]([1, 2, 1]))
-        #expect(try r.version(.version("ranker", 2)).artifactDigest == ContentDigest.sha256Hex("other"))
-        #expect(try r.versions(name: "ranker").map(\.version) == [1, 2])
-        #expect(try r.models() == ["other", "ranker"])
-        let got = try r.version(.version("ranker", 1))
-        #expect(
-            got.featureTable == "relevance_v1@1" && got.gitCommit == "c0ffee" && got.gitBranch == "feature"
-                && got.runID == "run-1")
-        #expect(throws: RegistryError.self) { try r.version(.version("ranker", 3)) }
+        #expect(try r.version(.version(ranker, 2)).artifactDigest == ContentDigest.sha256Hex("other" + tag))
+        #expect(try r.versions(name: ranker).map(\.version) == [1, 2])
+        #expect(try r.models().contains(ranker) && r.models().contains("other-" + tag))
+        let got = try r.version(.version(ranker, 1))
+        #expect(got.featureTable == "relevance_v1@1" && got.gitCommit == "c0ffee" && got.gitBranch == "feature")
+        #expect(got.metrics == ["ndcg@10": 0.8] && got.dataDigest == "abc")
+        #expect(throws: RegistryError.self) { try r.version(.version(ranker, 3)) }
     }
 
-    @Test("setting an alias moves it; getting by alias; deleting it")
-    func aliases() throws {
+    @Test("setting an alias moves it; getting by alias; deleting it", arguments: backends)
+    func aliases(_ backend: Backend) throws {
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let r = try registry()
+        let r = try registry(backend)
         _ = try r.createVersion(try version(r), actor: "a")
         _ = try r.createVersion(try version(r, content: "2"), actor: "a")
-        try r.setAlias(name: "ranker", alias: "champion", version: 1, actor: "a")
-        #expect(try r.version(.alias("ranker", "champion")).version == 1)
-        try r.setAlias(name: "ranker", alias: "champion", version: 2, actor: "a")
-        #expect(try r.version(.alias("ranker", "champion")).version == 2)
-        #expect(try r.aliases(name: "ranker") == ["champion": 2])
-        #expect(throws: RegistryError.self) { try r.setAlias(name: "ranker", alias: "champion", version: 9, actor: "a") }
-        #expect(throws: RegistryError.self) { try r.setAlias(name: "ranker", alias: "3", version: 1, actor: "a") }
-        try r.deleteAlias(name: "ranker", alias: "champion", actor: "a")
-        #expect(throws: RegistryError.self) { try r.version(.alias("ranker", "champion")) }
+        try r.setAlias(name: ranker, alias: "champion", version: 1, actor: "a")
+        #expect(try r.version(.alias(ranker, "champion")).version == 1)
+        try r.setAlias(name: ranker, alias: "champion", version: 2, actor: "a")
+        #expect(try r.version(.alias(ranker, "champion")).version == 2)
+        #expect(try r.aliases(name: ranker) == ["champion": 2])
+        #expect(throws: RegistryError.self) { try r.setAlias(name: ranker, alias: "champion", version: 9, actor: "a") }
+        #expect(throws: RegistryError.self) { try r.setAlias(name: ranker, alias: "3", version: 1, actor: "a") }
+        try r.deleteAlias(name: ranker, alias: "champion", actor: "a")
+        #expect(throws: RegistryError.self) { try r.version(.alias(ranker, "champion")) }
     }
 
-    @Test("artifacts are content-addressed and checked when read")
-    func artifacts() throws {
+    @Test("artifacts are content-addressed and checked when read", arguments: backends)
+    func artifacts(_ backend: Backend) throws {
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let r = try registry()
-        let digest = try r.storeArtifact(Data("model bytes".utf8))
-        #expect(digest == ContentDigest.sha256Hex("model bytes"))
-        #expect(try r.storeArtifact(Data("model bytes".utf8)) == digest)
-        #expect(try r.artifact(digest: digest) == Data("model bytes".utf8))
-        let path = root + "/artifacts/sha256/\(digest.prefix(2))/\(digest)"
+        let r = try registry(backend)
+        let bytes = Data("model bytes \(tag)".utf8)
+        let digest = try r.storeArtifact(bytes)
+        #expect(digest == ContentDigest.sha256Hex(bytes))
+        #expect(try r.storeArtifact(bytes) == digest)
+        #expect(try r.artifact(digest: digest) == bytes)
+        let path =
+            backend == .sqlite
+            ? root + "/artifacts/sha256/\(digest.prefix(2))/\(digest)"
+            : (MLflowServer.shared?.artifacts ?? "") + "/tandem/sha256/\(digest)"
+        #expect(FileManager.default.fileExists(atPath: path))
         try Data("tampered".utf8).write(to: URL(fileURLWithPath: path))
         #expect(throws: RegistryError.self) { try r.artifact(digest: digest) }
     }
 
-    @Test("runs keep parameters, tags and the full metric history")
-    func runs() throws {
+    @Test("runs keep parameters, tags, git lineage and the full metric history", arguments: backends)
+    func runs(_ backend: Backend) throws {
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let r = try registry()
+        let r = try registry(backend)
         var run = RunRecord(
-            id: "r1", experiment: "ranker", name: "train", startedAt: "2026-01-01T00:00:00.000Z", parameters: ["lr": "0.001"])
-        try r.createRun(run)
+            id: "r-" + tag, experiment: ranker, name: "train", startedAt: "2026-01-01T00:00:00.000Z", parameters: ["lr": "0.001"],
+            tags: ["tandem.actor": "dana"], gitCommit: "abc123", gitBranch: "feature/x", gitDirty: false,
+            featureTable: "relevance_v1@2",
+            dataDigest: "d1")
+        let id = try r.createRun(run)
+        run.id = id
         try r.logMetrics(
-            runID: "r1",
+            runID: id,
             [
-                MetricPoint(key: "ndcg@10", value: 0.5, step: 1, timestamp: "t1"),
-                MetricPoint(key: "ndcg@10", value: 0.6, step: 2, timestamp: "t2"),
+                MetricPoint(key: "ndcg@10", value: 0.5, step: 1, timestamp: "2026-01-01T00:00:01.000Z"),
+                MetricPoint(key: "ndcg@10", value: 0.6, step: 2, timestamp: "2026-01-01T00:00:02.000Z"),
             ])
         run.status = "FINISHED"
         run.endedAt = "2026-01-01T00:01:00.000Z"
+        run.artifactDigest = "feed"
         try r.updateRun(run)
-        #expect(try r.run(id: "r1") == run)
-        #expect(try r.metricHistory(runID: "r1").map(\.value) == [0.5, 0.6])
-        #expect(try r.runs(experiment: "ranker", limit: 10).map(\.id) == ["r1"])
+        let got = try r.run(id: id)
+        #expect(
+            got.status == "FINISHED" && got.parameters == ["lr": "0.001"] && got.gitCommit == "abc123"
+                && got.gitBranch == "feature/x")
+        #expect(
+            got.featureTable == "relevance_v1@2" && got.dataDigest == "d1" && got.artifactDigest == "feed"
+                && got.experiment == ranker)
+        #expect(got.startedAt == "2026-01-01T00:00:00.000Z" && got.endedAt == "2026-01-01T00:01:00.000Z")
+        #expect(got.tags["tandem.actor"] == "dana")
+        let history = try r.metricHistory(runID: id)
+        #expect(
+            history.map(\.key) == ["ndcg@10", "ndcg@10"] && history.map(\.value) == [0.5, 0.6] && history.map(\.step) == [1, 2])
+        #expect(try r.runs(experiment: ranker, limit: 10).map(\.id) == [id])
     }
 
-    @Test("the audit log is hash-chained, answers 'champion at time T', and a tampered entry is detected")
-    func audit() throws {
+    @Test("the audit log is hash-chained and answers 'which version was champion at time T'", arguments: backends)
+    func audit(_ backend: Backend) throws {
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let r = try registry()
+        let r = try registry(backend)
         _ = try r.createVersion(try version(r), actor: "alice")
         _ = try r.createVersion(try version(r, content: "2"), actor: "alice")
-        try r.setAlias(name: "ranker", alias: "champion", version: 1, actor: "bob")
+        try r.setAlias(name: ranker, alias: "champion", version: 1, actor: "bob")
         Thread.sleep(forTimeInterval: 0.01)
         let between = Timestamp.nowMillis()
         Thread.sleep(forTimeInterval: 0.01)
-        try r.setAlias(name: "ranker", alias: "champion", version: 2, actor: "bob")
+        try r.setAlias(name: ranker, alias: "champion", version: 2, actor: "bob")
         let log = try r.auditLog()
-        #expect(log.map(\.action) == ["version.create", "version.create", "alias.set", "alias.set"])
-        #expect(log.map(\.actor) == ["alice", "alice", "bob", "bob"])
+        let mine = log.filter { $0.subject.hasPrefix(ranker + "@") }
+        #expect(mine.map(\.action) == ["version.create", "version.create", "alias.set", "alias.set"])
+        #expect(mine.map(\.actor) == ["alice", "alice", "bob", "bob"])
         #expect(AuditChain.firstBrokenEntry(log) == nil)
-        #expect(AuditChain.alias("champion", of: "ranker", at: between, in: log) == 1)
-        #expect(AuditChain.alias("champion", of: "ranker", at: Timestamp.nowMillis(), in: log) == 2)
-        #expect(AuditChain.alias("champion", of: "ranker", at: "2000-01-01T00:00:00Z", in: log) == nil)
-        // Tamper with entry 3 directly in SQLite: rewrite who approved it.
-        let db = root + "/registry.sqlite"
+        #expect(AuditChain.alias("champion", of: ranker, at: between, in: log) == 1)
+        #expect(AuditChain.alias("champion", of: ranker, at: Timestamp.nowMillis(), in: log) == 2)
+        #expect(AuditChain.alias("champion", of: ranker, at: "2000-01-01T00:00:00Z", in: log) == nil)
+        var removed = log
+        removed.remove(at: removed.count - 2)
+        #expect(AuditChain.firstBrokenEntry(removed) != nil)
+    }
+
+    @Test("a tampered audit entry is detected (SQLite, edited behind Tandem's back)")
+    func tamperedAudit() throws {
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let r = try registry()
+        _ = try r.createVersion(try version(r), actor: "alice")
+        try r.setAlias(name: ranker, alias: "champion", version: 1, actor: "bob")
+        try r.setAlias(name: ranker, alias: "previous", version: 1, actor: "bob")
         let sqlite = Process()
         sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        sqlite.arguments = ["sqlite3", db, "UPDATE audit_log SET actor = 'mallory' WHERE sequence = 3"]
+        sqlite.arguments = ["sqlite3", root + "/registry.sqlite", "UPDATE audit_log SET actor = 'mallory' WHERE sequence = 2"]
         try sqlite.run()
         sqlite.waitUntilExit()
         #expect(sqlite.terminationStatus == 0)
-        #expect(AuditChain.firstBrokenEntry(try r.auditLog()) == 3)
-        var removed = log
-        removed.remove(at: 1)
-        #expect(AuditChain.firstBrokenEntry(removed) == 3)
+        #expect(AuditChain.firstBrokenEntry(try r.auditLog()) == 2)
     }
 
-    @Test("a version cannot be registered for an artifact the registry does not hold; versions are immutable")
-    func integrity() throws {
+    @Test("a version needs an artifact the registry holds", arguments: backends)
+    func integrity(_ backend: Backend) throws {
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let r = try registry()
+        let r = try registry(backend)
         var v = try version(r)
         v.artifactDigest = String(repeating: "a", count: 64)
         #expect(throws: RegistryError.self) { try r.createVersion(v, actor: "a") }
+    }
+
+    @Test("versions are immutable in SQLite")
+    func immutable() throws {
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let r = try registry()
         _ = try r.createVersion(try version(r), actor: "a")
         let sqlite = Process()
         sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/env")

@@ -35,7 +35,7 @@ struct Harness {
     let outbox: Outbox
     let deliverer: Deliverer
 
-    init(environment: [String: String], timeout: Double = 5, secretVariables: [String] = []) throws {
+    init(environment: [String: String], timeout: Double = 10, secretVariables: [String] = []) throws {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         outbox = try Outbox(root: folder)
         var policy = RetryPolicy()
@@ -68,7 +68,7 @@ struct DeliveryTests {
         try h.outbox.enqueue(
             MessageFactory.messages(
                 for: event("promotion.promoted", summary: long), profile: try profile(reporter: reporter), now: "t"))
-        let summary = try await h.deliverer.flush(deadline: 10)
+        let summary = try await h.deliverer.flush(deadline: 30)
         #expect(summary.delivered == 2)
         let requests = try receiver.requests()
         #expect(requests.map { $0["answer"] as? Int } == [201, 201])
@@ -100,7 +100,7 @@ struct DeliveryTests {
             MessageFactory.messages(
                 for: event("promotion.evaluated"), profile: try profile(reporter: .init(kind: .none), notifiers: [notifier]),
                 now: "t"))
-        #expect(try await good.deliverer.flush(deadline: 5).delivered == 1)
+        #expect(try await good.deliverer.flush(deadline: 30).delivered == 1)
         // A rotation: the old and the new secret both sign; the receiver knows one of them.
         let other = "whsec_" + Data("another secret, rotated out".utf8).base64EncodedString()
         let rotating = try Harness(environment: ["SECRET": other + " " + webhookSecret])
@@ -109,14 +109,14 @@ struct DeliveryTests {
             MessageFactory.messages(
                 for: event("promotion.promoted"), profile: try profile(reporter: .init(kind: .none), notifiers: [notifier]),
                 now: "t"))
-        #expect(try await rotating.deliverer.flush(deadline: 5).delivered == 1)
+        #expect(try await rotating.deliverer.flush(deadline: 30).delivered == 1)
         let wrong = try Harness(environment: ["SECRET": other])
         defer { wrong.remove() }
         try wrong.outbox.enqueue(
             MessageFactory.messages(
                 for: event("promotion.failed"), profile: try profile(reporter: .init(kind: .none), notifiers: [notifier]),
                 now: "t"))
-        let summary = try await wrong.deliverer.flush(deadline: 5)
+        let summary = try await wrong.deliverer.flush(deadline: 30)
         #expect(summary.dead == 1)
         let requests = try receiver.requests()
         #expect(requests.map { $0["answer"] as? Int } == [204, 204, 401])
@@ -242,7 +242,7 @@ struct DeliveryTests {
         // A new process opens the same outbox: the message is there and gets delivered.
         let reopened = try Outbox(root: folder)
         let deliverer = Deliverer(outbox: reopened, transport: CurlTransport(), environment: ["S": webhookSecret])
-        #expect(try await deliverer.flush(deadline: 5).delivered == 1)
+        #expect(try await deliverer.flush(deadline: 30).delivered == 1)
 
         let hung = try Harness(environment: ["S": webhookSecret], timeout: 1)
         defer { hung.remove() }
@@ -277,7 +277,7 @@ struct DeliveryTests {
             ])
         try h.outbox.enqueue(MessageFactory.messages(for: event("promotion.requested"), profile: p, now: "t"))
         try h.outbox.enqueue(MessageFactory.messages(for: event("promotion.failed"), profile: p, now: "t"))
-        #expect(try await h.deliverer.flush(deadline: 5).delivered == 3)
+        #expect(try await h.deliverer.flush(deadline: 30).delivered == 3)
         let requests = try receiver.requests()
         #expect(requests.map { $0["answer"] as? Int }.sorted { ($0 ?? 0) < ($1 ?? 0) } == [200, 201, 201])
         let gitlab = requests.filter { ($0["path"] as? String)?.hasPrefix("/gitlab/") == true }

@@ -1,0 +1,371 @@
+import Foundation
+import TandemCore
+import TandemHTTP
+
+/// A registry on an MLflow tracking server (`mlflow+http(s)://HOST:PORT`), through its REST API: runs with
+/// params, metrics and the `mlflow.source.git.*` tags; registered models and versions with `source`, `run_id`
+/// and tags; aliases. A team that runs MLflow keeps its server and its UI.
+///
+/// Mapping: Tandem's version fields are version tags (`tandem.artifact_digest`, `tandem.signature`, …);
+/// artifacts go through the server's artifact proxy under `tandem/sha256/DIGEST` and are checked against their
+/// digest when read; metric names replace `@` (which MLflow does not allow) with `_at_`; the audit log is an
+/// experiment, `tandem-audit`, one run per entry with its hash-chain fields as tags.
+public final class MLflowModelRegistry: ModelRegistry, @unchecked Sendable {
+    let client: MLflowClient
+    private var experiments: [String: String] = [:]
+    private let lock = NSLock()
+
+    /// - Parameter baseURL: `http(s)://HOST:PORT[/PATH]` (the root URL without its `mlflow+` prefix).
+    public init(baseURL: String) {
+        client = MLflowClient(base: baseURL)
+    }
+
+    static func metricKey(_ key: String) -> String { key.replacingOccurrences(of: "@", with: "_at_") }
+    static func tandemKey(_ key: String) -> String { key.replacingOccurrences(of: "_at_", with: "@") }
+    static func ms(_ timestamp: String) -> Int64 {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let plain = ISO8601DateFormatter()
+        return Int64(((f.date(from: timestamp) ?? plain.date(from: timestamp) ?? Date()).timeIntervalSince1970 * 1000).rounded())
+    }
+    static func text(_ ms: Int64?) -> String? {
+        ms.map { Timestamp.format(Date(timeIntervalSince1970: Double($0) / 1000), millis: true) }
+    }
+    static func tags(_ pairs: [String: String]) -> [[String: String]] {
+        pairs.sorted { $0.key < $1.key }.map { ["key": $0.key, "value": $0.value] }
+    }
+    static func dictionary(_ list: Any?) -> [String: String] {
+        var out: [String: String] = [:]
+        for item in (list as? [[String: Any]]) ?? [] {
+            if let k = item["key"] as? String { out[k] = item["value"] as? String ?? "" }
+        }
+        return out
+    }
+
+    func experimentID(_ name: String) throws -> String {
+        lock.lock()
+        let cached = experiments[name]
+        lock.unlock()
+        if let cached { return cached }
+        let id: String
+        do {
+            let doc = try client.call(.get, "experiments/get-by-name", query: ["experiment_name": name])
+            id = ((doc["experiment"] as? [String: Any])?["experiment_id"] as? String) ?? ""
+        } catch is MLflowNotFound {
+            let doc = try client.call(.post, "experiments/create", body: ["name": name])
+            id = doc["experiment_id"] as? String ?? ""
+        }
+        lock.lock()
+        experiments[name] = id
+        lock.unlock()
+        return id
+    }
+
+    // MARK: Runs
+
+    public func createRun(_ run: RunRecord) throws -> String {
+        var tags = run.tags
+        tags["mlflow.runName"] = run.name
+        tags["tandem.experiment"] = run.experiment
+        if let c = run.gitCommit { tags["mlflow.source.git.commit"] = c }
+        if let b = run.gitBranch { tags["mlflow.source.git.branch"] = b }
+        if let d = run.gitDirty { tags["tandem.git_dirty"] = String(d) }
+        if let p = run.parentID { tags["mlflow.parentRunId"] = p }
+        if let f = run.featureTable { tags["tandem.feature_table"] = f }
+        if let d = run.dataDigest { tags["tandem.data_digest"] = d }
+        let doc = try client.call(
+            .post, "runs/create",
+            body: [
+                "experiment_id": try experimentID(run.experiment), "run_name": run.name, "start_time": Self.ms(run.startedAt),
+                "tags": Self.tags(tags),
+            ])
+        guard let id = ((doc["run"] as? [String: Any])?["info"] as? [String: Any])?["run_id"] as? String else {
+            throw RegistryError("MLflow runs/create answered without a run id", exitStatus: .infrastructure)
+        }
+        if !run.parameters.isEmpty {
+            _ = try client.call(.post, "runs/log-batch", body: ["run_id": id, "params": Self.tags(run.parameters)])
+        }
+        return id
+    }
+
+    public func logMetrics(runID: String, _ points: [MetricPoint]) throws {
+        guard !points.isEmpty else { return }
+        for chunk in stride(from: 0, to: points.count, by: 500) {
+            let metrics = points[chunk..<min(points.count, chunk + 500)].map {
+                ["key": Self.metricKey($0.key), "value": $0.value, "step": $0.step, "timestamp": Self.ms($0.timestamp)]
+                    as [String: Any]
+            }
+            _ = try client.call(.post, "runs/log-batch", body: ["run_id": runID, "metrics": metrics])
+        }
+    }
+
+    public func updateRun(_ run: RunRecord) throws {
+        var body: [String: Any] = ["run_id": run.id, "status": run.status]
+        if let end = run.endedAt { body["end_time"] = Self.ms(end) }
+        _ = try client.call(.post, "runs/update", body: body)
+        var tags = run.tags
+        if let a = run.artifactDigest { tags["tandem.artifact_digest"] = a }
+        if !run.timings.isEmpty, let t = try? JSONSerialization.data(withJSONObject: run.timings, options: [.sortedKeys]) {
+            tags["tandem.timings"] = String(decoding: t, as: UTF8.self)
+        }
+        if !tags.isEmpty { _ = try client.call(.post, "runs/log-batch", body: ["run_id": run.id, "tags": Self.tags(tags)]) }
+    }
+
+    func record(_ doc: [String: Any]) -> RunRecord {
+        let info = doc["info"] as? [String: Any] ?? [:]
+        let data = doc["data"] as? [String: Any] ?? [:]
+        var tags = Self.dictionary(data["tags"])
+        let params = Self.dictionary(data["params"])
+        func take(_ key: String) -> String? { tags.removeValue(forKey: key) }
+        let name = take("mlflow.runName") ?? info["run_name"] as? String ?? ""
+        let timings =
+            take("tandem.timings").flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Double] } ?? [:]
+        let record = RunRecord(
+            id: info["run_id"] as? String ?? "", experiment: take("tandem.experiment") ?? "", name: name,
+            status: info["status"] as? String ?? "", parentID: take("mlflow.parentRunId"),
+            startedAt: Self.text((info["start_time"] as? NSNumber)?.int64Value) ?? "",
+            endedAt: Self.text((info["end_time"] as? NSNumber)?.int64Value), parameters: params, tags: [:],
+            gitCommit: take("mlflow.source.git.commit"), gitBranch: take("mlflow.source.git.branch"),
+            gitDirty: take("tandem.git_dirty").map { $0 == "true" }, featureTable: take("tandem.feature_table"),
+            dataDigest: take("tandem.data_digest"), artifactDigest: take("tandem.artifact_digest"), timings: timings)
+        var r = record
+        r.tags = tags.filter { !$0.key.hasPrefix("mlflow.") }
+        return r
+    }
+
+    public func run(id: String) throws -> RunRecord {
+        do {
+            let doc = try client.call(.get, "runs/get", query: ["run_id": id])
+            return record(doc["run"] as? [String: Any] ?? [:])
+        } catch is MLflowNotFound {
+            throw RegistryError("no run '\(id)' on the MLflow server; list them with `tandem runs list`")
+        }
+    }
+
+    public func runs(experiment: String?, limit: Int) throws -> [RunRecord] {
+        var ids: [String] = []
+        if let experiment {
+            ids = [try experimentID(experiment)]
+        } else {
+            let doc = try client.call(.post, "experiments/search", body: ["max_results": 1000])
+            ids = ((doc["experiments"] as? [[String: Any]]) ?? []).compactMap { $0["experiment_id"] as? String }
+                .filter { $0 != (try? experimentID("tandem-audit")) }
+        }
+        guard !ids.isEmpty else { return [] }
+        let doc = try client.call(
+            .post, "runs/search",
+            body: [
+                "experiment_ids": ids, "max_results": min(limit, 1000),
+                "order_by": ["attributes.start_time DESC"],
+            ])
+        return ((doc["runs"] as? [[String: Any]]) ?? []).map(record)
+    }
+
+    public func metricHistory(runID: String) throws -> [MetricPoint] {
+        let doc = try client.call(.get, "runs/get", query: ["run_id": runID])
+        let keys = (((doc["run"] as? [String: Any])?["data"] as? [String: Any])?["metrics"] as? [[String: Any]] ?? []).compactMap
+        { $0["key"] as? String }
+        var out: [MetricPoint] = []
+        for key in Set(keys).sorted() {
+            let history = try client.call(
+                .get, "metrics/get-history", query: ["run_id": runID, "metric_key": key, "max_results": "25000"])
+            for m in (history["metrics"] as? [[String: Any]]) ?? [] {
+                out.append(
+                    MetricPoint(
+                        key: Self.tandemKey(key), value: (m["value"] as? NSNumber)?.doubleValue ?? 0,
+                        step: (m["step"] as? NSNumber)?.intValue ?? 0,
+                        timestamp: Self.text((m["timestamp"] as? NSNumber)?.int64Value) ?? ""))
+            }
+        }
+        return out.sorted { ($0.key, $0.step) < ($1.key, $1.step) }
+    }
+
+    // MARK: Artifacts
+
+    public func storeArtifact(_ data: Data) throws -> String {
+        let digest = ContentDigest.sha256Hex(data)
+        if try client.getArtifact("tandem/sha256/\(digest)") == nil { try client.putArtifact("tandem/sha256/\(digest)", data) }
+        return digest
+    }
+
+    public func artifact(digest: String) throws -> Data {
+        guard let data = try client.getArtifact("tandem/sha256/\(digest)") else {
+            throw RegistryError(
+                "the artifact \(digest.prefix(12))… is missing from the MLflow server", exitStatus: .infrastructure)
+        }
+        guard ContentDigest.sha256Hex(data) == digest else {
+            throw RegistryError(
+                "the artifact \(digest.prefix(12))… on the MLflow server does not match its digest; it was altered",
+                exitStatus: .infrastructure)
+        }
+        return data
+    }
+
+    // MARK: Models
+
+    func version(from doc: [String: Any]) throws -> ModelVersion {
+        let tags = Self.dictionary(doc["tags"])
+        let metrics =
+            tags["tandem.metrics"].flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Double] } ?? [:]
+        let userTags = tags.filter { !$0.key.hasPrefix("tandem.") && !$0.key.hasPrefix("mlflow.") }
+        return ModelVersion(
+            name: doc["name"] as? String ?? "", version: Int(doc["version"] as? String ?? "") ?? 0,
+            createdAt: Self.text((doc["creation_timestamp"] as? NSNumber)?.int64Value) ?? "", runID: doc["run_id"] as? String,
+            artifactDigest: tags["tandem.artifact_digest"] ?? "", artifactSize: Int(tags["tandem.artifact_size"] ?? "") ?? 0,
+            signature: tags["tandem.signature"] ?? "{}", metrics: metrics, featureTable: tags["tandem.feature_table"],
+            dataDigest: tags["tandem.data_digest"], gitCommit: tags["mlflow.source.git.commit"],
+            gitBranch: tags["mlflow.source.git.branch"],
+            gitRemote: tags["mlflow.source.git.repoURL"], copiedFrom: tags["tandem.copied_from"], tags: userTags)
+    }
+
+    public func createVersion(_ version: ModelVersion, actor: String) throws -> ModelVersion {
+        guard try client.getArtifact("tandem/sha256/\(version.artifactDigest)") != nil else {
+            throw RegistryError("artifact \(version.artifactDigest.prefix(12))… is not on the MLflow server; store it first")
+        }
+        do {
+            _ = try client.call(.post, "registered-models/create", body: ["name": version.name])
+        } catch let e as RegistryError where e.description.contains("RESOURCE_ALREADY_EXISTS") {}
+        var tags = version.tags
+        tags["tandem.artifact_digest"] = version.artifactDigest
+        tags["tandem.artifact_size"] = String(version.artifactSize)
+        tags["tandem.signature"] = version.signature
+        if let m = try? JSONSerialization.data(withJSONObject: version.metrics, options: [.sortedKeys]) {
+            tags["tandem.metrics"] = String(decoding: m, as: UTF8.self)
+        }
+        if let f = version.featureTable { tags["tandem.feature_table"] = f }
+        if let d = version.dataDigest { tags["tandem.data_digest"] = d }
+        if let c = version.gitCommit { tags["mlflow.source.git.commit"] = c }
+        if let b = version.gitBranch { tags["mlflow.source.git.branch"] = b }
+        if let r = version.gitRemote { tags["mlflow.source.git.repoURL"] = r }
+        if let c = version.copiedFrom { tags["tandem.copied_from"] = c }
+        var body: [String: Any] = [
+            "name": version.name, "source": "tandem://sha256/\(version.artifactDigest)",
+            "tags": Self.tags(tags),
+        ]
+        if let run = version.runID, (try? self.run(id: run)) != nil { body["run_id"] = run }
+        let doc = try client.call(.post, "model-versions/create", body: body)
+        let created = try self.version(from: doc["model_version"] as? [String: Any] ?? [:])
+        var detail = ["digest": created.artifactDigest, "run_id": created.runID ?? ""]
+        if let from = created.copiedFrom { detail["copied_from"] = from }
+        try appendAudit(
+            actor: actor, action: created.copiedFrom == nil ? "version.create" : "version.copy", subject: created.reference,
+            detail: detail)
+        return created
+    }
+
+    public func version(_ reference: ModelReference) throws -> ModelVersion {
+        do {
+            switch reference {
+            case .version(let name, let v):
+                let doc = try client.call(.get, "model-versions/get", query: ["name": name, "version": String(v)])
+                return try version(from: doc["model_version"] as? [String: Any] ?? [:])
+            case .alias(let name, let alias):
+                let doc = try client.call(.get, "registered-models/alias", query: ["name": name, "alias": alias])
+                return try version(from: doc["model_version"] as? [String: Any] ?? [:])
+            }
+        } catch is MLflowNotFound {
+            throw RegistryError("no model version \(reference) on the MLflow server; see `tandem models list`")
+        } catch let e as RegistryError where e.description.contains("INVALID_PARAMETER_VALUE") {
+            throw RegistryError("no model version \(reference) on the MLflow server; see `tandem models list`")
+        }
+    }
+
+    public func versions(name: String) throws -> [ModelVersion] {
+        let doc = try client.call(.get, "model-versions/search", query: ["filter": "name='\(name)'", "max_results": "10000"])
+        return try ((doc["model_versions"] as? [[String: Any]]) ?? []).map(version(from:)).sorted { $0.version < $1.version }
+    }
+
+    public func models() throws -> [String] {
+        let doc = try client.call(.get, "registered-models/search", query: ["max_results": "1000"])
+        return ((doc["registered_models"] as? [[String: Any]]) ?? []).compactMap { $0["name"] as? String }.sorted()
+    }
+
+    public func setAlias(name: String, alias: String, version: Int, actor: String) throws {
+        guard Int(alias) == nil, !alias.isEmpty, !alias.contains("@") else {
+            throw RegistryError("'\(alias)' cannot be an alias; an alias is a name such as champion (not a number)")
+        }
+        guard (try? self.version(.version(name, version))) != nil else {
+            throw RegistryError("no model version \(name)@\(version); an alias must point at an existing version")
+        }
+        let previous = try? self.version(.alias(name, alias)).version
+        _ = try client.call(.post, "registered-models/alias", body: ["name": name, "alias": alias, "version": String(version)])
+        try appendAudit(
+            actor: actor, action: "alias.set", subject: "\(name)@\(alias)",
+            detail: ["version": String(version), "previous": previous.map(String.init) ?? ""])
+    }
+
+    public func deleteAlias(name: String, alias: String, actor: String) throws {
+        guard let previous = try? self.version(.alias(name, alias)).version else {
+            throw RegistryError("no alias \(name)@\(alias)")
+        }
+        _ = try client.call(.delete, "registered-models/alias", body: ["name": name, "alias": alias])
+
+        try appendAudit(actor: actor, action: "alias.delete", subject: "\(name)@\(alias)", detail: ["previous": String(previous)])
+    }
+
+    public func aliases(name: String) throws -> [String: Int] {
+        let doc = try client.call(.get, "registered-models/get", query: ["name": name])
+        var out: [String: Int] = [:]
+        for a in ((doc["registered_model"] as? [String: Any])?["aliases"] as? [[String: Any]]) ?? [] {
+            if let alias = a["alias"] as? String, let v = Int(a["version"] as? String ?? "") { out[alias] = v }
+        }
+        return out
+    }
+
+    // MARK: Audit
+
+    public func auditLog() throws -> [AuditEntry] {
+        let experiment = try experimentID("tandem-audit")
+        var entries: [AuditEntry] = []
+        var token: String?
+        repeat {
+            var body: [String: Any] = ["experiment_ids": [experiment], "max_results": 1000, "order_by": ["metrics.sequence ASC"]]
+            if let token { body["page_token"] = token }
+            let doc = try client.call(.post, "runs/search", body: body)
+            for run in (doc["runs"] as? [[String: Any]]) ?? [] {
+                let tags = Self.dictionary((run["data"] as? [String: Any])?["tags"])
+                let detail =
+                    tags["tandem.detail"].flatMap { try? JSONDecoder().decode([String: String].self, from: Data($0.utf8)) } ?? [:]
+                entries.append(
+                    AuditEntry(
+                        sequence: Int(tags["tandem.sequence"] ?? "") ?? 0, at: tags["tandem.at"] ?? "",
+                        actor: tags["tandem.actor"] ?? "",
+                        action: tags["tandem.action"] ?? "", subject: tags["tandem.subject"] ?? "", detail: detail,
+                        previousDigest: tags["tandem.previous_digest"] ?? "", digest: tags["tandem.digest"] ?? ""))
+            }
+            token = doc["next_page_token"] as? String
+        } while token != nil && !(token ?? "").isEmpty
+        return entries.sorted { $0.sequence < $1.sequence }
+    }
+
+    public func appendAudit(actor: String, action: String, subject: String, detail: [String: String]) throws {
+        let log = try auditLog()
+        let sequence = (log.last?.sequence ?? 0) + 1
+        let previous = log.last?.digest ?? AuditChain.genesis
+        let at = Timestamp.nowMillis()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let detailText = String(decoding: try encoder.encode(detail), as: UTF8.self)
+        let digest = AuditChain.digest(
+            sequence: sequence, at: at, actor: actor, action: action, subject: subject, detail: detailText,
+            previous: previous)
+        let doc = try client.call(
+            .post, "runs/create",
+            body: [
+                "experiment_id": try experimentID("tandem-audit"), "run_name": "\(sequence) \(action)", "start_time": Self.ms(at),
+                "tags": Self.tags([
+                    "tandem.sequence": String(sequence), "tandem.at": at, "tandem.actor": actor, "tandem.action": action,
+                    "tandem.subject": subject, "tandem.detail": detailText, "tandem.previous_digest": previous,
+                    "tandem.digest": digest,
+                ]),
+            ])
+        if let id = ((doc["run"] as? [String: Any])?["info"] as? [String: Any])?["run_id"] as? String {
+            _ = try client.call(
+                .post, "runs/log-batch",
+                body: [
+                    "run_id": id, "metrics": [["key": "sequence", "value": sequence, "step": 0, "timestamp": Self.ms(at)]],
+                ])
+            _ = try client.call(.post, "runs/update", body: ["run_id": id, "status": "FINISHED", "end_time": Self.ms(at)])
+        }
+    }
+}
