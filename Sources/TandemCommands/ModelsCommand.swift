@@ -25,7 +25,7 @@ public struct ModelsCommand: StageCommand {
             \(exitCodesHelp)
             """,
         version: TandemVersion.current,
-        subcommands: [List.self, Show.self, Alias.self, Verify.self, History.self])
+        subcommands: [List.self, Show.self, Alias.self, Verify.self, History.self, Copy.self])
 
     public init() {}
 

@@ -145,3 +145,25 @@ struct TrainBinaryTests {
         #expect(offline == (trained["metrics"] as? [String: Double])?["ndcg@10"])
     }
 }
+
+@Suite("tandem models copy, end to end")
+struct ModelsCopyBinaryTests {
+    @Test("a version copies between environments with its digest and lineage; never into prod by hand")
+    func copy() throws {
+        let repo = try trainedRepository()
+        defer { repo.remove() }
+        let train = try json(
+            try repo.run("tandem-train", ["--env", "test", "--set", "training.max_epochs=1", "--no-lock", "--json"]).stdout)
+        let copied = try repo.run("tandem-models", ["copy", "--env", "dev", "--from", "test", "relevance-ranker@1", "--json"])
+        #expect(copied.status == 0, "\(copied.stderr)")
+        let doc = try json(copied.stdout)
+        #expect(doc["copied_from"] as? String == "test:relevance-ranker@1")
+        #expect(doc["artifact_digest"] as? String == train["digest"] as? String)
+        #expect(doc["run_id"] as? String == train["run_id"] as? String)
+        let history = try repo.run("tandem-models", ["history", "--env", "dev"])
+        #expect(history.stdout.contains("version.copy"))
+        let prod = try repo.run("tandem-models", ["copy", "--env", "prod", "--from", "test", "relevance-ranker@1"])
+        #expect(prod.status == 2)
+        #expect(prod.stderr.contains("written only by the promotion engine"))
+    }
+}

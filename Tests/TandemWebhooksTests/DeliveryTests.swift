@@ -348,3 +348,33 @@ final class ReceiverOnPort {
         }
     }
 }
+
+@Suite("Webhook delivery: connection resets", .serialized)
+struct ResetTests {
+    @Test("a receiver that resets the connection is retried, then dead-lettered; other endpoints are not held up")
+    func reset() async throws {
+        let receiver = try Receiver()
+        defer { receiver.stop() }
+        let h = try Harness(environment: ["S": webhookSecret])
+        defer { h.remove() }
+        let p = try profile(
+            reporter: .init(kind: .none),
+            notifiers: [
+                .init(
+                    name: "resetting", kind: .generic, url: receiver.base + "/reset/x", urlEnv: nil, secretEnv: "S", events: ["*"]
+                ),
+                .init(name: "fine", kind: .generic, url: receiver.base + "/ok/x", urlEnv: nil, secretEnv: "S", events: ["*"]),
+            ])
+        try h.outbox.enqueue(MessageFactory.messages(for: event("promotion.requested"), profile: p, now: "t"))
+        let summary = try await h.deliverer.flush(deadline: 30)
+        #expect(summary.delivered == 1)
+        #expect(summary.dead == 1)
+        let dead = try #require(try h.outbox.list(state: "dead").first)
+        #expect(dead.message.destination == "resetting")
+        #expect(dead.delivery.attempts == 4)
+        #expect(dead.delivery.lastStatus == nil)
+        // libcurl itself retries once when a kept-alive connection turns out dead, so the receiver sees 4 or more.
+        #expect(try receiver.requests().filter { $0["answer"] as? String == "reset" }.count >= 4)
+
+    }
+}
