@@ -30,6 +30,51 @@ public enum UmbrellaCommand {
             print(TandemVersion.current)
             exit(0)
         }
+        if stage == "--experimental-dump-help" {
+            // What ArgumentParser's generate-manual plugin reads, so `swift package generate-manual` covers `tandem` too.
+            let info: [String: Any] = [
+                "serializationVersion": 0,
+                "command": [
+                    "commandName": "tandem", "shouldDisplay": true,
+                    "abstract": "Takes ranking models from raw data to production across environments.",
+                    "discussion": "tandem STAGE [ARGS…] runs tandem-STAGE found beside tandem, then on PATH. Stages: "
+                        + builtIn.map { "\($0.0) (\($0.1))" }.joined(separator: "; ") + ". " + exitCodesHelp,
+                ] as [String: Any],
+            ]
+            if let data = try? JSONSerialization.data(withJSONObject: info, options: [.sortedKeys]) {
+                print(String(decoding: data, as: UTF8.self))
+            }
+            exit(0)
+        }
+        if stage == "completions" {
+
+            guard arguments.count == 2, let script = Completions.script(arguments[1]) else {
+                Terminal.error("usage: tandem completions bash|zsh|fish   (bash: source <(tandem completions bash))")
+                exit(ExitStatus.badInput.rawValue)
+            }
+            print(script, terminator: "")
+            exit(0)
+        }
+        if stage == "__stages" {
+            let found = resolver.listStages { folder in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] }
+            print((found.map(\.stage) + ["completions"]).joined(separator: "\n"))
+            exit(0)
+        }
+        if stage == "__complete", arguments.count >= 2, case .success(let path) = resolver.resolve(arguments[1]) {
+            let sub = arguments.count >= 3 && !arguments[2].hasPrefix("-") ? [arguments[2]] : []
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: path)
+            process.arguments = sub + ["--help"]
+            let out = Pipe()
+            process.standardOutput = out
+            process.standardError = FileHandle.nullDevice
+            try? process.run()
+            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            print(Completions.words(helpText: text, includeSubcommands: sub.isEmpty).joined(separator: "\n"))
+            exit(0)
+        }
+
         switch resolver.resolve(stage) {
         case .failure(let failure):
             Terminal.error(failure.description)

@@ -47,3 +47,27 @@ struct CIWorkflowTests {
         #expect(usage.stderr.contains("usage: ci/run-stage STAGE"))
     }
 }
+
+@Suite("Shell completions")
+struct CompletionTests {
+    @Test("bash completion offers stages, then a stage's subcommands, then its flags, read from its help")
+    func bash() throws {
+        let script = """
+            source <(tandem completions bash)
+            COMP_WORDS=(tandem pro); COMP_CWORD=1; _tandem; echo "1:${COMPREPLY[*]}"
+            COMP_WORDS=(tandem promote ap); COMP_CWORD=2; _tandem; echo "2:${COMPREPLY[*]}"
+            COMP_WORDS=(tandem promote start --br); COMP_CWORD=3; _tandem; echo "3:${COMPREPLY[*]}"
+            COMP_WORDS=(tandem etl --export); COMP_CWORD=2; _tandem; echo "4:${COMPREPLY[*]}"
+            """
+        let run = try Binaries.run("/bin/bash", ["-c", script], environment: ["PATH": Binaries.folder + ":/usr/bin:/bin"])
+        #expect(run.stdout.contains("1:promote"))
+        #expect(run.stdout.contains("2:approve"))
+        #expect(run.stdout.contains("3:--branch"))
+        #expect(run.stdout.contains("4:--export-silver --export-gold"))
+        for shell in ["zsh", "fish"] {
+            let out = try Binaries.run("tandem", ["completions", shell])
+            #expect(out.status == 0 && out.stdout.contains("tandem __"))
+        }
+        #expect(try Binaries.run("tandem", ["completions", "tcsh"]).status == 2)
+    }
+}
