@@ -104,7 +104,7 @@ extension BenchCommand {
         }
 
         static func micros(_ d: Duration) -> Double {
-            Double(d.components.seconds) * 1e6 + Double(d.components.attoseconds) / 1e12
+            d.seconds * 1e6
         }
     }
 }

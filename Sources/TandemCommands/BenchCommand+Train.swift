@@ -89,7 +89,7 @@ extension BenchCommand {
                 let t = ContinuousClock.now
                 BLAS.gemm(m: n, n: n, k: n, a: a.pointer, lda: n, b: b.pointer, ldb: n, c: c.pointer, ldc: n)
                 let d = ContinuousClock.now - t
-                let s = Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+                let s = d.seconds
                 best = max(best, 2 * Double(n * n * n) / s / 1e9)
             }
             return best
@@ -111,7 +111,7 @@ extension BenchCommand {
                 rounds += 1
             } while ContinuousClock.now - start < .seconds(2)
             let d = ContinuousClock.now - start
-            let seconds = Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+            let seconds = d.seconds
             let pairs = Double(rounds * data.rows) / seconds
             var latencies: [Double] = []
             let width = data.width
@@ -125,7 +125,7 @@ extension BenchCommand {
                             let t = ContinuousClock.now
                             scorer.score(fb + range.lowerBound * width, rows: range.count, into: ob)
                             let e = ContinuousClock.now - t
-                            latencies.append(Double(e.components.attoseconds) / 1e12 + Double(e.components.seconds) * 1e6)
+                            latencies.append(e.seconds * 1e6)
                         }
                     }
                 }

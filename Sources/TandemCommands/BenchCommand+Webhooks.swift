@@ -54,7 +54,7 @@ extension BenchCommand {
             let start = ContinuousClock.now
             let summary = try await deliverer.flush(deadline: 120)
             let d = ContinuousClock.now - start
-            let seconds = Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+            let seconds = d.seconds
             struct Result: Encodable { var messages: Int; var delivered: Int; var seconds: Double; var perSecond: Double }
             let result = Result(
                 messages: count, delivered: summary.delivered, seconds: seconds, perSecond: Double(summary.delivered) / seconds)

@@ -1,4 +1,5 @@
 import Foundation
+import TandemCore
 import TandemLearning
 
 /// The interactive view of a training: epoch, step, loss, validation NDCG@10 and MRR, examples/s and
@@ -36,7 +37,7 @@ final class LiveTrainingView: @unchecked Sendable {
 
     private func elapsed() -> Double {
         let d = ContinuousClock.now - started
-        return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+        return d.seconds
     }
 
     private func draw(epoch: Int, stepLine: String, loss: Double, rate: Double, left: Double?) {

@@ -104,7 +104,7 @@ public struct LocalCommand: StageCommand {
                 let d = ContinuousClock.now - clock
                 clock = ContinuousClock.now
                 let line = StageLine(
-                    stage: stage, seconds: Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18, result: result)
+                    stage: stage, seconds: d.seconds, result: result)
                 stages.append(line)
                 if !common.json {
                     Terminal.note(
@@ -155,7 +155,7 @@ public struct LocalCommand: StageCommand {
             let decision = evaluated.decision ?? (evaluated.state == .failed ? "tests failed" : evaluated.state.rawValue)
             lap("champion/challenger", decision)
             let total = ContinuousClock.now - started
-            let seconds = Double(total.components.seconds) + Double(total.components.attoseconds) / 1e18
+            let seconds = total.seconds
             let summary = Summary(
                 stages: stages, promotion: evaluated, decision: decision, folder: local, featureTable: etl.featureTable,
                 model: "\(trained.model)@\(trained.version ?? 0)")

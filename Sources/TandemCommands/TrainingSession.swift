@@ -120,7 +120,7 @@ struct TrainingSession {
         run.artifactDigest = digest
         run.timings = [
             "train_seconds": outcome.seconds,
-            "total_seconds": Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18,
+            "total_seconds": d.seconds,
         ]
         run.tags["tandem.best_epoch"] = String(outcome.bestEpoch)
         if outcome.interrupted { run.tags["tandem.stopped_by_user"] = "true" }

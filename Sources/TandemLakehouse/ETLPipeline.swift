@@ -252,6 +252,6 @@ struct StageTimer {
     }
 
     static func ms(_ d: Duration) -> Double {
-        Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
+        d.seconds * 1000
     }
 }

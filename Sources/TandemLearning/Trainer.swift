@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import TandemCore
 
 /// Fits a `RankerModel` with the listwise softmax cross-entropy of ListNet (top-1, targets
 /// `(2^label − 1) / Σ`), Adam, mini-batches of whole queries and early stopping on validation NDCG@10.
@@ -65,11 +66,17 @@ public final class Trainer: @unchecked Sendable {
         self.mean = mean
         self.scale = scale
         let standardized = FloatBuffer(count: train.rows * d)
+        // The same function the scorer uses, so training and serving standardise bit for bit alike.
         train.features.withUnsafeBufferPointer { f in
-            for r in 0..<train.rows {
-                for j in 0..<d { standardized[r * d + j] = (f[r * d + j] - mean[j]) * scale[j] }
+            mean.withUnsafeBufferPointer { m in
+                scale.withUnsafeBufferPointer { s in
+                    if let fb = f.baseAddress, let mb = m.baseAddress, let sb = s.baseAddress {
+                        VectorOps.standardize(fb, into: standardized.pointer, rows: train.rows, d: d, mean: mb, scale: sb)
+                    }
+                }
             }
         }
+
         xs = standardized
         var largest: [Int] = []
         for g in 0..<train.groups.count { largest.append(train.groups.range(g).count) }
@@ -389,6 +396,6 @@ public final class Trainer: @unchecked Sendable {
     }
 
     static func seconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+        d.seconds
     }
 }

@@ -42,7 +42,7 @@ public struct IntegrationTests {
         let d = ContinuousClock.now - start
         return TestResult(
             name: name, passed: result.0, detail: result.1,
-            seconds: Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
+            seconds: d.seconds)
     }
 
     /// ETL on the sample input into a scratch feature store, a short training with the branch's configuration:
@@ -119,7 +119,7 @@ public struct IntegrationTests {
             let start = ContinuousClock.now
             let response = try pipeline.rank(request)
             let d = ContinuousClock.now - start
-            latencies.append(Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15)
+            latencies.append(d.seconds * 1000)
             guard response.ranked.allSatisfy({ $0.score.isFinite }) else {
                 throw PromotionError("non-finite score for '\(request.query)'")
             }
