@@ -95,6 +95,8 @@ let package = Package(
                 "TandemWebhooks", .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
+        /** Compute backends: stage jobs as local child processes or Slurm jobs (arrays for sweeps). */
+        .target(name: "TandemCompute", dependencies: ["TandemCore"]),
         /** Resolution of `tandem STAGE` to an executable `tandem-STAGE` (pure, table-tested). */
         .target(name: "TandemDispatch"),
         /** The command-line interface of every stage (argument parsing, human and JSON output). */
@@ -102,7 +104,7 @@ let package = Package(
             name: "TandemCommands",
             dependencies: [
                 "TandemCore", "TandemProfiles", "TandemStorage", "TandemLakehouse", "TandemLearning", "TandemRegistry",
-                "TandemGit", "TandemHTTP", "TandemWebhooks", "TandemPromotion",
+                "TandemGit", "TandemHTTP", "TandemWebhooks", "TandemPromotion", "TandemCompute",
                 "TandemDispatch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -138,6 +140,8 @@ let package = Package(
         .testTarget(name: "TandemLakehouseTests", dependencies: ["TandemLakehouse"]),
         .testTarget(name: "TandemDispatchTests", dependencies: ["TandemDispatch"]),
         .testTarget(name: "TandemLearningTests", dependencies: ["TandemLearning", "TandemLakehouse", "TandemStorage"]),
+        .testTarget(name: "TandemComputeTests", dependencies: ["TandemCompute", "TandemCore"]),
+
         .testTarget(name: "TandemRegistryTests", dependencies: ["TandemRegistry", "TandemStorage"]),
         .testTarget(name: "TandemWebhooksTests", dependencies: ["TandemWebhooks", "TandemProfiles", "TandemHTTP"]),
         .testTarget(
