@@ -5,7 +5,7 @@ import Testing
 
 enum Kind: String, CaseIterable, Sendable { case local, slurm }
 
-let kinds: [Kind] = SlurmCluster.enabled ? [.local, .slurm] : [.local]
+let kinds: [Kind] = ProcessInfo.processInfo.environment["TANDEM_TEST_NO_SLURM"] == "1" ? [.local] : (SlurmCluster.enabled ? [.local, .slurm] : [.local])
 
 /// The conformance suite every compute backend passes: `local://`, and `slurm://` against a real cluster.
 @Suite("Compute backend conformance", .serialized)
