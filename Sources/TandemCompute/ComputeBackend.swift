@@ -2,34 +2,38 @@ import Foundation
 import TandemCore
 
 /// A stage run as a job: the executable (a stage binary), its arguments and environment, where it runs and
-/// where its log goes. Secrets are never written into a job: they are passed by name from the submitter's
-/// environment (`passVariables`).
+/// where its log goes. Secrets are never written into a job: the job inherits the submitter's environment
+/// (Slurm's `--export=ALL`; a local child gets this process's environment), so only variable *names* appear in
+/// profiles and job scripts.
 public struct ComputeJob: Sendable {
     public var name: String
     public var executable: String
     public var arguments: [String]
-    /// Variables set for the job (no secrets).
+    /// Variables set for the job on top of the inherited environment (never secrets: they are written into the
+    /// job script).
     public var environment: [String: String]
-    /// Variables passed by name from the submitter's environment (secrets among them).
-    public var passVariables: [String]
     public var workingDirectory: String
     public var logDirectory: String
     /// Tasks of an array job (nil for a single job); each task gets `TANDEM_ARRAY_INDEX` = 0, 1, …
     public var arrayCount: Int?
     /// Seconds the job may run (Slurm rounds up to whole minutes).
     public var timeLimitSeconds: Int?
+    /// CPUs each task needs (Slurm's --cpus-per-task, unless the compute root sets `cpus`).
+    public var cpus: Int
 
-    public init(name: String, executable: String, arguments: [String], environment: [String: String] = [:], passVariables: [String] = [],
-                workingDirectory: String, logDirectory: String, arrayCount: Int? = nil, timeLimitSeconds: Int? = nil) {
+    public init(
+        name: String, executable: String, arguments: [String], environment: [String: String] = [:],
+        workingDirectory: String, logDirectory: String, arrayCount: Int? = nil, timeLimitSeconds: Int? = nil, cpus: Int = 1
+    ) {
         self.name = name
         self.executable = executable
         self.arguments = arguments
         self.environment = environment
-        self.passVariables = passVariables
         self.workingDirectory = workingDirectory
         self.logDirectory = logDirectory
         self.arrayCount = arrayCount
         self.timeLimitSeconds = timeLimitSeconds
+        self.cpus = cpus
     }
 }
 
@@ -77,18 +81,34 @@ public struct ComputeError: TandemError {
 
 /// Where stage jobs run, chosen from the profile's `compute` root: `local://` (child processes) or `slurm://`.
 ///
-/// Contract: `submit` returns at once with a job id; `wait` follows the job by polling until every task has
-/// ended and returns one result per task (in task order), calling `shouldCancel` between polls and cancelling
-/// the job when it says so; `cancel` stops it (no orphans); `active` lists jobs this backend started that are
-/// still queued or running (so `recover` can find what a crashed run left behind).
+/// Contract: `submit` returns at once with a job id; `poll` answers one result per task (in task order) once
+/// every task has ended and nil while any is queued or running; `cancel` stops the job (queued tasks never
+/// start, running ones are signalled, then killed); `wait` follows a job by polling and cancels it when
+/// `shouldCancel` says so.
 public protocol ComputeBackend: Sendable {
+    /// `local` or `slurm`.
+    var kind: String { get }
+    /// Seconds between two polls while waiting.
+    var pollInterval: Double { get }
     func submit(_ job: ComputeJob) throws -> String
-    func wait(_ id: String, shouldCancel: @Sendable () -> Bool) throws -> [JobResult]
+    func poll(_ id: String) throws -> [JobResult]?
     func cancel(_ id: String) throws
-    func active(namePrefix: String) throws -> [String]
 }
 
 extension ComputeBackend {
+    /// Follows a job until every task has ended; cancels it (once) when `shouldCancel` turns true.
+    public func wait(_ id: String, shouldCancel: @Sendable () -> Bool = { false }) throws -> [JobResult] {
+        var cancelled = false
+        while true {
+            if !cancelled && shouldCancel() {
+                try cancel(id)
+                cancelled = true
+            }
+            if let results = try poll(id) { return results }
+            Thread.sleep(forTimeInterval: pollInterval)
+        }
+    }
+
     /// Submits and waits.
     public func run(_ job: ComputeJob, shouldCancel: @Sendable () -> Bool = { false }) throws -> [JobResult] {
         let id = try submit(job)

@@ -1,8 +1,10 @@
 import Foundation
+import TandemCore
 
-/// A real single-node Slurm cluster (scripts/slurm-up), started once for the backend suite and stopped by a
-/// watchdog when the test process ends. Enabled where Slurm is installed, or required by TANDEM_REQUIRE_SLURM=1.
-final class SlurmCluster: @unchecked Sendable {
+/// A real single-node Slurm cluster (scripts/slurm-up, on free ports in a temporary folder), started once for the
+/// backend suite and stopped by a watchdog when the test process ends. The Slurm half of the suite runs where
+/// Slurm is installed; TANDEM_REQUIRE_SLURM=1 (CI) makes a missing or failed cluster an error, not a skip.
+final class SlurmCluster: Sendable {
     let folder = NSTemporaryDirectory() + "tandem-slurm-\(UUID().uuidString.prefix(8))"
     var conf: String { folder + "/etc/slurm.conf" }
 
@@ -13,25 +15,38 @@ final class SlurmCluster: @unchecked Sendable {
         ["/usr/sbin/", "/usr/bin/"].contains { FileManager.default.isExecutableFile(atPath: $0 + tool) }
     }
 
-    static let enabled = installed || ProcessInfo.processInfo.environment["TANDEM_REQUIRE_SLURM"] == "1"
+    static let required = ProcessInfo.processInfo.environment["TANDEM_REQUIRE_SLURM"] == "1"
+    static let enabled = (installed || required) && ProcessInfo.processInfo.environment["TANDEM_TEST_NO_SLURM"] != "1"
 
-    static let shared: SlurmCluster? = try? SlurmCluster()
+    /// The cluster, or why it could not start.
+    static let shared: Result<SlurmCluster, ChildProcessError> = {
+        do { return .success(try SlurmCluster()) } catch let e as ChildProcessError { return .failure(e) } catch {
+            return .failure(ChildProcessError(description: "\(error)"))
+        }
+    }()
 
     init() throws {
-        let up = Process()
-        up.executableURL = URL(fileURLWithPath: Self.repository + "/scripts/slurm-up")
-        up.arguments = [folder]
-        up.standardOutput = FileHandle.nullDevice
-        try up.run()
-        up.waitUntilExit()
-        guard up.terminationStatus == 0 else { throw CocoaError(.featureUnsupported) }
-        let watchdog = Process()
-        watchdog.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
-        watchdog.arguments = ["-f", "/bin/sh", "-c", """
-            while kill -0 \(getpid()) 2>/dev/null; do sleep 1; done
-            \(Self.repository)/scripts/slurm-down \(folder) >/dev/null 2>&1
-            rm -rf \(folder)
-            """]
-        try watchdog.run()
+        // The watchdog first, so that even a start that fails half-way is cleaned up.
+        try ChildProcess.spawn(
+            executable: "/usr/bin/setsid",
+            arguments: [
+                "-f", "/bin/sh", "-c",
+                """
+                while kill -0 \(getpid()) 2>/dev/null; do sleep 1; done
+                \(Self.repository)/scripts/slurm-down \(folder) >/dev/null 2>&1
+                rm -rf \(folder)
+                """,
+            ], stdout: .null, stderr: .null
+        ).wait()
+        // Output to a file, not a pipe: the daemons it starts could hold a pipe open for ever.
+        let log = folder + ".up.log"
+        let up = try ChildProcess.spawn(
+            executable: Self.repository + "/scripts/slurm-up", arguments: [folder], stdout: .file(log, append: false),
+            stderr: .standardOutput
+        ).wait()
+        guard up.succeeded else {
+            throw ChildProcessError(
+                description: "scripts/slurm-up failed: " + ((try? String(contentsOfFile: log, encoding: .utf8)) ?? ""))
+        }
     }
 }
