@@ -18,12 +18,16 @@ public struct ComputeJob: Sendable {
     public var arrayCount: Int?
     /// Seconds the job may run (Slurm rounds up to whole minutes).
     public var timeLimitSeconds: Int?
+    /// At most this many of an array's tasks run at once (Slurm's `--array=…%N`).
+    public var maxParallel: Int?
     /// CPUs each task needs (Slurm's --cpus-per-task, unless the compute root sets `cpus`).
     public var cpus: Int
 
     public init(
         name: String, executable: String, arguments: [String], environment: [String: String] = [:],
-        workingDirectory: String, logDirectory: String, arrayCount: Int? = nil, timeLimitSeconds: Int? = nil, cpus: Int = 1
+        workingDirectory: String, logDirectory: String, arrayCount: Int? = nil, timeLimitSeconds: Int? = nil,
+        maxParallel: Int? = nil,
+        cpus: Int = 1
     ) {
         self.name = name
         self.executable = executable
@@ -34,6 +38,7 @@ public struct ComputeJob: Sendable {
         self.arrayCount = arrayCount
         self.timeLimitSeconds = timeLimitSeconds
         self.cpus = cpus
+        self.maxParallel = maxParallel
     }
 }
 
@@ -97,7 +102,7 @@ public protocol ComputeBackend: Sendable {
 
 extension ComputeBackend {
     /// Follows a job until every task has ended; cancels it (once) when `shouldCancel` turns true.
-    public func wait(_ id: String, shouldCancel: @Sendable () -> Bool = { false }) throws -> [JobResult] {
+    public func wait(_ id: String, shouldCancel: () -> Bool = { false }) throws -> [JobResult] {
         var cancelled = false
         while true {
             if !cancelled && shouldCancel() {
@@ -110,7 +115,7 @@ extension ComputeBackend {
     }
 
     /// Submits and waits.
-    public func run(_ job: ComputeJob, shouldCancel: @Sendable () -> Bool = { false }) throws -> [JobResult] {
+    public func run(_ job: ComputeJob, shouldCancel: () -> Bool = { false }) throws -> [JobResult] {
         let id = try submit(job)
         return try wait(id, shouldCancel: shouldCancel)
     }

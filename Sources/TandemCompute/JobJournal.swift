@@ -173,13 +173,27 @@ public struct JobRunner: Sendable {
         return id
     }
 
-    public func wait(_ id: String, shouldCancel: @Sendable () -> Bool = { false }) throws -> [JobResult] {
-        let results = try backend.wait(id, shouldCancel: shouldCancel)
-        journal.remove(id)
-        return results
+    /// Follows the job (calling `eachPoll` between polls) until every task has ended, cancelling it once when
+    /// `shouldCancel` turns true, and forgets it.
+    public func wait(
+        _ id: String, shouldCancel: () -> Bool = { false }, eachPoll: () -> Void = {}
+    ) throws -> [JobResult] {
+        var cancelled = false
+        while true {
+            if !cancelled && shouldCancel() {
+                try backend.cancel(id)
+                cancelled = true
+            }
+            if let results = try backend.poll(id) {
+                journal.remove(id)
+                return results
+            }
+            eachPoll()
+            Thread.sleep(forTimeInterval: backend.pollInterval)
+        }
     }
 
-    public func run(_ job: ComputeJob, shouldCancel: @Sendable () -> Bool = { false }) throws -> [JobResult] {
+    public func run(_ job: ComputeJob, shouldCancel: () -> Bool = { false }) throws -> [JobResult] {
         try wait(try submit(job), shouldCancel: shouldCancel)
     }
 }

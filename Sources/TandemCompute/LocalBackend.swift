@@ -98,10 +98,13 @@ public final class LocalBackend: ComputeBackend, @unchecked Sendable {
                 }
             }
             for id in order {
-                for t in jobs[id] ?? [] where t.child == nil && !t.finished && running < maxJobs {
+                let tasks = jobs[id] ?? []
+                var own = tasks.filter(\.running).count
+                for t in tasks where t.child == nil && !t.finished && running < maxJobs && own < (t.job.maxParallel ?? .max) {
                     start(t)
                     if let child = t.child {
                         running += 1
+                        own += 1
                         started.append((id, child.pid))
                     }
                 }

@@ -72,7 +72,11 @@ public final class SlurmBackend: ComputeBackend, @unchecked Sendable {
             "--parsable", "--job-name", "tandem-\(job.name)", "--chdir", job.workingDirectory, "--output", output, "--export",
             "ALL",
         ]
-        if let n = job.arrayCount { args += ["--array", "0-\(n - 1)" + (options["max_jobs"].map { "%\($0)" } ?? "")] }
+        if let n = job.arrayCount {
+            args += [
+                "--array", "0-\(n - 1)" + ((job.maxParallel ?? options["max_jobs"].flatMap { Int($0) }).map { "%\($0)" } ?? ""),
+            ]
+        }
         if let s = job.timeLimitSeconds {
             args += ["--time", "\(s / 60):" + (s % 60 < 10 ? "0" : "") + "\(s % 60)"]
         } else if let t = options["time"] {

@@ -4,22 +4,25 @@ import TandemCore
 /// A real single-node Slurm cluster (scripts/slurm-up, on free ports in a temporary folder), started once for the
 /// backend suite and stopped by a watchdog when the test process ends. The Slurm half of the suite runs where
 /// Slurm is installed; TANDEM_REQUIRE_SLURM=1 (CI) makes a missing or failed cluster an error, not a skip.
-final class SlurmCluster: Sendable {
-    let folder = NSTemporaryDirectory() + "tandem-slurm-\(UUID().uuidString.prefix(8))"
-    var conf: String { folder + "/etc/slurm.conf" }
+public final class SlurmCluster: Sendable {
+    public let folder = NSTemporaryDirectory() + "tandem-slurm-\(UUID().uuidString.prefix(8))"
+    public var conf: String { folder + "/etc/slurm.conf" }
 
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().path
 
-    static let installed = ["slurmctld", "slurmd", "sbatch", "munged"].allSatisfy { tool in
+    /// A compute root for profiles: this cluster.
+    public var computeRoot: String { "slurm://tandem?conf=" + conf }
+
+    public static let installed = ["slurmctld", "slurmd", "sbatch", "munged"].allSatisfy { tool in
         ["/usr/sbin/", "/usr/bin/"].contains { FileManager.default.isExecutableFile(atPath: $0 + tool) }
     }
 
-    static let required = ProcessInfo.processInfo.environment["TANDEM_REQUIRE_SLURM"] == "1"
-    static let enabled = (installed || required) && ProcessInfo.processInfo.environment["TANDEM_TEST_NO_SLURM"] != "1"
+    public static let required = ProcessInfo.processInfo.environment["TANDEM_REQUIRE_SLURM"] == "1"
+    public static let enabled = (installed || required) && ProcessInfo.processInfo.environment["TANDEM_TEST_NO_SLURM"] != "1"
 
     /// The cluster, or why it could not start.
-    static let shared: Result<SlurmCluster, ChildProcessError> = {
+    public static let shared: Result<SlurmCluster, ChildProcessError> = {
         do { return .success(try SlurmCluster()) } catch let e as ChildProcessError { return .failure(e) } catch {
             return .failure(ChildProcessError(description: "\(error)"))
         }
