@@ -58,6 +58,9 @@ public final class ChildProcess: @unchecked Sendable {
 
             }
         }
+        // Nothing else of this process leaks into the child (listening sockets, pipes, database files): a
+        // long-lived job or daemon holding them would keep ports bound and pipes open after we close ours.
+        if let closefrom = GNU.addclosefrom { _ = closefrom(&actions, 3) }
         if let directory {
             guard let addchdir = GNU.addchdir else {
                 throw ChildProcessError(
@@ -197,6 +200,8 @@ private enum GNU {
 
     static let addchdir: AddChdir? = symbol("posix_spawn_file_actions_addchdir_np")
     static let pipe2: Pipe2? = symbol("pipe2")
+    typealias AddClosefrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+    static let addclosefrom: AddClosefrom? = symbol("posix_spawn_file_actions_addclosefrom_np")
 
     private static func symbol<T>(_ name: String) -> T? {
         guard let handle = dlopen(nil, RTLD_NOW), let pointer = dlsym(handle, name) else { return nil }

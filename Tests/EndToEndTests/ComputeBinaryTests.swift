@@ -26,29 +26,37 @@ enum Compute: String, CaseIterable, Sendable {
 /// Stage jobs, sweeps and the promotion's integration tests through the compute backends, with the built binaries.
 @Suite("Compute backends, end to end")
 struct ComputeBinaryTests {
+    /// A built binary, run off the cooperative pool.
+    func runStage(_ repo: ScratchRepository, _ executable: String, _ arguments: [String], removing: [String] = []) async throws
+        -> Run
+    {
+        try await offPool { try repo.run(executable, arguments, removing: removing) }
+    }
+
     @Test("tandem submit runs a stage as a job, streams its log and exits with the stage's code", arguments: Compute.all)
-    func submit(_ compute: Compute) throws {
+    func submit(_ compute: Compute) async throws {
         let repo = try ScratchRepository()
         defer { repo.remove() }
         try compute.use(in: repo.root)
-        let etl = try repo.run("tandem", ["submit", "--env", "test", "--", "etl"])
+        let etl = try await runStage(repo, "tandem", ["submit", "--env", "test", "--", "etl"])
         #expect(etl.status == 0, "\(etl.stderr)")
         #expect(etl.stdout.contains("relevance_v1@1"), "\(etl.stdout)")
         #expect(etl.stderr.contains("on \(compute.rawValue)://"))
         // The stage's own exit code comes back (3: a secret variable is unset), with the log's path.
-        let check = try repo.run("tandem", ["submit", "--env", "test", "--", "env", "check"], removing: ["GITHUB_TOKEN"])
+        let check = try await runStage(
+            repo, "tandem", ["submit", "--env", "test", "--", "env", "check"], removing: ["GITHUB_TOKEN"])
         #expect(check.status == 3, "\(check.stdout)\(check.stderr)")
         #expect(check.stdout.contains("GITHUB_TOKEN is not set"))
         #expect(check.stderr.contains(repo.root + "/.tandem/jobs/test/logs/env-"))
-        let unknown = try repo.run("tandem", ["submit", "--env", "test", "--", "nosuchstage"])
+        let unknown = try await runStage(repo, "tandem", ["submit", "--env", "test", "--", "nosuchstage"])
         #expect(unknown.status == 2)
         #expect(unknown.stderr.contains("unknown stage 'nosuchstage'"))
-        #expect(try repo.run("tandem", ["jobs", "list", "--env", "test"]).stdout.contains("no jobs in flight"))
+        #expect(try await runStage(repo, "tandem", ["jobs", "list", "--env", "test"]).stdout.contains("no jobs in flight"))
     }
 
     @Test("a sweep runs as one array job on the backend, each trial a child run, the best chosen", arguments: Compute.all)
-    func sweep(_ compute: Compute) throws {
-        let repo = try trainedRepository()
+    func sweep(_ compute: Compute) async throws {
+        let repo = try await offPool { try trainedRepository() }
         defer { repo.remove() }
         try compute.use(in: repo.root)
         try repo.write(
@@ -60,20 +68,20 @@ struct ComputeBinaryTests {
               training.learning_rate: [0.001, 0.01, 0.03]
               training.max_epochs: [1]
             """)
-        let run = try repo.run("tandem-train", ["--env", "test", "--sweep", "sweep.yaml"])
+        let run = try await runStage(repo, "tandem-train", ["--env", "test", "--sweep", "sweep.yaml"])
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         #expect(run.stdout.contains("(3 array tasks)") && run.stdout.contains("on \(compute.rawValue)://"), "\(run.stdout)")
         #expect(run.stdout.contains("best: trial"))
         let logs = try FileManager.default.contentsOfDirectory(atPath: repo.root + "/.tandem/jobs/test/logs")
         #expect(logs.filter { $0.hasPrefix("sweep-") && $0.hasSuffix(".out") }.count == 3, "\(logs)")
-        let list = try repo.run("tandem-runs", ["list", "--env", "test", "--json"])
+        let list = try await runStage(repo, "tandem-runs", ["list", "--env", "test", "--json"])
         let runs = try #require(try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])
         #expect(runs.filter { $0["name"] as? String == "trial" }.count == 3)
     }
 
     @Test("a trial that fails is reported with its exit and log; the others still count", arguments: Compute.all)
-    func failingTrial(_ compute: Compute) throws {
-        let repo = try trainedRepository()
+    func failingTrial(_ compute: Compute) async throws {
+        let repo = try await offPool { try trainedRepository() }
         defer { repo.remove() }
         try compute.use(in: repo.root)
         // Trial 2 asks for a feature table that does not exist: it fails inside its job.
@@ -86,7 +94,7 @@ struct ComputeBinaryTests {
               features.table: [1, 99]
               training.max_epochs: [1]
             """)
-        let run = try repo.run("tandem-train", ["--env", "test", "--sweep", "sweep.yaml", "--json"])
+        let run = try await runStage(repo, "tandem-train", ["--env", "test", "--sweep", "sweep.yaml", "--json"])
         #expect(run.status == 0, "\(run.stderr)")
         let trials = try #require(try json(run.stdout)["trials"] as? [[String: Any]])
         #expect(trials.map { $0["status"] as? String } == ["FINISHED", "FAILED"])
@@ -96,11 +104,11 @@ struct ComputeBinaryTests {
     }
 
     @Test("the promotion's integration tests run as a job on the source environment's backend", arguments: Compute.all)
-    func integrationTests(_ compute: Compute) throws {
-        let r = try PromotionRepository.make()
+    func integrationTests(_ compute: Compute) async throws {
+        let r = try await offPool { try PromotionRepository.make() }
         defer { r.remove() }
         try compute.use(in: r.root)
-        let (started, _) = try r.start()
+        let (started, _) = try await offPool { try r.start() }
         #expect(started.status == 4, "\(started.stdout)\(started.stderr)")
         #expect(started.stderr.contains("integration tests: job ") && started.stderr.contains("on \(compute.rawValue)://"))
         let doc = try json(started.stdout)
@@ -108,7 +116,7 @@ struct ComputeBinaryTests {
     }
 
     /// Starts `tandem submit` of a long third-party stage, waits until its job runs, and returns the process.
-    func startLongJob(_ repo: ScratchRepository, compute: Compute, seconds: Int) throws -> (ChildProcess, String) {
+    func startLongJob(_ repo: ScratchRepository, compute: Compute, seconds: Int) async throws -> (ChildProcess, String) {
         let bin = repo.root + "/bin"
         try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
         let stage = bin + "/tandem-sleepy"
@@ -123,7 +131,7 @@ struct ComputeBinaryTests {
             environment: environment, directory: repo.root, stdout: .file(out, append: false), stderr: .standardOutput)
         for _ in 0..<300 {
             if ((try? String(contentsOfFile: out, encoding: .utf8)) ?? "").contains("sleepy started") { break }
-            Thread.sleep(forTimeInterval: 0.1)
+            try await Task.sleep(for: .milliseconds(100))
         }
         return (child, out)
     }
@@ -142,13 +150,13 @@ struct ComputeBinaryTests {
     }
 
     @Test("Ctrl-C cancels the job; a killed Tandem's job is found and stopped by recover", .serialized, arguments: Compute.all)
-    func interrupts(_ compute: Compute) throws {
+    func interrupts(_ compute: Compute) async throws {
         let repo = try ScratchRepository()
         defer { repo.remove() }
         try compute.use(in: repo.root)
         let seconds = Int.random(in: 3000..<9000)  // tells this test's job apart from any other sleep
         // Ctrl-C: the job is cancelled on the way out, exit 3.
-        let (first, out) = try startLongJob(repo, compute: compute, seconds: seconds)
+        let (first, out) = try await startLongJob(repo, compute: compute, seconds: seconds)
         #expect(try running(compute, seconds))
         first.signalGroup(SIGINT)
         let ended = first.wait()
@@ -156,26 +164,26 @@ struct ComputeBinaryTests {
         #expect(!(try running(compute, seconds)))
 
         // Killed outright: the job outlives it until `tandem jobs recover`.
-        let (second, _) = try startLongJob(repo, compute: compute, seconds: seconds)
+        let (second, _) = try await startLongJob(repo, compute: compute, seconds: seconds)
         kill(second.pid, SIGKILL)
         second.wait()
         #expect(try running(compute, seconds))
-        let list = try repo.run("tandem", ["jobs", "list", "--env", "test"])
+        let list = try await runStage(repo, "tandem", ["jobs", "list", "--env", "test"])
         #expect(list.stdout.contains("sleepy") && list.stdout.contains("gone"), "\(list.stdout)")
-        let recover = try repo.run("tandem", ["jobs", "recover", "--env", "test"])
+        let recover = try await runStage(repo, "tandem", ["jobs", "recover", "--env", "test"])
         #expect(recover.status == 0)
         #expect(recover.stdout.contains("sleepy: cancelled"), "\(recover.stdout)")
         var stopped = false
         for _ in 0..<50 where !stopped {
             stopped = !(try running(compute, seconds))
-            if !stopped { Thread.sleep(forTimeInterval: 0.1) }
+            if !stopped { try await Task.sleep(for: .milliseconds(100)) }
         }
         #expect(stopped)
-        #expect(try repo.run("tandem", ["jobs", "recover", "--env", "test"]).stdout.contains("no orphaned jobs"))
+        #expect(try await runStage(repo, "tandem", ["jobs", "recover", "--env", "test"]).stdout.contains("no orphaned jobs"))
     }
 
     @Test("a compute root whose controller is down: exit 3 naming it")
-    func controllerDown() throws {
+    func controllerDown() async throws {
         let repo = try ScratchRepository()
         defer { repo.remove() }
         try repo.write("slurm.conf", "ClusterName=x\nSlurmctldHost=localhost\nSlurmctldPort=1\nAuthType=auth/none\n")
@@ -184,7 +192,7 @@ struct ComputeBinaryTests {
         try profile.replacingOccurrences(of: "local://?max_jobs=2", with: "slurm://ci?conf=slurm.conf")
             .write(toFile: path, atomically: true, encoding: .utf8)
         guard SlurmCluster.installed else { return }
-        let run = try repo.run("tandem", ["submit", "--env", "test", "--", "env", "show"])
+        let run = try await runStage(repo, "tandem", ["submit", "--env", "test", "--", "env", "show"])
         #expect(run.status == 3, "\(run.stderr)")
         #expect(run.stderr.contains("slurmctld") && run.stderr.contains(repo.root + "/slurm.conf"), "\(run.stderr)")
     }

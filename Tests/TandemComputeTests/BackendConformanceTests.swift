@@ -22,6 +22,12 @@ struct BackendConformanceTests {
         }
     }
 
+    /// Submits and follows a job off the cooperative pool.
+    func runJob(_ kind: Kind, _ j: ComputeJob) async throws -> [JobResult] {
+        let b = try backend(kind)
+        return try await offPool { try b.run(j) }
+    }
+
     func job(_ name: String, _ script: String, array: Int? = nil, seconds: Int? = nil, env: [String: String] = [:]) -> ComputeJob
     {
         ComputeJob(
@@ -30,9 +36,9 @@ struct BackendConformanceTests {
     }
 
     @Test("a job runs, in its folder, with its environment, and its log is collected", arguments: kinds)
-    func single(_ kind: Kind) throws {
+    func single(_ kind: Kind) async throws {
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let results = try backend(kind).run(job("hello", "echo hello $GREETING; pwd; echo oops >&2", env: ["GREETING": "world"]))
+        let results = try await runJob(kind, job("hello", "echo hello $GREETING; pwd; echo oops >&2", env: ["GREETING": "world"]))
         #expect(results.count == 1)
         #expect(results[0].outcome == .completed && results[0].exitStatus == 0)
         let log = results[0].log ?? ""
@@ -41,9 +47,10 @@ struct BackendConformanceTests {
     }
 
     @Test("an array runs one task per index, each with TANDEM_ARRAY_INDEX and its own log", arguments: kinds)
-    func array(_ kind: Kind) throws {
+    func array(_ kind: Kind) async throws {
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let results = try backend(kind).run(
+        let results = try await runJob(
+            kind,
             job("array", "echo task=$TANDEM_ARRAY_INDEX; [ $TANDEM_ARRAY_INDEX != 2 ] || exit 5", array: 4))
         #expect(results.map(\.task) == [0, 1, 2, 3])
         #expect(results.map(\.outcome) == [.completed, .completed, .failed, .completed])
@@ -53,23 +60,31 @@ struct BackendConformanceTests {
     }
 
     @Test("a failing job reports its exit code, which becomes Tandem's", arguments: kinds)
-    func failure(_ kind: Kind) throws {
+    func failure(_ kind: Kind) async throws {
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let r = try backend(kind).run(job("fails", "echo about to fail; exit 4"))[0]
+        let r = try await runJob(kind, job("fails", "echo about to fail; exit 4"))[0]
         #expect(r.outcome == .failed && r.exitCode == 4 && r.exitStatus == 4)
         #expect(r.log?.contains("about to fail") == true)
     }
 
     @Test("a cancelled job ends cancelled, and leaves nothing running", arguments: kinds)
-    func cancel(_ kind: Kind) throws {
+    func cancel(_ kind: Kind) async throws {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let b = try backend(kind)
         let marker = "tandem-cancel-\(UUID().uuidString.prefix(8))"
         let start = Date()
-        let r = try b.run(
-            job("sleeper", "sleep 120 & echo $! > pid; wait"), shouldCancel: { Date().timeIntervalSince(start) > 1.5 })[0]
+        let j = job("sleeper", "sleep 120 & echo $! > pid.tmp; mv pid.tmp pid; wait")
+        let pidFile = folder + "/pid"
+        let r = try await offPool {
+            try b.run(
+                j,
+                shouldCancel: {
+                    // Once it runs (its child's pid is written), or after 20 s in the queue.
+                    FileManager.default.fileExists(atPath: pidFile) || Date().timeIntervalSince(start) > 20
+                })[0]
+        }
         #expect(r.outcome == .cancelled && r.exitStatus == 3)
-        #expect(Date().timeIntervalSince(start) < 30)
+        #expect(Date().timeIntervalSince(start) < 60)
         // The job's own children went with it.
         if let pid = Int32(
             (try? String(contentsOfFile: folder + "/pid", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
@@ -79,7 +94,7 @@ struct BackendConformanceTests {
                 gone =
                     kill(pid, 0) != 0
                     || ((try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8))?.contains(") Z") ?? true)
-                if !gone { Thread.sleep(forTimeInterval: 0.1) }
+                if !gone { try await Task.sleep(for: .milliseconds(100)) }
             }
             #expect(gone, "the job's sleep (pid \(pid)) is still running")
         } else {
@@ -88,11 +103,11 @@ struct BackendConformanceTests {
     }
 
     @Test("a job that cannot launch says why and where its log is", arguments: kinds)
-    func launchFailure(_ kind: Kind) throws {
+    func launchFailure(_ kind: Kind) async throws {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         var j = job("nowhere", "true")
         j.workingDirectory = folder + "/missing"
-        let r = try backend(kind).run(j)[0]
+        let r = try await runJob(kind, j)[0]
         #expect(r.outcome == .launchFailed, "\(r)")
         #expect(r.exitStatus == 3)
         #expect(r.reason?.contains("missing") == true || r.reason?.contains("JobLaunchFailure") == true, "\(r.reason ?? "")")
@@ -100,11 +115,11 @@ struct BackendConformanceTests {
     }
 
     @Test("secrets reach the job from the environment; the job script never holds them", arguments: kinds)
-    func secrets(_ kind: Kind) throws {
+    func secrets(_ kind: Kind) async throws {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         setenv("TANDEM_TEST_SECRET", "s3cr3t-value-42", 1)
         defer { unsetenv("TANDEM_TEST_SECRET") }
-        let r = try backend(kind).run(job("secret", "echo seen=$TANDEM_TEST_SECRET"))[0]
+        let r = try await runJob(kind, job("secret", "echo seen=$TANDEM_TEST_SECRET"))[0]
         #expect(r.log?.contains("seen=s3cr3t-value-42") == true)
         for f in (try? FileManager.default.contentsOfDirectory(atPath: folder + "/logs")) ?? [] where f.hasSuffix(".sh") {
             #expect(!(try String(contentsOfFile: folder + "/logs/" + f, encoding: .utf8)).contains("s3cr3t"))
@@ -112,30 +127,30 @@ struct BackendConformanceTests {
     }
 
     @Test("a job over its time limit ends as a timeout", arguments: kinds)
-    func timeout(_ kind: Kind) throws {
+    func timeout(_ kind: Kind) async throws {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         // Slurm's limits are whole minutes, enforced up to ~30 s late: this case takes about 90 s.
-        let r = try backend(kind).run(job("slow", "sleep 300", seconds: kind == .local ? 1 : 1))[0]
+        let r = try await runJob(kind, job("slow", "sleep 300", seconds: kind == .local ? 1 : 1))[0]
         #expect(r.outcome == .timeout && r.exitStatus == 3, "\(r)")
     }
 
     @Test("a queued job never starts once cancelled; jobs beyond max_jobs wait their turn")
-    func queueing() throws {
+    func queueing() async throws {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let b = LocalBackend(maxJobs: 1)
         let first = try b.submit(job("first", "sleep 0.5; echo first done"))
         let second = try b.submit(job("second", "echo second ran"))
         try b.cancel(second)
-        let r1 = try b.wait(first)[0]
-        let r2 = try b.wait(second)[0]
+        let r1 = try await offPool { try b.wait(first)[0] }
+        let r2 = try await offPool { try b.wait(second)[0] }
         #expect(r1.outcome == .completed)
         #expect(r2.outcome == .cancelled && r2.reason == "cancelled before it started")
         #expect(r2.log == nil)
     }
 
     @Test("recover stops the jobs of a Tandem that died, and forgets them", arguments: kinds)
-    func recover(_ kind: Kind) throws {
+    func recover(_ kind: Kind) async throws {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let b = try backend(kind)
         let journal = JobJournal(folder: folder + "/journal")
@@ -149,7 +164,7 @@ struct BackendConformanceTests {
                 break
             }
             if kind == .local, journal.read(id)?.groups.isEmpty == false { break }
-            Thread.sleep(forTimeInterval: 0.1)
+            try await Task.sleep(for: .milliseconds(100))
         }
         guard var record = journal.read(id) else {
             Issue.record("the job was not journalled")
@@ -165,12 +180,12 @@ struct BackendConformanceTests {
         #expect(recovered.map(\.id) == [id])
         #expect(recovered.first?.action == "cancelled")
         #expect(journal.all().isEmpty)
-        let r = try b.wait(id)[0]
+        let r = try await offPool { try b.wait(id)[0] }
         #expect(r.outcome == .cancelled || r.outcome == .failed, "\(r)")
     }
 
     @Test("a controller that does not answer is exit 3 naming it", .enabled(if: SlurmCluster.enabled))
-    func controllerDown() throws {
+    func controllerDown() async throws {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let cluster = try SlurmCluster.shared.get()
@@ -189,7 +204,7 @@ struct BackendConformanceTests {
     }
 
     @Test("a partition that does not exist is refused with Slurm's reason and the log path", .enabled(if: SlurmCluster.enabled))
-    func badPartition() throws {
+    func badPartition() async throws {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let b = SlurmBackend(options: ["conf": try SlurmCluster.shared.get().conf, "partition": "nosuch"])
