@@ -98,19 +98,24 @@ public protocol ComputeBackend: Sendable {
     func submit(_ job: ComputeJob) throws -> String
     func poll(_ id: String) throws -> [JobResult]?
     func cancel(_ id: String) throws
+    /// Seconds to wait before the next poll of a job followed for `elapsed` seconds.
+    func pollDelay(after elapsed: Double) -> Double
 }
 
 extension ComputeBackend {
+    public func pollDelay(after elapsed: Double) -> Double { pollInterval }
+
     /// Follows a job until every task has ended; cancels it (once) when `shouldCancel` turns true.
     public func wait(_ id: String, shouldCancel: () -> Bool = { false }) throws -> [JobResult] {
         var cancelled = false
+        let start = ContinuousClock.now
         while true {
             if !cancelled && shouldCancel() {
                 try cancel(id)
                 cancelled = true
             }
             if let results = try poll(id) { return results }
-            Thread.sleep(forTimeInterval: pollInterval)
+            Thread.sleep(forTimeInterval: pollDelay(after: (ContinuousClock.now - start).seconds))
         }
     }
 

@@ -179,6 +179,7 @@ public struct JobRunner: Sendable {
         _ id: String, shouldCancel: () -> Bool = { false }, eachPoll: () -> Void = {}
     ) throws -> [JobResult] {
         var cancelled = false
+        let start = ContinuousClock.now
         while true {
             if !cancelled && shouldCancel() {
                 try backend.cancel(id)
@@ -189,7 +190,7 @@ public struct JobRunner: Sendable {
                 return results
             }
             eachPoll()
-            Thread.sleep(forTimeInterval: backend.pollInterval)
+            Thread.sleep(forTimeInterval: backend.pollDelay(after: (ContinuousClock.now - start).seconds))
         }
     }
 

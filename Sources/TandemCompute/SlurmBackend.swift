@@ -8,6 +8,12 @@ public final class SlurmBackend: ComputeBackend, @unchecked Sendable {
     public let kind = "slurm"
     public let options: [String: String]
     public var pollInterval: Double = 0.1
+
+    /// Every 20 ms for a job's first 5 s (short jobs end promptly; Slurm itself starts jobs on a 1 s tick), every
+    /// 0.1 s for its first minute, then every 0.5 s (a long sweep does not keep the controller busy).
+    public func pollDelay(after elapsed: Double) -> Double {
+        elapsed < 5 ? 0.02 : elapsed < 60 ? pollInterval : 0.5
+    }
     private let lock = NSLock()
     /// Where each submitted job's logs go (name and folder), to name them in results.
     private var logs: [String: (folder: String, name: String, array: Bool)] = [:]
