@@ -135,7 +135,8 @@ extension BenchCommand {
             }
             try? fm.removeItem(atPath: project + "/environments/examples")
             func run(_ stage: String, _ args: [String]) throws {
-                let r = try ChildProcess.run(bin + "/tandem-" + stage, args + (stage == "fixtures" ? [] : ["--project", project]))
+                let r = try ChildProcess.run(
+                    bin + "/tandem-" + stage, args + (stage == "fixtures" ? [] : ["--project", project]))
                 guard r.termination.succeeded else { throw UsageError("tandem \(stage) failed: \(r.stderr)") }
             }
             let data = work + "/sweep-data-\(queries)"
