@@ -17,6 +17,7 @@ let package = Package(
         .executable(name: "tandem-promote", targets: ["tandem-promote"]),
         .executable(name: "tandem-local", targets: ["tandem-local"]),
         .executable(name: "tandem-models", targets: ["tandem-models"]),
+        .executable(name: "tandem-jobs", targets: ["tandem-jobs"]),
         .executable(name: "tandem-bench", targets: ["tandem-bench"]),
     ],
     dependencies: [
@@ -95,6 +96,8 @@ let package = Package(
                 "TandemWebhooks", .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
+        /** Compute backends: stage jobs as local child processes or Slurm jobs (arrays for sweeps). */
+        .target(name: "TandemCompute", dependencies: ["TandemCore"]),
         /** Resolution of `tandem STAGE` to an executable `tandem-STAGE` (pure, table-tested). */
         .target(name: "TandemDispatch"),
         /** The command-line interface of every stage (argument parsing, human and JSON output). */
@@ -102,7 +105,7 @@ let package = Package(
             name: "TandemCommands",
             dependencies: [
                 "TandemCore", "TandemProfiles", "TandemStorage", "TandemLakehouse", "TandemLearning", "TandemRegistry",
-                "TandemGit", "TandemHTTP", "TandemWebhooks", "TandemPromotion",
+                "TandemGit", "TandemHTTP", "TandemWebhooks", "TandemPromotion", "TandemCompute",
                 "TandemDispatch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -132,12 +135,16 @@ let package = Package(
         /** `tandem-fixtures`: generates raw data of any size in DATA.md's format. */
         .executableTarget(name: "tandem-fixtures", dependencies: ["TandemCommands"]),
         /** `tandem-bench`: benchmarks whose figures go into docs/benchmarks.md. */
+        .executableTarget(name: "tandem-jobs", dependencies: ["TandemCommands"]),
         .executableTarget(name: "tandem-bench", dependencies: ["TandemCommands", "TandemLakehouse"]),
 
         .testTarget(name: "TandemProfilesTests", dependencies: ["TandemProfiles", "TandemStorage"]),
         .testTarget(name: "TandemLakehouseTests", dependencies: ["TandemLakehouse"]),
         .testTarget(name: "TandemDispatchTests", dependencies: ["TandemDispatch"]),
         .testTarget(name: "TandemLearningTests", dependencies: ["TandemLearning", "TandemLakehouse", "TandemStorage"]),
+        .target(name: "TandemTestSupport", dependencies: ["TandemCore"], path: "Tests/TandemTestSupport"),
+        .testTarget(name: "TandemComputeTests", dependencies: ["TandemCompute", "TandemCore", "TandemTestSupport"]),
+
         .testTarget(name: "TandemRegistryTests", dependencies: ["TandemRegistry", "TandemStorage"]),
         .testTarget(name: "TandemWebhooksTests", dependencies: ["TandemWebhooks", "TandemProfiles", "TandemHTTP"]),
         .testTarget(
@@ -145,7 +152,7 @@ let package = Package(
             dependencies: [
                 "TandemCore", "tandem", "tandem-env", "tandem-etl", "tandem-features", "tandem-fixtures", "tandem-train",
                 "tandem-runs", "tandem-models", "tandem-evaluate", "tandem-notify",
-                "tandem-promote", "tandem-local",
+                "tandem-promote", "tandem-local", "tandem-jobs", "TandemTestSupport",
             ]
         ),
     ],

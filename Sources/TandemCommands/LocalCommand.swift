@@ -50,6 +50,11 @@ public struct LocalCommand: StageCommand {
         @Option(
             name: .customLong("set"), help: ArgumentHelp("Override a configuration key (repeatable).", valueName: "key=value"))
         var overrides: [String] = []
+        @Option(
+            help: ArgumentHelp(
+                "Where the jobs run (the integration tests): local:// (default) or a slurm:// root, as in slurm://ci?conf=/path/slurm.conf.",
+                valueName: "url"))
+        var compute: String = "local://"
 
         struct StageLine: Encodable {
             var stage: String
@@ -79,6 +84,11 @@ public struct LocalCommand: StageCommand {
                     }
                 }
             }
+            let computeRoot: RootURL
+            do { computeRoot = try RootURL.parse(compute) } catch { throw UsageError("--compute: \(error.description)") }
+            guard computeRoot.scheme == "local" || computeRoot.scheme == "slurm" else {
+                throw UsageError("--compute must be a local:// or slurm:// root, not \(compute)")
+            }
             if clean { try? FileManager.default.removeItem(atPath: local) }
             var test = try set.profile(named: "test")
             guard let targetName = test.promotesTo else {
@@ -88,7 +98,7 @@ public struct LocalCommand: StageCommand {
             func localize(_ p: inout Profile) {
                 p.roots = Roots(
                     features: .file(path: "\(local)/\(p.name)/features"), registry: .file(path: "\(local)/\(p.name)/registry"),
-                    compute: .local(options: [:]))
+                    compute: computeRoot)
                 p.reporter = ReporterSettings(kind: .none)
                 p.notifiers = []
                 p.git.remote = nil
@@ -147,7 +157,8 @@ public struct LocalCommand: StageCommand {
                     sourceRegistry: try context.openRegistry(writer: .stage("promote")),
                     openTargetRegistry: { try prodContext.openRegistry(writer: .promotionEngine) },
                     resolve: { context.resolve($0) },
-                    store: try PromotionStore(root: registryRoot), outbox: nil, actor: Actor.current()))
+                    store: try PromotionStore(root: registryRoot), outbox: nil, actor: Actor.current(),
+                    runIntegrationTests: try IntegrationTestJob.runner(context)))
             let promotion = try engine.start(branch: "HEAD", model: .version(trained.model, trained.version ?? 0))
             let evaluated = try engine.advance(promotion.id)
             let tests = evaluated.tests.map { "\($0.name) \($0.passed ? "passed" : "FAILED")" }.joined(separator: ", ")

@@ -34,7 +34,10 @@ public struct PromoteCommand: StageCommand {
             \(exitCodesHelp)
             """,
         version: TandemVersion.current,
-        subcommands: [Start.self, Advance.self, Status.self, List.self, Approve.self, Reject.self, Recover.self, Rollback.self])
+        subcommands: [
+            Start.self, Advance.self, Status.self, List.self, Approve.self, Reject.self, Recover.self, Rollback.self,
+            IntegrationTestJob.Command.self,
+        ])
 
     public init() {}
 
@@ -61,12 +64,14 @@ public struct PromoteCommand: StageCommand {
         let target = try source.profiles.profile(named: targetName)
         let targetContext = StageContext(repositoryRoot: source.repositoryRoot, profiles: source.profiles, profile: target)
         let registryRoot = try source.claim(.registry, stage: "promote")
-        let context = PromotionContext(
+        var context = PromotionContext(
             repositoryRoot: source.repositoryRoot, source: source.profile, target: target,
             sourceStore: try source.openFeatureStoreForReading(),
             sourceRegistry: try source.openRegistry(writer: .stage("promote")),
             openTargetRegistry: { try targetContext.openRegistry(writer: .promotionEngine) }, resolve: { source.resolve($0) },
             store: try PromotionStore(root: registryRoot), outbox: try Outbox(root: registryRoot), actor: Actor.current())
+        // The integration tests run as a job on the source environment's compute backend.
+        context.runIntegrationTests = try IntegrationTestJob.runner(source)
         return PromotionEngine(context: context)
     }
 

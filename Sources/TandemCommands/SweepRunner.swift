@@ -1,11 +1,22 @@
 import Foundation
+import TandemCompute
 import TandemCore
 import TandemLakehouse
 import TandemProfiles
 import TandemRegistry
 
-/// Runs a sweep: one child run per trial, each a `tandem-train` process with the trial's `--set` overrides,
-/// at most `parallel` at once (the local compute backend), then picks the best by the sweep's metric.
+/// The trials of a sweep, written for the array job: task i trains with `overrides[i]` as a child run of
+/// `parentRun` and writes its result document to `resultPath(plan, i)`.
+struct SweepPlan: Codable {
+    var parentRun: String
+    var overrides: [[String]]
+
+    static func resultPath(_ plan: String, _ index: Int) -> String { plan + ".result-\(index).json" }
+}
+
+/// Runs a sweep: one child run per trial, all trials one array job on the environment's compute backend
+/// (`local://` child processes or a Slurm job array), at most `parallel` at once, then picks the best by the
+/// sweep's metric.
 struct SweepRunner {
     let context: StageContext
     let common: CommonOptions
@@ -68,45 +79,45 @@ struct SweepRunner {
         if !common.json {
             print("sweep \(sweepID): \(trials.count) trials, \(spec.parallel) at a time, best by \(spec.metric)")
         }
-        let executable =
-            (CommandLine.arguments[0] as NSString).lastPathComponent == "tandem-train"
-            ? CommandLine.arguments[0] : ((UmbrellaCommand.ownFolder() as NSString).appendingPathComponent("tandem-train"))
+        // The trials run as one array job on the environment's compute backend: task i trains trial i of the
+        // plan (TANDEM_ARRAY_INDEX) and writes its result document beside the plan.
+        let runner = try context.openCompute()
+        let plan = SweepPlan(
+            parentRun: sweepID, overrides: trials.map { baseOverrides + $0 + ["training.threads=1"] })
+        try FileManager.default.createDirectory(atPath: context.jobLogs, withIntermediateDirectories: true)
+        let planPath = (context.jobLogs as NSString).appendingPathComponent("sweep-\(sweepID).json")
+        try JSONEncoder().encode(plan).write(to: URL(fileURLWithPath: planPath), options: .atomic)
+        let job = ComputeJob(
+            name: "sweep-\(sweepID.prefix(8))", executable: StageContext.stageExecutable("train"),
+            arguments: [
+                "--env", context.profile.name, "--project", context.repositoryRoot, "--config", configArgument, "--batch",
+                "--sweep-plan", planPath,
+            ],
+            workingDirectory: context.repositoryRoot, logDirectory: context.jobLogs, arrayCount: trials.count,
+            maxParallel: spec.parallel, cpus: 1)
+        let stop = StopSignal()
+        let jobID = try runner.submit(job)
+        if !common.json {
+            print("  job \(jobID) on \(runner.backend.kind):// (\(trials.count) array tasks), logs in \(context.jobLogs)")
+        }
         var results = [Trial?](repeating: nil, count: trials.count)
-        var next = 0
-        var running: [(Int, Process, Pipe, Pipe)] = []
-        while next < trials.count || !running.isEmpty {
-            while running.count < spec.parallel && next < trials.count {
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: executable)
-                process.arguments =
-                    [
-                        "--env", context.profile.name, "--project", context.repositoryRoot, "--config", configArgument,
-                        "--json", "--batch", "--no-register", "--parent-run", sweepID,
-                    ]
-                    + (baseOverrides + trials[next] + ["training.threads=1"]).flatMap { ["--set", $0] }
-                let out = Pipe()
-                let err = Pipe()
-                process.standardOutput = out
-                process.standardError = err
-                try process.run()
-                running.append((next, process, out, err))
-                next += 1
-            }
-            // Wait for the oldest trial (outputs are read once it ends; trials print little).
-            let (index, process, out, err) = running.removeFirst()
-            let data = out.fileHandleForReading.readDataToEndOfFile()
-            let errors = err.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
+        func collect(_ index: Int, _ ended: JobResult?) {
+            guard results[index] == nil else { return }
             var trial = Trial(number: index + 1, overrides: trials[index], metrics: [:], status: "FAILED")
-            if process.terminationStatus == 0,
+            if let data = FileManager.default.contents(atPath: SweepPlan.resultPath(planPath, index)),
                 let doc = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
             {
                 trial.runID = doc["run_id"] as? String
                 trial.metrics = (doc["metrics"] as? [String: Double]) ?? [:]
                 trial.metric = trial.metrics[spec.metric]
                 trial.status = "FINISHED"
+            } else if let ended {
+                let tail = (ended.log ?? "").split(separator: "\n").suffix(3).joined(separator: " | ")
+                trial.error =
+                    "\(ended.outcome.rawValue)" + (ended.exitCode.map { " with exit \($0)" } ?? "")
+                    + (ended.reason.map { ": \($0)" } ?? "") + (tail.isEmpty ? "" : " — \(tail)") + " (log \(ended.logPath))"
             } else {
-                trial.error = String(decoding: errors, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                return
             }
             results[index] = trial
             if !common.json {
@@ -117,6 +128,13 @@ struct SweepRunner {
                         + (trial.error.map { "  (\($0))" } ?? ""))
             }
         }
+        let ended = try runner.wait(jobID, shouldCancel: { stop.isStopped }) {
+            // Each poll: report the trials whose result has appeared.
+            for i in 0..<trials.count { collect(i, nil) }
+        }
+        for r in ended { collect(r.task ?? 0, r) }
+        try? FileManager.default.removeItem(atPath: planPath)
+        for i in 0..<trials.count { try? FileManager.default.removeItem(atPath: SweepPlan.resultPath(planPath, i)) }
         let done = results.compactMap { $0 }
         let best = done.filter { $0.metric != nil }.max { ($0.metric ?? 0, -$0.number) < ($1.metric ?? 0, -$1.number) }
         sweepRun.status = done.contains { $0.status == "FINISHED" } ? "FINISHED" : "FAILED"

@@ -46,6 +46,8 @@ public struct TrainCommand: StageCommand {
     @Flag(help: "Track the run but do not register a model version.") var noRegister = false
     @Flag(help: "Register the version but do not write and commit the lock file.") var noLock = false
     @Option(help: .hidden) var parentRun: String?
+    /// A sweep's array task: the plan file; the trial is the plan's entry at TANDEM_ARRAY_INDEX.
+    @Option(help: .hidden) var sweepPlan: String?
 
     public init() {}
 
@@ -57,6 +59,20 @@ public struct TrainCommand: StageCommand {
     public func run() async throws {
         let context = try StageContext.load(common)
         let configPath = context.repositoryPath(config)
+        var overrides = overrides
+        var parentRun = parentRun
+        var trialIndex: Int?
+        if let sweepPlan {
+            let plan = try JSONDecoder().decode(SweepPlan.self, from: Data(contentsOf: URL(fileURLWithPath: sweepPlan)))
+            guard let index = ProcessInfo.processInfo.environment["TANDEM_ARRAY_INDEX"].flatMap(Int.init),
+                plan.overrides.indices.contains(index)
+            else {
+                throw UsageError("--sweep-plan runs as an array task: TANDEM_ARRAY_INDEX must name one of the plan's trials")
+            }
+            overrides = plan.overrides[index]
+            parentRun = plan.parentRun
+            trialIndex = index
+        }
         let trainingConfig = try TrainingConfig.load(path: configPath, displayName: config, overrides: overrides)
         if let sweep {
             try await SweepRunner(
@@ -70,7 +86,7 @@ public struct TrainCommand: StageCommand {
         let stop = StopSignal()
         var session = TrainingSession(context: context, config: trainingConfig)
         session.parentRun = parentRun
-        session.register = !noRegister
+        session.register = !noRegister && sweepPlan == nil
         session.writeLock = !noLock
         let quiet = common.json || parentRun != nil
         session.observe = { event in
@@ -85,6 +101,13 @@ public struct TrainCommand: StageCommand {
         }
         session.shouldStop = { stop.isStopped }
         let result = try session.run()
+        if let sweepPlan, let trialIndex {
+            print(
+                "trial \(trialIndex + 1): run \(result.runID), " + String(format: "NDCG@10 %.4f", result.metrics["ndcg@10"] ?? 0))
+            try JSONEncoder().encode(result).write(
+                to: URL(fileURLWithPath: SweepPlan.resultPath(sweepPlan, trialIndex)), options: .atomic)
+            return
+        }
         if common.json {
             try Terminal.printJSON(result)
             return

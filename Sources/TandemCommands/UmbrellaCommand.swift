@@ -14,11 +14,14 @@ public enum UmbrellaCommand {
         ("evaluate", "score model versions; champion/challenger report"),
         ("promote", "start, status, approve, reject, recover, rollback, list"),
         ("notify", "deliver the webhook outbox"),
+        ("jobs", "submit a stage as a job (local:// or slurm://); list, cancel, recover"),
     ]
 
     /// Resolves the stage and replaces this process with it.
     public static func run() async {
-        let arguments = Array(CommandLine.arguments.dropFirst())
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        // `tandem submit …` is `tandem jobs submit …`.
+        if arguments.first == "submit" { arguments = ["jobs"] + arguments }
         let resolver = StageResolver(
             ownFolder: ownFolder(), path: ProcessInfo.processInfo.environment["PATH"],
             isExecutable: { access($0, X_OK) == 0 && !isDirectory($0) })

@@ -93,7 +93,7 @@ public enum RootURL: Sendable, Hashable, CustomStringConvertible {
         case "slurm":
             let (cluster, options) = try splitQuery(rest)
             try refuseCredentials(cluster, scheme: scheme)
-            let known: Set = ["partition", "account", "time", "cpus", "mem", "conf", "qos", "max_jobs"]
+            let known: Set = ["partition", "account", "time", "cpus", "mem", "conf", "qos", "max_jobs", "sbatch"]
             for key in options.keys where !known.contains(key) {
                 throw ParseError(
                     description: "slurm:// does not know option '\(key)'; known options: "

@@ -1,5 +1,6 @@
 import Foundation
 import TandemCore
+import TandemGit
 import TandemLakehouse
 import TandemLearning
 import TandemProfiles
@@ -29,6 +30,27 @@ public struct IntegrationTests {
         self.sampleInput = sampleInput
         self.store = store
         self.latencyBudgetMs = latencyBudgetMs
+    }
+
+    /// The integration tests of a promotion's pair: the branch's training configuration (read from its commit)
+    /// through the training pipeline, the candidate version through the inference pipeline.
+    public static func run(
+        for p: Promotion, registry: any ModelRegistry, store: FeatureStore, repositoryRoot: String, sampleInput: String,
+        latencyBudgetMs: Double
+    ) throws -> [TestResult] {
+        let version = try registry.version(.version(p.model, p.version))
+        let data = try registry.artifact(digest: version.artifactDigest)
+        let (candidate, _) = try ModelArtifact.decode(data, source: version.reference)
+        let configText = Git(folder: repositoryRoot).show("models/relevance.yaml", at: p.commit)
+        let configPath = NSTemporaryDirectory() + "tandem-config-\(UUID().uuidString).yaml"
+        defer { try? FileManager.default.removeItem(atPath: configPath) }
+        try (configText ?? (try String(contentsOfFile: repositoryRoot + "/models/relevance.yaml", encoding: .utf8)))
+            .write(toFile: configPath, atomically: true, encoding: .utf8)
+        let config = try TrainingConfig.load(path: configPath, displayName: "\(p.branch):models/relevance.yaml")
+        return IntegrationTests(
+            candidate: candidate, candidateVersion: version, config: config, sampleInput: sampleInput, store: store,
+            latencyBudgetMs: latencyBudgetMs
+        ).run()
     }
 
     public func run() -> [TestResult] {

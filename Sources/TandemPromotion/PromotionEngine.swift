@@ -23,11 +23,15 @@ public struct PromotionContext: Sendable {
     public var store: PromotionStore
     public var outbox: Outbox?
     public var actor: String
+    /// Runs the integration tests elsewhere (a job on the source environment's compute backend); nil runs them
+    /// in this process.
+    public var runIntegrationTests: (@Sendable (Promotion) throws -> [TestResult])?
 
     public init(
         repositoryRoot: String, source: Profile, target: Profile, sourceStore: FeatureStore, sourceRegistry: any ModelRegistry,
         openTargetRegistry: @escaping @Sendable () throws -> any ModelRegistry, resolve: @escaping @Sendable (String) -> String,
-        store: PromotionStore, outbox: Outbox?, actor: String
+        store: PromotionStore, outbox: Outbox?, actor: String,
+        runIntegrationTests: (@Sendable (Promotion) throws -> [TestResult])? = nil
     ) {
         self.repositoryRoot = repositoryRoot
         self.source = source
@@ -39,6 +43,7 @@ public struct PromotionContext: Sendable {
         self.store = store
         self.outbox = outbox
         self.actor = actor
+        self.runIntegrationTests = runIntegrationTests
     }
 }
 
@@ -136,26 +141,22 @@ public final class PromotionEngine: @unchecked Sendable {
 
     func runTests(_ p: Promotion) throws -> Promotion {
         var p = p
-        let version = try context.sourceRegistry.version(.version(p.model, p.version))
-        let data = try context.sourceRegistry.artifact(digest: version.artifactDigest)
-        let (candidate, _) = try ModelArtifact.decode(data, source: version.reference)
-        let configText = git.show("models/relevance.yaml", at: p.commit)
-        let configPath = NSTemporaryDirectory() + "tandem-config-\(UUID().uuidString).yaml"
-        defer { try? FileManager.default.removeItem(atPath: configPath) }
-        try (configText ?? (try String(contentsOfFile: context.resolve("models/relevance.yaml"), encoding: .utf8)))
-            .write(toFile: configPath, atomically: true, encoding: .utf8)
-        let config = try TrainingConfig.load(path: configPath, displayName: "\(p.branch):models/relevance.yaml")
-        let tests = IntegrationTests(
-            candidate: candidate, candidateVersion: version, config: config,
-            sampleInput: context.resolve(context.source.data.sampleInput),
-            store: context.sourceStore, latencyBudgetMs: context.target.policy.latencyBudgetMs)
-        p.tests = tests.run()
+        p.tests = try context.runIntegrationTests?(p) ?? integrationTests(for: p)
         let failed = p.tests.filter { !$0.passed }
         if failed.isEmpty {
             return try transition(p, to: .evaluating, event: nil, summary: "integration tests passed")
         }
         p.reason = failed.map { "\($0.name): \($0.detail)" }.joined(separator: "; ")
         return try transition(p, to: .failed, event: "promotion.tests_failed", summary: p.reason ?? "")
+    }
+
+    /// Runs the integration tests of a promotion's pair in this process: the branch's training configuration
+    /// (read from its commit) through the training pipeline, the candidate version through the inference
+    /// pipeline. `tandem promote integration-tests` calls it inside a compute job.
+    public func integrationTests(for p: Promotion) throws -> [TestResult] {
+        try IntegrationTests.run(
+            for: p, registry: context.sourceRegistry, store: context.sourceStore, repositoryRoot: context.repositoryRoot,
+            sampleInput: context.resolve(context.source.data.sampleInput), latencyBudgetMs: context.target.policy.latencyBudgetMs)
     }
 
     func evaluate(_ p: Promotion) throws -> Promotion {

@@ -1,0 +1,207 @@
+import ArgumentParser
+import Foundation
+import TandemCompute
+import TandemCore
+import TandemDispatch
+
+/// `tandem jobs` (and `tandem submit`): stage jobs on the environment's compute backend.
+public struct JobsCommand: StageCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "jobs",
+        _superCommandName: "tandem",
+        abstract: "Run any stage as a job on the environment's compute backend (local:// or slurm://); list, cancel, recover.",
+        discussion: """
+            `tandem submit --env ENV -- STAGE ARGS…` (the same as `tandem jobs submit`) runs tandem-STAGE as a job \
+            where the profile's roots.compute says: a child process for local://, an sbatch job for slurm://. It \
+            follows the job by polling, streams its log, and exits with the stage's own exit code (3 when the job \
+            could not launch, timed out, lost its node or was cancelled). Ctrl-C cancels the job. Jobs in flight \
+            are journalled in .tandem/jobs/ENV; `recover` stops the jobs a Tandem that died left behind.
+
+            Example:
+              tandem submit --env test -- etl
+              tandem submit --env test --time 3600 -- train --set training.max_epochs=20
+              tandem jobs list --env test
+              tandem jobs recover --env test
+
+            \(exitCodesHelp)
+            """,
+        version: TandemVersion.current,
+        subcommands: [Submit.self, List.self, Cancel.self, Recover.self])
+
+    public init() {}
+
+    struct Submit: StageCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run a stage as a job and follow it to its end.",
+            discussion:
+                "Arguments after -- are the stage and its own arguments; --env ENV is added when absent.\n\n\(exitCodesHelp)"
+        )
+        @OptionGroup var common: CommonOptions
+        @Option(help: ArgumentHelp("Seconds the job may run (Slurm rounds up to whole minutes).", valueName: "seconds"))
+        var time: Int?
+        @Option(help: "CPUs the job needs.") var cpus: Int = 1
+        @Flag(help: "Do not stream the job's log.") var quiet = false
+        @Argument(parsing: .postTerminator, help: ArgumentHelp("The stage and its arguments.", valueName: "stage args"))
+        var command: [String] = []
+
+        func validate() throws {
+            guard !command.isEmpty else {
+                throw ValidationError("name the stage to run after --, as in: tandem submit --env test -- etl")
+            }
+            if let time, time < 1 { throw ValidationError("--time must be at least 1 second") }
+        }
+
+        func run() async throws {
+            let context = try StageContext.load(common)
+            let stage = command[0]
+            let resolver = StageResolver(
+                ownFolder: UmbrellaCommand.ownFolder(), path: ProcessInfo.processInfo.environment["PATH"],
+                isExecutable: { access($0, X_OK) == 0 && !UmbrellaCommand.isDirectory($0) })
+            let executable: String
+            switch resolver.resolve(stage) {
+            case .success(let path): executable = path
+            case .failure(let failure): throw UsageError(failure.description)
+            }
+            var arguments = Array(command.dropFirst())
+            if !arguments.contains(where: { $0 == "--env" || $0.hasPrefix("--env=") }) {
+                arguments += ["--env", context.profile.name]
+            }
+            if !arguments.contains(where: { $0 == "--project" || $0.hasPrefix("--project=") }) {
+                arguments += ["--project", context.repositoryRoot]
+            }
+            let runner = try context.openCompute()
+            let job = ComputeJob(
+                name: stage, executable: executable, arguments: arguments,
+                workingDirectory: FileManager.default.currentDirectoryPath, logDirectory: context.jobLogs,
+                timeLimitSeconds: time, cpus: cpus)
+            let stop = StopSignal()
+            let id = try runner.submit(job)
+            Terminal.note("job \(id): tandem-\(stage) on \(runner.backend.kind)://, logs in \(context.jobLogs)")
+            var follower: LogFollower?
+            let results = try runner.wait(id, shouldCancel: { stop.isStopped }) {
+                guard !quiet, !common.json else { return }
+                if follower == nil, let log = Self.logPath(context.jobLogs, stage, id) { follower = LogFollower(path: log) }
+                follower?.drain()
+            }
+            let result = results[0]
+            if !quiet, !common.json {
+                if follower == nil { follower = LogFollower(path: result.logPath) }
+                follower?.drain()
+            }
+            if common.json { try Terminal.printJSON(result) }
+            switch result.outcome {
+            case .completed: return
+            case .failed where result.exitCode.map({ (1...4).contains($0) }) == true:
+                throw UsageError(
+                    "job \(id) (tandem-\(stage)) exited with \(result.exitCode ?? 0); log \(result.logPath)",
+                    exitStatus: ExitStatus(rawValue: result.exitCode ?? 3) ?? .infrastructure)
+            default:
+                throw UsageError(
+                    "job \(id) (tandem-\(stage)) ended \(result.outcome.rawValue)"
+                        + (result.exitCode.map { " with exit \($0)" } ?? "") + (result.reason.map { ": \($0)" } ?? "")
+                        + "; log \(result.logPath)", exitStatus: .infrastructure)
+            }
+        }
+
+        /// The job's log once it exists (local: NAME-ID.out; Slurm: NAME-ID.out too).
+        static func logPath(_ folder: String, _ name: String, _ id: String) -> String? {
+            let path = (folder as NSString).appendingPathComponent("\(name)-\(id).out")
+            return FileManager.default.fileExists(atPath: path) ? path : nil
+        }
+    }
+
+    struct List: StageCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Jobs in flight: the journal of this environment (and, on Slurm, its queued and running tandem jobs).")
+        @OptionGroup var common: CommonOptions
+
+        struct Line: Encodable {
+            var id: String
+            var backend: String
+            var name: String
+            var owner: Int32
+            var ownerAlive: Bool
+            var submittedAt: String
+            enum CodingKeys: String, CodingKey {
+                case id, backend, name, owner
+                case ownerAlive = "owner_alive"
+                case submittedAt = "submitted_at"
+            }
+        }
+
+        func run() async throws {
+            let context = try StageContext.load(common)
+            let lines = JobJournal(folder: context.jobsFolder).all().map {
+                Line(
+                    id: $0.id, backend: $0.backend, name: $0.name, owner: $0.ownerPID, ownerAlive: $0.ownerAlive,
+                    submittedAt: $0.submittedAt)
+            }
+            if common.json { return try Terminal.printJSON(lines) }
+            if lines.isEmpty { print("no jobs in flight for \(context.profile.name)") }
+            for l in lines {
+                print(
+                    "\(l.id)  \(l.backend)  \(l.name)  submitted \(l.submittedAt)  by pid \(l.owner)"
+                        + (l.ownerAlive ? "" : " (gone: `tandem jobs recover` stops it)"))
+            }
+        }
+    }
+
+    struct Cancel: StageCommand {
+        static let configuration = CommandConfiguration(abstract: "Cancel a journalled job by id.")
+        @OptionGroup var common: CommonOptions
+        @Argument(help: "The job id (as `tandem jobs list` shows it).") var id: String
+
+        func run() async throws {
+            let context = try StageContext.load(common)
+            let journal = JobJournal(folder: context.jobsFolder)
+            guard let record = journal.read(id) else {
+                throw UsageError(
+                    "no job \(id) in \(context.jobsFolder); `tandem jobs list --env \(context.profile.name)` shows them")
+            }
+            switch record.backend {
+            case "slurm": try SlurmBackend(options: record.slurmConf.map { ["conf": $0] } ?? [:]).cancel(id)
+            default: _ = LocalBackend.stopGroups(record.groups)
+            }
+            if !record.ownerAlive { journal.remove(id) }
+            print("cancelled job \(id)")
+        }
+    }
+
+    struct Recover: StageCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Stop the jobs a Tandem that died left queued or running, and forget them.",
+            discussion: "Jobs whose submitting process is alive are left alone.\n\n\(exitCodesHelp)")
+        @OptionGroup var common: CommonOptions
+
+        func run() async throws {
+            let context = try StageContext.load(common)
+            let recovered = JobJournal(folder: context.jobsFolder).recover()
+            if common.json {
+                try Terminal.printJSON(recovered)
+            } else {
+                if recovered.isEmpty { print("no orphaned jobs for \(context.profile.name)") }
+                for r in recovered { print("\(r.id)  \(r.backend)  \(r.name): \(r.action)") }
+            }
+            if recovered.contains(where: { $0.action.hasPrefix("error") }) {
+                throw UsageError("some jobs could not be checked; see above", exitStatus: .infrastructure)
+            }
+        }
+    }
+}
+
+/// Copies what a log file gained since the last call to stdout.
+final class LogFollower {
+    let path: String
+    var offset: UInt64 = 0
+
+    init(path: String) { self.path = path }
+
+    func drain() {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return }
+        defer { try? handle.close() }
+        try? handle.seek(toOffset: offset)
+        let data = handle.readDataToEndOfFile()
+        offset += UInt64(data.count)
+        if !data.isEmpty { FileHandle.standardOutput.write(data) }
+    }
+}

@@ -1,0 +1,34 @@
+import Foundation
+import TandemCompute
+import TandemCore
+
+extension StageContext {
+    /// This environment's job folder on this machine: the journal of jobs in flight and their logs
+    /// (`.tandem/jobs/ENV` in the repository; with Slurm the repository must be on storage the nodes share).
+    public var jobsFolder: String { resolve(".tandem/jobs/\(profile.name)") }
+
+    /// The compute backend of the profile's `compute` root, with this environment's journal.
+    public func openCompute() throws -> JobRunner {
+        let backend: any ComputeBackend
+        switch profile.roots.compute {
+        case .local(let options):
+            backend = LocalBackend(maxJobs: options["max_jobs"].flatMap(Int.init) ?? ProcessInfo.processInfo.activeProcessorCount)
+        case .slurm(_, var options):
+            if let conf = options["conf"] { options["conf"] = resolve(conf) }
+            backend = SlurmBackend(options: options)
+        default:
+            throw UsageError(
+                "\(profile.file): roots.compute is \(profile.roots.compute); compute roots are local:// or slurm://")
+        }
+        return JobRunner(
+            backend: backend, journal: JobJournal(folder: jobsFolder), environment: profile.name)
+    }
+
+    /// The log folder for jobs of this environment.
+    public var jobLogs: String { (jobsFolder as NSString).appendingPathComponent("logs") }
+
+    /// A stage binary beside this one (the one a job runs).
+    public static func stageExecutable(_ stage: String) -> String {
+        return (UmbrellaCommand.ownFolder() as NSString).appendingPathComponent("tandem-\(stage)")
+    }
+}

@@ -1,0 +1,132 @@
+import Foundation
+import TandemCore
+
+/// A stage run as a job: the executable (a stage binary), its arguments and environment, where it runs and
+/// where its log goes. Secrets are never written into a job: the job inherits the submitter's environment
+/// (Slurm's `--export=ALL`; a local child gets this process's environment), so only variable *names* appear in
+/// profiles and job scripts.
+public struct ComputeJob: Sendable {
+    public var name: String
+    public var executable: String
+    public var arguments: [String]
+    /// Variables set for the job on top of the inherited environment (never secrets: they are written into the
+    /// job script).
+    public var environment: [String: String]
+    public var workingDirectory: String
+    public var logDirectory: String
+    /// Tasks of an array job (nil for a single job); each task gets `TANDEM_ARRAY_INDEX` = 0, 1, …
+    public var arrayCount: Int?
+    /// Seconds the job may run (Slurm rounds up to whole minutes).
+    public var timeLimitSeconds: Int?
+    /// At most this many of an array's tasks run at once (Slurm's `--array=…%N`).
+    public var maxParallel: Int?
+    /// CPUs each task needs (Slurm's --cpus-per-task, unless the compute root sets `cpus`).
+    public var cpus: Int
+
+    public init(
+        name: String, executable: String, arguments: [String], environment: [String: String] = [:],
+        workingDirectory: String, logDirectory: String, arrayCount: Int? = nil, timeLimitSeconds: Int? = nil,
+        maxParallel: Int? = nil,
+        cpus: Int = 1
+    ) {
+        self.name = name
+        self.executable = executable
+        self.arguments = arguments
+        self.environment = environment
+        self.workingDirectory = workingDirectory
+        self.logDirectory = logDirectory
+        self.arrayCount = arrayCount
+        self.timeLimitSeconds = timeLimitSeconds
+        self.cpus = cpus
+        self.maxParallel = maxParallel
+    }
+}
+
+/// How a job (or one task of an array) ended.
+public enum JobOutcome: String, Sendable, Codable {
+    case completed, failed, cancelled, timeout
+    case nodeFailure = "node_failure"
+    case launchFailed = "launch_failed"
+}
+
+/// One finished task.
+public struct JobResult: Sendable, Codable {
+    public var jobID: String
+    public var task: Int?
+    public var outcome: JobOutcome
+    /// The task's exit code when it ran to an end.
+    public var exitCode: Int32?
+    public var reason: String?
+    public var logPath: String
+
+    /// The exit status Tandem reports for it: the stage's own code when it ran, 3 when the job could not run
+    /// or was stopped (launch failure, timeout, node failure, cancellation).
+    public var exitStatus: Int32 {
+        switch outcome {
+        case .completed: 0
+        case .failed: exitCode.map { $0 == 0 ? 3 : $0 } ?? 3
+        default: ExitStatus.infrastructure.rawValue
+        }
+    }
+
+    /// The task's log, when it can be read.
+    public var log: String? { try? String(contentsOfFile: logPath, encoding: .utf8) }
+}
+
+/// Errors of a compute backend; the message names the scheduler's own reason.
+public struct ComputeError: TandemError {
+    public var description: String
+    public var exitStatus: ExitStatus
+
+    public init(_ description: String, exitStatus: ExitStatus = .infrastructure) {
+        self.description = description
+        self.exitStatus = exitStatus
+    }
+}
+
+/// Where stage jobs run, chosen from the profile's `compute` root: `local://` (child processes) or `slurm://`.
+///
+/// Contract: `submit` returns at once with a job id; `poll` answers one result per task (in task order) once
+/// every task has ended and nil while any is queued or running; `cancel` stops the job (queued tasks never
+/// start, running ones are signalled, then killed); `wait` follows a job by polling and cancels it when
+/// `shouldCancel` says so.
+public protocol ComputeBackend: Sendable {
+    /// `local` or `slurm`.
+    var kind: String { get }
+    /// Seconds between two polls while waiting.
+    var pollInterval: Double { get }
+    func submit(_ job: ComputeJob) throws -> String
+    func poll(_ id: String) throws -> [JobResult]?
+    func cancel(_ id: String) throws
+    /// Seconds to wait before the next poll of a job followed for `elapsed` seconds.
+    func pollDelay(after elapsed: Double) -> Double
+}
+
+extension ComputeBackend {
+    public func pollDelay(after elapsed: Double) -> Double { pollInterval }
+
+    /// Follows a job until every task has ended; cancels it (once) when `shouldCancel` turns true.
+    public func wait(_ id: String, shouldCancel: () -> Bool = { false }) throws -> [JobResult] {
+        var cancelled = false
+        let start = ContinuousClock.now
+        while true {
+            if !cancelled && shouldCancel() {
+                try cancel(id)
+                cancelled = true
+            }
+            if let results = try poll(id) { return results }
+            Thread.sleep(forTimeInterval: pollDelay(after: (ContinuousClock.now - start).seconds))
+        }
+    }
+
+    /// Submits and waits.
+    public func run(_ job: ComputeJob, shouldCancel: () -> Bool = { false }) throws -> [JobResult] {
+        let id = try submit(job)
+        return try wait(id, shouldCancel: shouldCancel)
+    }
+}
+
+/// Quotes a word for a POSIX shell.
+func shellQuote(_ word: String) -> String {
+    "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+}

@@ -1,0 +1,3 @@
+import TandemCommands
+
+await JobsCommand.runStage()

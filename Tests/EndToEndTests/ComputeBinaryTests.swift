@@ -1,0 +1,199 @@
+import Foundation
+import TandemCore
+import TandemTestSupport
+import Testing
+
+enum Compute: String, CaseIterable, Sendable {
+    case local, slurm
+
+    static let all: [Compute] = SlurmCluster.enabled ? [.local, .slurm] : [.local]
+
+    /// Points the scratch repository's test environment at this backend.
+    func use(in root: String) throws {
+        let path = root + "/environments/test.yaml"
+        let profile = try String(contentsOfFile: path, encoding: .utf8)
+        guard
+            let line = profile.split(separator: "\n").first(where: {
+                $0.trimmingCharacters(in: .whitespaces).hasPrefix("compute:")
+            })
+        else { throw CocoaError(.fileReadCorruptFile) }
+        let url = self == .local ? "local://?max_jobs=2" : try SlurmCluster.shared.get().computeRoot
+        try profile.replacingOccurrences(of: String(line), with: "  compute: \(url)").write(
+            toFile: path, atomically: true, encoding: .utf8)
+    }
+}
+
+/// Stage jobs, sweeps and the promotion's integration tests through the compute backends, with the built binaries.
+@Suite("Compute backends, end to end")
+struct ComputeBinaryTests {
+    /// A built binary, run off the cooperative pool.
+    func runStage(_ repo: ScratchRepository, _ executable: String, _ arguments: [String], removing: [String] = []) async throws
+        -> Run
+    {
+        try await offPool { try repo.run(executable, arguments, removing: removing) }
+    }
+
+    @Test("tandem submit runs a stage as a job, streams its log and exits with the stage's code", arguments: Compute.all)
+    func submit(_ compute: Compute) async throws {
+        let repo = try ScratchRepository()
+        defer { repo.remove() }
+        try compute.use(in: repo.root)
+        let etl = try await runStage(repo, "tandem", ["submit", "--env", "test", "--", "etl"])
+        #expect(etl.status == 0, "\(etl.stderr)")
+        #expect(etl.stdout.contains("relevance_v1@1"), "\(etl.stdout)")
+        #expect(etl.stderr.contains("on \(compute.rawValue)://"))
+        // The stage's own exit code comes back (3: a secret variable is unset), with the log's path.
+        let check = try await runStage(
+            repo, "tandem", ["submit", "--env", "test", "--", "env", "check"], removing: ["GITHUB_TOKEN"])
+        #expect(check.status == 3, "\(check.stdout)\(check.stderr)")
+        #expect(check.stdout.contains("GITHUB_TOKEN is not set"))
+        #expect(check.stderr.contains(repo.root + "/.tandem/jobs/test/logs/env-"))
+        let unknown = try await runStage(repo, "tandem", ["submit", "--env", "test", "--", "nosuchstage"])
+        #expect(unknown.status == 2)
+        #expect(unknown.stderr.contains("unknown stage 'nosuchstage'"))
+        #expect(try await runStage(repo, "tandem", ["jobs", "list", "--env", "test"]).stdout.contains("no jobs in flight"))
+    }
+
+    @Test("a sweep runs as one array job on the backend, each trial a child run, the best chosen", arguments: Compute.all)
+    func sweep(_ compute: Compute) async throws {
+        let repo = try await offPool { try trainedRepository() }
+        defer { repo.remove() }
+        try compute.use(in: repo.root)
+        try repo.write(
+            "sweep.yaml",
+            """
+            method: grid
+            parallel: 2
+            parameters:
+              training.learning_rate: [0.001, 0.01, 0.03]
+              training.max_epochs: [1]
+            """)
+        let run = try await runStage(repo, "tandem-train", ["--env", "test", "--sweep", "sweep.yaml"])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        #expect(run.stdout.contains("(3 array tasks)") && run.stdout.contains("on \(compute.rawValue)://"), "\(run.stdout)")
+        #expect(run.stdout.contains("best: trial"))
+        let logs = try FileManager.default.contentsOfDirectory(atPath: repo.root + "/.tandem/jobs/test/logs")
+        #expect(logs.filter { $0.hasPrefix("sweep-") && $0.hasSuffix(".out") }.count == 3, "\(logs)")
+        let list = try await runStage(repo, "tandem-runs", ["list", "--env", "test", "--json"])
+        let runs = try #require(try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])
+        #expect(runs.filter { $0["name"] as? String == "trial" }.count == 3)
+    }
+
+    @Test("a trial that fails is reported with its exit and log; the others still count", arguments: Compute.all)
+    func failingTrial(_ compute: Compute) async throws {
+        let repo = try await offPool { try trainedRepository() }
+        defer { repo.remove() }
+        try compute.use(in: repo.root)
+        // Trial 2 asks for a feature table that does not exist: it fails inside its job.
+        try repo.write(
+            "sweep.yaml",
+            """
+            method: grid
+            parallel: 2
+            parameters:
+              features.table: [1, 99]
+              training.max_epochs: [1]
+            """)
+        let run = try await runStage(repo, "tandem-train", ["--env", "test", "--sweep", "sweep.yaml", "--json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let trials = try #require(try json(run.stdout)["trials"] as? [[String: Any]])
+        #expect(trials.map { $0["status"] as? String } == ["FINISHED", "FAILED"])
+        let error = trials.last?["error"] as? String ?? ""
+        #expect(error.contains("failed with exit 2") && error.contains("relevance_v1@99"), "\(error)")
+        #expect(error.contains(repo.root + "/.tandem/jobs/test/logs/sweep-"))
+    }
+
+    @Test("the promotion's integration tests run as a job on the source environment's backend", arguments: Compute.all)
+    func integrationTests(_ compute: Compute) async throws {
+        let r = try await offPool { try PromotionRepository.make() }
+        defer { r.remove() }
+        try compute.use(in: r.root)
+        let (started, _) = try await offPool { try r.start() }
+        #expect(started.status == 4, "\(started.stdout)\(started.stderr)")
+        #expect(started.stderr.contains("integration tests: job ") && started.stderr.contains("on \(compute.rawValue)://"))
+        let doc = try json(started.stdout)
+        #expect((doc["tests"] as? [[String: Any]])?.map { $0["passed"] as? Bool } == [true, true])
+    }
+
+    /// Starts `tandem submit` of a long third-party stage, waits until its job runs, and returns the process.
+    func startLongJob(_ repo: ScratchRepository, compute: Compute, seconds: Int) async throws -> (ChildProcess, String) {
+        let bin = repo.root + "/bin"
+        try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+        let stage = bin + "/tandem-sleepy"
+        try "#!/bin/sh\necho sleepy started\nexec sleep \(seconds)\n".write(toFile: stage, atomically: true, encoding: .utf8)
+        chmod(stage, 0o755)
+        var environment = ProcessInfo.processInfo.environment
+        environment["PATH"] = bin + ":" + (environment["PATH"] ?? "/usr/bin:/bin")
+        environment["TANDEM_ENV"] = nil
+        let out = repo.root + "/submit.out"
+        let child = try ChildProcess.spawn(
+            executable: Binaries.folder + "/tandem", arguments: ["submit", "--env", "test", "--", "sleepy"],
+            environment: environment, directory: repo.root, stdout: .file(out, append: false), stderr: .standardOutput)
+        for _ in 0..<300 {
+            if ((try? String(contentsOfFile: out, encoding: .utf8)) ?? "").contains("sleepy started") { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return (child, out)
+    }
+
+    func running(_ compute: Compute, _ seconds: Int) throws -> Bool {
+        switch compute {
+        case .local:
+            let ps = try ChildProcess.run("/bin/ps", ["-eo", "args"])
+            return ps.stdout.split(separator: "\n").contains { $0 == "sleep \(seconds)" }
+        case .slurm:
+            let conf = try SlurmCluster.shared.get().conf
+            let q = try ChildProcess.run(
+                "squeue", ["-h", "-n", "tandem-sleepy", "-o", "%i"], environment: ["SLURM_CONF": conf, "PATH": "/usr/bin:/bin"])
+            return !q.stdout.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+        }
+    }
+
+    @Test("Ctrl-C cancels the job; a killed Tandem's job is found and stopped by recover", .serialized, arguments: Compute.all)
+    func interrupts(_ compute: Compute) async throws {
+        let repo = try ScratchRepository()
+        defer { repo.remove() }
+        try compute.use(in: repo.root)
+        let seconds = Int.random(in: 3000..<9000)  // tells this test's job apart from any other sleep
+        // Ctrl-C: the job is cancelled on the way out, exit 3.
+        let (first, out) = try await startLongJob(repo, compute: compute, seconds: seconds)
+        #expect(try running(compute, seconds))
+        first.signalGroup(SIGINT)
+        let ended = first.wait()
+        #expect(ended == .exited(3), "\((try? String(contentsOfFile: out, encoding: .utf8)) ?? "")")
+        #expect(!(try running(compute, seconds)))
+
+        // Killed outright: the job outlives it until `tandem jobs recover`.
+        let (second, _) = try await startLongJob(repo, compute: compute, seconds: seconds)
+        kill(second.pid, SIGKILL)
+        second.wait()
+        #expect(try running(compute, seconds))
+        let list = try await runStage(repo, "tandem", ["jobs", "list", "--env", "test"])
+        #expect(list.stdout.contains("sleepy") && list.stdout.contains("gone"), "\(list.stdout)")
+        let recover = try await runStage(repo, "tandem", ["jobs", "recover", "--env", "test"])
+        #expect(recover.status == 0)
+        #expect(recover.stdout.contains("sleepy: cancelled"), "\(recover.stdout)")
+        var stopped = false
+        for _ in 0..<50 where !stopped {
+            stopped = !(try running(compute, seconds))
+            if !stopped { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(stopped)
+        #expect(try await runStage(repo, "tandem", ["jobs", "recover", "--env", "test"]).stdout.contains("no orphaned jobs"))
+    }
+
+    @Test("a compute root whose controller is down: exit 3 naming it")
+    func controllerDown() async throws {
+        let repo = try ScratchRepository()
+        defer { repo.remove() }
+        try repo.write("slurm.conf", "ClusterName=x\nSlurmctldHost=localhost\nSlurmctldPort=1\nAuthType=auth/none\n")
+        let path = repo.root + "/environments/test.yaml"
+        let profile = try String(contentsOfFile: path, encoding: .utf8)
+        try profile.replacingOccurrences(of: "local://?max_jobs=2", with: "slurm://ci?conf=slurm.conf")
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        guard SlurmCluster.installed else { return }
+        let run = try await runStage(repo, "tandem", ["submit", "--env", "test", "--", "env", "show"])
+        #expect(run.status == 3, "\(run.stderr)")
+        #expect(run.stderr.contains("slurmctld") && run.stderr.contains(repo.root + "/slurm.conf"), "\(run.stderr)")
+    }
+}

@@ -1,0 +1,219 @@
+import Foundation
+import TandemCore
+import TandemTestSupport
+import Testing
+
+@testable import TandemCompute
+
+enum Kind: String, CaseIterable, Sendable { case local, slurm }
+
+let kinds: [Kind] = SlurmCluster.enabled ? [.local, .slurm] : [.local]
+
+/// The conformance suite every compute backend passes: `local://`, and `slurm://` against a real cluster.
+@Suite("Compute backend conformance")
+struct BackendConformanceTests {
+    let folder = NSTemporaryDirectory() + "tandem-jobs-\(UUID().uuidString.prefix(8))"
+
+    func backend(_ kind: Kind) throws -> any ComputeBackend {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        switch kind {
+        case .local: return LocalBackend(maxJobs: 2)
+        case .slurm: return SlurmBackend(options: ["conf": try SlurmCluster.shared.get().conf])
+        }
+    }
+
+    /// Submits and follows a job off the cooperative pool.
+    func runJob(_ kind: Kind, _ j: ComputeJob) async throws -> [JobResult] {
+        let b = try backend(kind)
+        return try await offPool { try b.run(j) }
+    }
+
+    func job(_ name: String, _ script: String, array: Int? = nil, seconds: Int? = nil, env: [String: String] = [:]) -> ComputeJob
+    {
+        ComputeJob(
+            name: name, executable: "/bin/sh", arguments: ["-c", script], environment: env, workingDirectory: folder,
+            logDirectory: folder + "/logs", arrayCount: array, timeLimitSeconds: seconds)
+    }
+
+    @Test("a job runs, in its folder, with its environment, and its log is collected", arguments: kinds)
+    func single(_ kind: Kind) async throws {
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let results = try await runJob(kind, job("hello", "echo hello $GREETING; pwd; echo oops >&2", env: ["GREETING": "world"]))
+        #expect(results.count == 1)
+        #expect(results[0].outcome == .completed && results[0].exitStatus == 0)
+        let log = results[0].log ?? ""
+        #expect(log.contains("hello world"), "\(results[0].logPath)")
+        #expect(log.contains(folder) && log.contains("oops"))
+    }
+
+    @Test("an array runs one task per index, each with TANDEM_ARRAY_INDEX and its own log", arguments: kinds)
+    func array(_ kind: Kind) async throws {
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let results = try await runJob(
+            kind,
+            job("array", "echo task=$TANDEM_ARRAY_INDEX; [ $TANDEM_ARRAY_INDEX != 2 ] || exit 5", array: 4))
+        #expect(results.map(\.task) == [0, 1, 2, 3])
+        #expect(results.map(\.outcome) == [.completed, .completed, .failed, .completed])
+        #expect(results[2].exitCode == 5)
+        for r in results { #expect(r.log?.contains("task=\(r.task ?? -1)") == true, "\(r.logPath)") }
+        #expect(Set(results.map(\.logPath)).count == 4)
+    }
+
+    @Test("a failing job reports its exit code, which becomes Tandem's", arguments: kinds)
+    func failure(_ kind: Kind) async throws {
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let r = try await runJob(kind, job("fails", "echo about to fail; exit 4"))[0]
+        #expect(r.outcome == .failed && r.exitCode == 4 && r.exitStatus == 4)
+        #expect(r.log?.contains("about to fail") == true)
+    }
+
+    @Test("a cancelled job ends cancelled, and leaves nothing running", arguments: kinds)
+    func cancel(_ kind: Kind) async throws {
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let b = try backend(kind)
+        let marker = "tandem-cancel-\(UUID().uuidString.prefix(8))"
+        let start = Date()
+        let j = job("sleeper", "sleep 120 & echo $! > pid.tmp; mv pid.tmp pid; wait")
+        let pidFile = folder + "/pid"
+        let r = try await offPool {
+            try b.run(
+                j,
+                shouldCancel: {
+                    // Once it runs (its child's pid is written), or after 20 s in the queue.
+                    FileManager.default.fileExists(atPath: pidFile) || Date().timeIntervalSince(start) > 20
+                })[0]
+        }
+        #expect(r.outcome == .cancelled && r.exitStatus == 3)
+        #expect(Date().timeIntervalSince(start) < 60)
+        // The job's own children went with it.
+        if let pid = Int32(
+            (try? String(contentsOfFile: folder + "/pid", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        ) {
+            var gone = false
+            for _ in 0..<50 where !gone {
+                gone =
+                    kill(pid, 0) != 0
+                    || ((try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8))?.contains(") Z") ?? true)
+                if !gone { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            #expect(gone, "the job's sleep (pid \(pid)) is still running")
+        } else {
+            Issue.record("the job did not write its child's pid \(marker)")
+        }
+    }
+
+    @Test("a job that cannot launch says why and where its log is", arguments: kinds)
+    func launchFailure(_ kind: Kind) async throws {
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var j = job("nowhere", "true")
+        j.workingDirectory = folder + "/missing"
+        let r = try await runJob(kind, j)[0]
+        #expect(r.outcome == .launchFailed, "\(r)")
+        #expect(r.exitStatus == 3)
+        #expect(r.reason?.contains("missing") == true || r.reason?.contains("JobLaunchFailure") == true, "\(r.reason ?? "")")
+        #expect(r.logPath.hasPrefix(folder + "/logs/"))
+    }
+
+    @Test("secrets reach the job from the environment; the job script never holds them", arguments: kinds)
+    func secrets(_ kind: Kind) async throws {
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        setenv("TANDEM_TEST_SECRET", "s3cr3t-value-42", 1)
+        defer { unsetenv("TANDEM_TEST_SECRET") }
+        let r = try await runJob(kind, job("secret", "echo seen=$TANDEM_TEST_SECRET"))[0]
+        #expect(r.log?.contains("seen=s3cr3t-value-42") == true)
+        for f in (try? FileManager.default.contentsOfDirectory(atPath: folder + "/logs")) ?? [] where f.hasSuffix(".sh") {
+            #expect(!(try String(contentsOfFile: folder + "/logs/" + f, encoding: .utf8)).contains("s3cr3t"))
+        }
+    }
+
+    @Test("a job over its time limit ends as a timeout", arguments: kinds)
+    func timeout(_ kind: Kind) async throws {
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        // Slurm's limits are whole minutes, enforced up to ~30 s late: this case takes about 90 s.
+        let r = try await runJob(kind, job("slow", "sleep 300", seconds: kind == .local ? 1 : 1))[0]
+        #expect(r.outcome == .timeout && r.exitStatus == 3, "\(r)")
+    }
+
+    @Test("a queued job never starts once cancelled; jobs beyond max_jobs wait their turn")
+    func queueing() async throws {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let b = LocalBackend(maxJobs: 1)
+        let first = try b.submit(job("first", "sleep 0.5; echo first done"))
+        let second = try b.submit(job("second", "echo second ran"))
+        try b.cancel(second)
+        let r1 = try await offPool { try b.wait(first)[0] }
+        let r2 = try await offPool { try b.wait(second)[0] }
+        #expect(r1.outcome == .completed)
+        #expect(r2.outcome == .cancelled && r2.reason == "cancelled before it started")
+        #expect(r2.log == nil)
+    }
+
+    @Test("recover stops the jobs of a Tandem that died, and forgets them", arguments: kinds)
+    func recover(_ kind: Kind) async throws {
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let b = try backend(kind)
+        let journal = JobJournal(folder: folder + "/journal")
+        let runner = JobRunner(backend: b, journal: journal, environment: "test")
+        let id = try runner.submit(job("orphan", "sleep 120"))
+        // Wait until it runs, then pretend its owner died (a pid that no longer exists).
+        for _ in 0..<100 {
+            if kind == .slurm, let slurm = b as? SlurmBackend,
+                (try? slurm.client("squeue", ["-h", "-j", id, "-o", "%T"])) == "RUNNING"
+            {
+                break
+            }
+            if kind == .local, journal.read(id)?.groups.isEmpty == false { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        guard var record = journal.read(id) else {
+            Issue.record("the job was not journalled")
+            return
+        }
+        #expect(record.ownerAlive)
+        #expect(try journal.recover().isEmpty, "a live owner's job must be left alone")
+        let dead = try ChildProcess.spawn(executable: "/bin/true", arguments: [])
+        dead.wait()
+        record.ownerPID = dead.pid
+        try JSONEncoder().encode(record).write(to: URL(fileURLWithPath: journal.path(id)))
+        let recovered = journal.recover()
+        #expect(recovered.map(\.id) == [id])
+        #expect(recovered.first?.action == "cancelled")
+        #expect(journal.all().isEmpty)
+        let r = try await offPool { try b.wait(id)[0] }
+        #expect(r.outcome == .cancelled || r.outcome == .failed, "\(r)")
+    }
+
+    @Test("a controller that does not answer is exit 3 naming it", .enabled(if: SlurmCluster.enabled))
+    func controllerDown() async throws {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let cluster = try SlurmCluster.shared.get()
+        // The cluster's own configuration, pointed at a port where no controller listens.
+        let conf = try String(contentsOfFile: cluster.conf, encoding: .utf8)
+            .replacingOccurrences(of: "SlurmctldPort=", with: "SlurmctldPort=1\n#")
+        try conf.write(toFile: folder + "/slurm.conf", atomically: true, encoding: .utf8)
+        let b = SlurmBackend(options: ["conf": folder + "/slurm.conf"])
+        do {
+            _ = try b.submit(job("x", "true"))
+            Issue.record("submitted to a controller that is down")
+        } catch let e as ComputeError {
+            #expect(e.exitStatus == .infrastructure)
+            #expect(e.description.contains("slurmctld") && e.description.contains(folder + "/slurm.conf"), "\(e)")
+        }
+    }
+
+    @Test("a partition that does not exist is refused with Slurm's reason and the log path", .enabled(if: SlurmCluster.enabled))
+    func badPartition() async throws {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let b = SlurmBackend(options: ["conf": try SlurmCluster.shared.get().conf, "partition": "nosuch"])
+        do {
+            _ = try b.submit(job("x", "true"))
+            Issue.record("submitted to a partition that does not exist")
+        } catch let e as ComputeError {
+            #expect(e.description.lowercased().contains("partition"), "\(e)")
+            #expect(e.description.contains(folder + "/logs/x-%j.out"), "\(e)")
+        }
+    }
+}
