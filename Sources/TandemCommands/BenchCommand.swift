@@ -88,4 +88,30 @@ enum BenchData {
         let table = try store.featureTable(FeatureTableReference(featureSet: "relevance_v1", version: nil))
         return (try GoldTable.load(folder: store.goldFolder(of: table), expectedDigest: table.digest), store, table.reference)
     }
+
+    /// The generator's noiseless relevance of every held-out gold row (in the held-out split's order): the data is
+    /// generated again with the same seed (so byte for byte the same) into a scratch folder, keeping for each
+    /// (query, video) the score at the judgment silver kept (the latest judged_at; ties to the later line).
+    static func oracleScores(queries: Int, seed: UInt64, work: String, gold: GoldTable.Loaded) throws -> [Float] {
+        final class Sink: @unchecked Sendable {
+            var best: [String: (Int64, Int, Double)] = [:]
+            var line = 0
+        }
+        let sink = Sink()
+        var generator = FixtureGenerator(queries: queries, seed: seed)
+        generator.oracle = { query, id, judgedAt, expected in
+            sink.line += 1
+            let key = TextNormalization.normalizeQuery(query) + "\t" + VideoURL.canonical(id: id)
+            if let kept = sink.best[key], (kept.0, kept.1) > (judgedAt, sink.line) { return }
+            sink.best[key] = (judgedAt, sink.line, expected)
+        }
+        let scratch = (work as NSString).appendingPathComponent("oracle-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        _ = try generator.write(to: scratch)
+        var scores: [Float] = []
+        for r in 0..<gold.rowCount where FNV1a.isHeldOut(normalizedQuery: gold.queries[r]) {
+            scores.append(Float(sink.best[gold.queries[r] + "\t" + gold.videoURLs[r]]?.2 ?? -10))
+        }
+        return scores
+    }
 }

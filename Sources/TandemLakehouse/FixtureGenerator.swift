@@ -16,6 +16,10 @@ public struct FixtureGenerator {
     public var seed: UInt64
     /// Fraction of malformed lines (DATA.md: about one in a hundred).
     public var malformedRate = 0.01
+    /// Called for every judgment line written with its query (normalised form), video id, judgment time and the
+    /// hidden model's noiseless relevance score: what an oracle would rank by (benchmarks measure the ceiling
+    /// of NDCG@10 on the generated data with it).
+    public var oracle: ((_ query: String, _ videoID: String, _ judgedAt: Int64, _ expected: Double) -> Void)?
 
     public init(queries: Int, seed: UInt64) {
         self.queries = queries
@@ -116,7 +120,9 @@ public struct FixtureGenerator {
                 guard seen.insert(v).inserted else { continue }
                 let video = videos[v]
                 let judgedAt = judgedFrom + Int64(rng.below(60 * 86_400 * 6))
-                let label = Self.label(query: qwords, topic: t, intent: intent, video: video, at: judgedAt, rng: &rng)
+                let expected = Self.expectedScore(query: qwords, topic: t, intent: intent, video: video, at: judgedAt)
+                let label = Self.label(expected, rng: &rng)
+                oracle?(query, video.id, judgedAt, expected)
                 if rng.chance(malformedRate) {
                     writeMalformedJudgment(query: query, video: video, rng: &rng, into: &out)
                     judgmentLines += 1
@@ -128,6 +134,11 @@ public struct FixtureGenerator {
                 if rng.chance(0.03) {  // re-judged later (or at the same second: the later line wins)
                     let later = rng.chance(0.2) ? judgedAt : judgedAt + Int64(1 + rng.below(86_400 * 30))
                     let relabel = rng.chance(0.5) ? label : max(0, min(3, label + (rng.chance(0.5) ? 1 : -1)))
+                    if let oracle {
+                        oracle(
+                            query, video.id, later,
+                            Self.expectedScore(query: qwords, topic: t, intent: intent, video: video, at: later))
+                    }
                     writeJudgment(
                         surface(query, rng: &rng), url: urlVariant(video.id, rng: &rng), label: relabel,
                         judgedAt: later, extra: false, rng: &rng, into: &out)
@@ -141,11 +152,16 @@ public struct FixtureGenerator {
         return Summary(queries: queries, videos: videoCount, videoLines: videoLines, judgmentLines: judgmentLines)
     }
 
-    /// The hidden relevance model: non-linear in its inputs, as real relevance is.
-    static func label(
-        query: [String], topic: Int, intent: FixtureVocabulary.Intent, video: Video, at time: Int64,
-        rng: inout SplitMix64
-    ) -> Int {
+    /// A judgment's label: the hidden model's score plus noise, cut into grades 0–3.
+    static func label(_ expected: Double, rng: inout SplitMix64) -> Int {
+        let score = expected + 0.3 * rng.normal()
+        return score < 0.9 ? 0 : score < 1.8 ? 1 : score < 2.6 ? 2 : 3
+    }
+
+    /// The hidden relevance model, without its noise: non-linear in its inputs, as real relevance is.
+    static func expectedScore(
+        query: [String], topic: Int, intent: FixtureVocabulary.Intent, video: Video, at time: Int64
+    ) -> Double {
         let match = video.topic == topic ? 1.0 : 0.0
         let titleSet = Set(video.titleWords.flatMap { $0.lowercased().split(separator: " ").map(String.init) })
         let words = query.flatMap { $0.split(separator: " ").map(String.init) }
@@ -160,8 +176,7 @@ public struct FixtureGenerator {
         case .quick: score += video.duration < 400 ? 0.7 * match : -0.4
         case .full: score += video.duration > 1500 ? 0.7 * match : -0.4
         }
-        score += 0.3 * rng.normal()
-        return score < 0.9 ? 0 : score < 1.8 ? 1 : score < 2.6 ? 2 : 3
+        return score
     }
 
     static func makeID(_ rng: inout SplitMix64) -> String {
