@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import TandemCompute
 import TandemCore
+import TandemHTTP
 import TandemProfiles
 import TandemStorage
 
@@ -155,6 +157,29 @@ public struct EnvCommand: StageCommand {
                         : "\(probe) is not writable")
             case .local:
                 return Finding(item: "roots.\(role)", ok: true, detail: "\(root): child processes on this machine")
+            case .slurm(_, var options):
+                if let conf = options["conf"] {
+                    options["conf"] = ProfileSet.absolutePath(conf, repositoryRoot: set.repositoryRoot)
+                }
+                do {
+                    let answer = try SlurmBackend(options: options).ping()
+                    return Finding(item: "roots.\(role)", ok: true, detail: "\(root): \(answer)")
+                } catch {
+                    return Finding(item: "roots.\(role)", ok: false, detail: "\(root): \(error)")
+                }
+            case .mlflow(let base):
+                let url = base.hasSuffix("/") ? base + "health" : base + "/health"
+                do {
+                    let response = try CurlTransport().sendBlocking(
+                        HTTPRequest(method: .get, url: url, connectTimeout: 3, timeout: 5))
+                    let ok = (200..<300).contains(response.status)
+                    return Finding(
+                        item: "roots.\(role)", ok: ok,
+                        detail: ok ? "\(root): the MLflow server answers" : "\(url) answered HTTP \(response.status)")
+                } catch {
+                    return Finding(
+                        item: "roots.\(role)", ok: false, detail: "\(root): the MLflow server does not answer (\(error))")
+                }
             default:
                 return Finding(
                     item: "roots.\(role)", ok: false,

@@ -177,6 +177,19 @@ public final class SlurmBackend: ComputeBackend, @unchecked Sendable {
 
     public func cancel(_ id: String) throws { try client("scancel", [id]) }
 
+    /// Asks the controller whether it is up (`scontrol ping`); throws exit 3 naming it when it is not.
+    public func ping() throws -> String {
+        let run: (termination: ChildProcess.Termination, stdout: String, stderr: String)
+        do { run = try ChildProcess.run("scontrol", ["ping"], environment: environment) } catch {
+            throw ComputeError("cannot run scontrol (\(error)); install Slurm's client tools (Debian: slurm-client)")
+        }
+        let answer = (run.stdout + run.stderr).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard run.termination.succeeded, answer.contains("is UP") else {
+            throw ComputeError("\(controllerName) does not answer: \(answer)")
+        }
+        return answer.replacingOccurrences(of: "\n", with: "; ")
+    }
+
     /// Whether a job is still queued or running (false once it has ended or left the controller).
     public func isActive(_ id: String) throws -> Bool {
         do {

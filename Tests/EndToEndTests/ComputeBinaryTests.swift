@@ -47,6 +47,9 @@ struct ComputeBinaryTests {
             repo, "tandem", ["submit", "--env", "test", "--", "env", "check"], removing: ["GITHUB_TOKEN"])
         #expect(check.status == 3, "\(check.stdout)\(check.stderr)")
         #expect(check.stdout.contains("GITHUB_TOKEN is not set"))
+        // env check asks the backend: a Slurm controller answers `scontrol ping`.
+        #expect(check.stdout.contains("ok   roots.compute: "), "\(check.stdout)")
+        if compute == .slurm { #expect(check.stdout.contains("is UP"), "\(check.stdout)") }
         #expect(check.stderr.contains(repo.root + "/.tandem/jobs/test/logs/env-"))
         let unknown = try await runStage(repo, "tandem", ["submit", "--env", "test", "--", "nosuchstage"])
         #expect(unknown.status == 2)
@@ -195,5 +198,8 @@ struct ComputeBinaryTests {
         let run = try await runStage(repo, "tandem", ["submit", "--env", "test", "--", "env", "show"])
         #expect(run.status == 3, "\(run.stderr)")
         #expect(run.stderr.contains("slurmctld") && run.stderr.contains(repo.root + "/slurm.conf"), "\(run.stderr)")
+        let check = try await runStage(repo, "tandem", ["env", "check", "--env", "test"])
+        #expect(check.status == 3)
+        #expect(check.stdout.contains("FAIL roots.compute: ") && check.stdout.contains("slurmctld"), "\(check.stdout)")
     }
 }
