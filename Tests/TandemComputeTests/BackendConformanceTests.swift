@@ -203,6 +203,33 @@ struct BackendConformanceTests {
         }
     }
 
+    @Test("a job whose node fails ends as a node failure, exit 3", .enabled(if: SlurmCluster.enabled))
+    func nodeFailure() async throws {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        // A cluster of its own: this test takes its only node down.
+        let cluster = try await offPool { try SlurmCluster() }
+        defer { cluster.stop() }
+        let b = SlurmBackend(options: ["conf": cluster.conf, "sbatch": "--no-requeue"])
+        let id = try b.submit(job("doomed", "echo started; sleep 120"))
+        let environment = ["SLURM_CONF": cluster.conf, "PATH": "/usr/bin:/bin"]
+        for _ in 0..<300 {
+            if (try ChildProcess.run("squeue", ["-h", "-j", id, "-o", "%T"], environment: environment)).stdout.contains("RUNNING")
+            {
+                break
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let node = try ChildProcess.run("sinfo", ["-h", "-o", "%N"], environment: environment).stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let down = try ChildProcess.run(
+            "scontrol", ["update", "NodeName=\(node)", "State=DOWN", "Reason=tandem-test"], environment: environment)
+        #expect(down.termination.succeeded, "\(down.stderr)")
+        let r = try await offPool { try b.wait(id)[0] }
+        #expect(r.outcome == .nodeFailure && r.exitStatus == 3, "\(r)")
+        #expect(r.reason == "NodeDown")
+    }
+
     @Test("a partition that does not exist is refused with Slurm's reason and the log path", .enabled(if: SlurmCluster.enabled))
     func badPartition() async throws {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -215,5 +242,45 @@ struct BackendConformanceTests {
             #expect(e.description.lowercased().contains("partition"), "\(e)")
             #expect(e.description.contains(folder + "/logs/x-%j.out"), "\(e)")
         }
+    }
+}
+
+/// How `scontrol show job -o` lines become outcomes and Tandem's exit codes (the real cluster's answers for the
+/// common states are checked above; these are the lines Slurm prints for each final state).
+@Suite("Slurm final states")
+struct SlurmStateTests {
+    @Test(
+        "each final state maps to an outcome and an exit status",
+        arguments: [
+            ("JobState=COMPLETED Reason=None ExitCode=0:0", JobOutcome.completed, Int32(0)),
+            ("JobState=FAILED Reason=NonZeroExitCode ExitCode=1:0", .failed, 1),
+            ("JobState=FAILED Reason=NonZeroExitCode ExitCode=4:0", .failed, 4),
+            ("JobState=FAILED Reason=NonZeroExitCode ExitCode=139:0", .failed, 139),
+            ("JobState=FAILED Reason=RaisedSignal:9_Killed ExitCode=0:9", .failed, 3),
+            ("JobState=FAILED Reason=JobLaunchFailure ExitCode=0:53", .launchFailed, 3),
+            ("JobState=CANCELLED Reason=None ExitCode=0:15", .cancelled, 3),
+            ("JobState=TIMEOUT Reason=TimeLimit ExitCode=0:0", .timeout, 3),
+            ("JobState=DEADLINE Reason=DeadLine ExitCode=0:0", .timeout, 3),
+            ("JobState=NODE_FAIL Reason=NodeDown ExitCode=0:0", .nodeFailure, 3),
+            ("JobState=BOOT_FAIL Reason=None ExitCode=0:0", .nodeFailure, 3),
+            ("JobState=OUT_OF_MEMORY Reason=OutOfMemory ExitCode=0:125", .nodeFailure, 3),
+            ("JobState=PREEMPTED Reason=None ExitCode=0:0", .nodeFailure, 3),
+        ])
+    func state(_ line: String, _ outcome: JobOutcome, _ status: Int32) {
+        let fields = SlurmBackend.fields(Substring("JobId=42 JobName=tandem-x " + line + " WorkDir=/w StdOut=/w/x-42.out"))
+        let r = SlurmBackend(options: [:]).result("42", fields)
+        #expect(r.outcome == outcome)
+        #expect(r.exitStatus == status, "\(r)")
+        #expect(r.logPath == "/w/x-42.out")
+        if outcome == .launchFailed { #expect(r.reason?.contains("JobLaunchFailure") == true) }
+    }
+
+    @Test("a pending array (one record with a range of tasks) is not final")
+    func pendingArray() {
+        let text =
+            "JobId=7 ArrayJobId=7 ArrayTaskId=1-3%2 JobState=PENDING\nJobId=8 ArrayJobId=7 ArrayTaskId=0 JobState=COMPLETED"
+        let tasks = text.split(separator: "\n").map(SlurmBackend.fields)
+        #expect(tasks[0]["ArrayTaskId"] == "1-3%2")
+        #expect(SlurmBackend.finalStates.contains(tasks[1]["JobState"] ?? ""))
     }
 }

@@ -28,7 +28,8 @@ public final class SlurmCluster: Sendable {
         }
     }()
 
-    init() throws {
+    /// Starts a cluster of its own (the suites share `shared`; a test that breaks its cluster starts one).
+    public init() throws {
         // The watchdog first, so that even a start that fails half-way is cleaned up.
         try ChildProcess.spawn(
             executable: "/usr/bin/setsid",
@@ -51,5 +52,12 @@ public final class SlurmCluster: Sendable {
             throw ChildProcessError(
                 description: "scripts/slurm-up failed: " + ((try? String(contentsOfFile: log, encoding: .utf8)) ?? ""))
         }
+    }
+
+    /// Stops the cluster now (the watchdog would when the process ends).
+    public func stop() {
+        _ = try? ChildProcess.spawn(
+            executable: Self.repository + "/scripts/slurm-down", arguments: [folder], stdout: .null, stderr: .null
+        ).wait()
     }
 }
