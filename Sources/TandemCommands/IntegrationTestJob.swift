@@ -36,11 +36,7 @@ enum IntegrationTestJob {
             Terminal.note("integration tests: job \(id) on \(runner.backend.kind)://")
             let result = try runner.wait(id, shouldCancel: { stop.isStopped })[0]
             guard let data = FileManager.default.contents(atPath: output) else {
-                let tail = (result.log ?? "").split(separator: "\n").suffix(3).joined(separator: " | ")
-                throw UsageError(
-                    "the integration-test job \(id) ended \(result.outcome.rawValue)"
-                        + (result.exitCode.map { " with exit \($0)" } ?? "") + (result.reason.map { ": \($0)" } ?? "")
-                        + (tail.isEmpty ? "" : " — \(tail)") + "; log \(result.logPath)", exitStatus: .infrastructure)
+                throw UsageError("the integration-test job \(id) ended \(result.summary())", exitStatus: .infrastructure)
             }
             return try JSONDecoder().decode([TestResult].self, from: data)
         }

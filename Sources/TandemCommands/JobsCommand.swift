@@ -97,9 +97,7 @@ public struct JobsCommand: StageCommand {
                     exitStatus: ExitStatus(rawValue: result.exitCode ?? 3) ?? .infrastructure)
             default:
                 throw UsageError(
-                    "job \(id) (tandem-\(stage)) ended \(result.outcome.rawValue)"
-                        + (result.exitCode.map { " with exit \($0)" } ?? "") + (result.reason.map { ": \($0)" } ?? "")
-                        + "; log \(result.logPath)", exitStatus: .infrastructure)
+                    "job \(id) (tandem-\(stage)) ended \(result.summary(logLines: 0))", exitStatus: .infrastructure)
             }
         }
 

@@ -112,10 +112,7 @@ struct SweepRunner {
                 trial.metric = trial.metrics[spec.metric]
                 trial.status = "FINISHED"
             } else if let ended {
-                let tail = (ended.log ?? "").split(separator: "\n").suffix(3).joined(separator: " | ")
-                trial.error =
-                    "\(ended.outcome.rawValue)" + (ended.exitCode.map { " with exit \($0)" } ?? "")
-                    + (ended.reason.map { ": \($0)" } ?? "") + (tail.isEmpty ? "" : " — \(tail)") + " (log \(ended.logPath))"
+                trial.error = ended.summary()
             } else {
                 return
             }

@@ -71,6 +71,13 @@ public struct JobResult: Sendable, Codable {
 
     /// The task's log, when it can be read.
     public var log: String? { try? String(contentsOfFile: logPath, encoding: .utf8) }
+
+    /// How it ended, for people: `failed with exit 2: reason — last lines of the log | … (log PATH)`.
+    public func summary(logLines: Int = 3) -> String {
+        let tail = (log ?? "").split(separator: "\n").suffix(logLines).joined(separator: " | ")
+        return outcome.rawValue + (exitCode.map { " with exit \($0)" } ?? "") + (reason.map { ": \($0)" } ?? "")
+            + (tail.isEmpty ? "" : " — \(tail)") + " (log \(logPath))"
+    }
 }
 
 /// Errors of a compute backend; the message names the scheduler's own reason.
