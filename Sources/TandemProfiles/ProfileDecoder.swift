@@ -4,7 +4,7 @@ import TandemCore
 enum ProfileDecoder {
     static let topKeys = [
         "name", "description", "extends", "roots", "git", "data", "protected", "promotes_to", "reporter",
-        "notifiers", "approvals", "policy",
+        "notifiers", "approvals", "policy", "slurm",
     ]
 
     static func decode(_ tree: YAMLTree, name: String, file: String) throws(ProfileError) -> Profile {
@@ -24,10 +24,13 @@ enum ProfileDecoder {
         locations.merge(roots.locations) { $1 }
         let features = try roots.rootURL("features")
         let registry = try roots.rootURL("registry")
-        let compute = try roots.rootURL("compute")
+        var compute = try roots.rootURL("compute")
         try expect(features, in: ["file", "postgres"], key: "roots.features", reader: roots)
         try expect(registry, in: ["file", "mlflow+http", "mlflow+https"], key: "roots.registry", reader: roots)
         try expect(compute, in: ["local", "slurm"], key: "roots.compute", reader: roots)
+        if let node = top.node("slurm") {
+            compute = try mergeSlurmSettings(node, into: compute, locations: &locations)
+        }
 
         let git = try MappingReader(
             top.node("git") ?? tree, path: "git",
@@ -75,6 +78,44 @@ enum ProfileDecoder {
                 tagPrefix: try git.string("tag_prefix") ?? "tandem/\(name)"),
             data: data, protected: try top.bool("protected") ?? false, promotesTo: try top.string("promotes_to"),
             reporter: reporter, notifiers: notifiers, approvals: approvals, policy: policy, locations: locations)
+    }
+
+    /// `slurm:` — the compute root's Slurm options written as keys (and `sbatch` as a list of arguments) rather
+    /// than in the URL; a key may be set in one place only.
+    static func mergeSlurmSettings(_ node: YAMLTree, into compute: RootURL, locations: inout [String: SourceLocation])
+        throws(ProfileError) -> RootURL
+    {
+        let keys = ["partition", "account", "qos", "time", "cpus", "mem", "max_jobs", "conf", "sbatch"]
+        let reader = try MappingReader(node, path: "slurm", allowed: keys)
+        locations.merge(reader.locations) { $1 }
+        guard case .slurm(let cluster, var options) = compute else {
+            throw ProfileError(
+                location: reader.location,
+                problem: "'slurm' settings apply to a slurm:// compute root, and roots.compute is \(compute)",
+                fix: "remove the slurm section, or make roots.compute a slurm:// root")
+        }
+        for key in keys {
+            guard let value = reader.node(key) else { continue }
+            if let already = options[key] {
+                throw ProfileError(
+                    location: value.location, problem: "slurm.\(key) is also set in roots.compute (\(key)=\(already))",
+                    fix: "set \(key) in one place")
+            }
+            if key == "sbatch" {
+                let arguments = try reader.stringList("sbatch")
+                if let bad = arguments.first(where: { $0.contains(where: \.isWhitespace) || $0.isEmpty }) {
+                    throw ProfileError(
+                        location: value.location, problem: "slurm.sbatch argument '\(bad)' is empty or contains spaces",
+                        fix: "write one sbatch argument per item, without spaces, as in --comment=nightly")
+                }
+                options[key] = arguments.joined(separator: " ")
+            } else if key == "cpus" || key == "max_jobs" {
+                options[key] = String(try reader.int(key, range: 1...100_000) ?? 1)
+            } else {
+                options[key] = try reader.string(key)
+            }
+        }
+        return .slurm(cluster: cluster, options: options)
     }
 
     static func expect(_ url: RootURL, in schemes: [String], key: String, reader: MappingReader) throws(ProfileError) {

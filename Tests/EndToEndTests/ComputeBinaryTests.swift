@@ -17,9 +17,15 @@ enum Compute: String, CaseIterable, Sendable {
                 $0.trimmingCharacters(in: .whitespaces).hasPrefix("compute:")
             })
         else { throw CocoaError(.fileReadCorruptFile) }
-        let url = self == .local ? "local://?max_jobs=2" : try SlurmCluster.shared.get().computeRoot
-        try profile.replacingOccurrences(of: String(line), with: "  compute: \(url)").write(
-            toFile: path, atomically: true, encoding: .utf8)
+        var text: String
+        if self == .local {
+            text = profile.replacingOccurrences(of: String(line), with: "  compute: local://?max_jobs=2")
+        } else {
+            // The cluster's configuration in the profile's slurm section, as a team would write it.
+            text = profile.replacingOccurrences(of: String(line), with: "  compute: slurm://tandem")
+            text += "\nslurm:\n  conf: \(try SlurmCluster.shared.get().conf)\n  sbatch: [--comment=tandem-e2e]\n"
+        }
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
     }
 }
 
@@ -183,6 +189,19 @@ struct ComputeBinaryTests {
         }
         #expect(stopped)
         #expect(try await runStage(repo, "tandem", ["jobs", "recover", "--env", "test"]).stdout.contains("no orphaned jobs"))
+    }
+
+    @Test("the example profile with a slurm:// compute root loads as an environment")
+    func exampleProfile() async throws {
+        let repo = try ScratchRepository()
+        defer { repo.remove() }
+        try FileManager.default.copyItem(
+            atPath: Binaries.repository + "/environments/examples/cluster.yaml", toPath: repo.root + "/environments/cluster.yaml")
+        let show = try await runStage(repo, "tandem", ["env", "show", "cluster", "--json"])
+        #expect(show.status == 0, "\(show.stderr)")
+        let doc = try json(show.stdout)
+        let compute = ((doc["roots"] as? [String: Any])?["compute"] as? [String: Any])?["url"] as? String ?? "\(doc)"
+        #expect(compute.hasPrefix("slurm://hpc?") && compute.contains("partition=debug"), "\(compute)")
     }
 
     @Test("a compute root whose controller is down: exit 3 naming it")

@@ -146,3 +146,53 @@ struct ProfileLoadingTests {
         }
     }
 }
+
+@Suite("Slurm settings in a profile")
+struct SlurmSettingsTests {
+    func slurmProfile(_ compute: String, _ section: String) -> String {
+        validProfile().replacingOccurrences(of: "  compute: local://", with: "  compute: \(compute)") + "\n" + section
+    }
+
+    @Test("a slurm section adds its options to the slurm:// compute root; sbatch is a list of arguments")
+    func merged() throws {
+        let text = slurmProfile(
+            "slurm://hpc?partition=debug",
+            """
+            slurm:
+              account: ranking
+              time: 90
+              cpus: 2
+              mem: 4G
+              conf: cluster/slurm.conf
+              sbatch: [--nice=10, --exclusive]
+            """)
+        let p = try ProfileSet.decodeSingle(text, name: "test", file: "environments/test.yaml")
+        #expect(
+            p.roots.compute
+                == .slurm(
+                    cluster: "hpc",
+                    options: [
+                        "partition": "debug", "account": "ranking", "time": "90", "cpus": "2", "mem": "4G",
+                        "conf": "cluster/slurm.conf", "sbatch": "--nice=10 --exclusive",
+                    ]))
+    }
+
+    @Test(
+        "a slurm section is refused where it cannot apply, at the key",
+        arguments: [
+            ("local://", "slurm:\n  partition: debug\n", 29, 3, "apply to a slurm:// compute root"),
+            ("slurm://hpc?partition=debug", "slurm:\n  partition: long\n", 29, 14, "also set in roots.compute"),
+            ("slurm://hpc", "slurm:\n  sbatch: [--comment=a b]\n", 29, 11, "contains spaces"),
+            ("slurm://hpc", "slurm:\n  cpus: many\n", 29, 9, "cpus"),
+            ("slurm://hpc", "slurm:\n  nodes: 4\n", 29, 3, "nodes"),
+        ])
+    func refused(_ compute: String, _ section: String, _ line: Int, _ column: Int, _ fragment: String) {
+        do {
+            _ = try ProfileSet.decodeSingle(slurmProfile(compute, section), name: "test", file: "environments/test.yaml")
+            Issue.record("accepted \(section)")
+        } catch {
+            #expect(error.description.contains(fragment), "\(error)")
+            #expect(error.location.line == line && error.location.column == column, "\(error)")
+        }
+    }
+}
