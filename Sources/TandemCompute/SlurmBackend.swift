@@ -132,6 +132,9 @@ public final class SlurmBackend: ComputeBackend, @unchecked Sendable {
         guard !tasks.isEmpty, !pendingRange, tasks.allSatisfy({ Self.finalStates.contains($0["JobState"] ?? "") }) else {
             return nil
         }
+        // A cancelled or failed job can still be completing (its processes being torn down, `CG` in squeue):
+        // it has ended only once it has left the queue, so that nothing of it runs after Tandem returns.
+        if try isActive(id) { return nil }
         return tasks.map { result(id, $0) }.sorted { ($0.task ?? 0) < ($1.task ?? 0) }
     }
 

@@ -140,7 +140,9 @@ public final class ChildProcess: @unchecked Sendable {
         return low == 0 ? .exited((status >> 8) & 0xff) : .signaled(low)
     }
 
-    /// Runs a command to its end and returns its exit status, standard output and standard error.
+    /// Runs a command to its end and returns its exit status, standard output and standard error. The command
+    /// runs in its own process group, so a Ctrl-C at the terminal (SIGINT to the whole foreground group) does not
+    /// kill it half-way: Tandem decides what an interruption means (for a Slurm job, `scancel` it, then wait).
     public static func run(
         _ executable: String, _ arguments: [String], environment: [String: String]? = nil, directory: String? = nil
     ) throws -> (termination: Termination, stdout: String, stderr: String) {
@@ -156,7 +158,7 @@ public final class ChildProcess: @unchecked Sendable {
         do {
             child = try spawn(
                 executable: executable, arguments: arguments, environment: environment, directory: directory,
-                stdout: .descriptor(outPipe[1]), stderr: .descriptor(errPipe[1]), newProcessGroup: false)
+                stdout: .descriptor(outPipe[1]), stderr: .descriptor(errPipe[1]), newProcessGroup: true)
         } catch {
             for fd in outPipe + errPipe { close(fd) }
             throw error

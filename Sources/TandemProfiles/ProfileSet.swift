@@ -103,7 +103,8 @@ public struct ProfileSet: Sendable {
         // each environment names its own roots.
         let inheritable: YAMLTree
         if case .mapping(let baseEntries, let l) = base {
-            inheritable = .mapping(baseEntries.filter { !["name", "extends", "roots", "protected"].contains($0.key) }, l)
+            inheritable = .mapping(
+                baseEntries.filter { !["name", "extends", "roots", "slurm", "protected"].contains($0.key) }, l)
         } else {
             inheritable = base
         }
