@@ -68,7 +68,7 @@ struct DeliveryTests {
         try h.outbox.enqueue(
             MessageFactory.messages(
                 for: event("promotion.promoted", summary: long), profile: try profile(reporter: reporter), now: "t"))
-        let summary = try await h.deliverer.flush(deadline: 30)
+        let summary = try await h.deliverer.flush(deadline: 120)
         #expect(summary.delivered == 2)
         let requests = try receiver.requests()
         #expect(requests.map { $0["answer"] as? Int } == [201, 201])
@@ -100,7 +100,7 @@ struct DeliveryTests {
             MessageFactory.messages(
                 for: event("promotion.evaluated"), profile: try profile(reporter: .init(kind: .none), notifiers: [notifier]),
                 now: "t"))
-        #expect(try await good.deliverer.flush(deadline: 30).delivered == 1)
+        #expect(try await good.deliverer.flush(deadline: 120).delivered == 1)
         // A rotation: the old and the new secret both sign; the receiver knows one of them.
         let other = "whsec_" + Data("another secret, rotated out".utf8).base64EncodedString()
         let rotating = try Harness(environment: ["SECRET": other + " " + webhookSecret])
@@ -109,14 +109,14 @@ struct DeliveryTests {
             MessageFactory.messages(
                 for: event("promotion.promoted"), profile: try profile(reporter: .init(kind: .none), notifiers: [notifier]),
                 now: "t"))
-        #expect(try await rotating.deliverer.flush(deadline: 30).delivered == 1)
+        #expect(try await rotating.deliverer.flush(deadline: 120).delivered == 1)
         let wrong = try Harness(environment: ["SECRET": other])
         defer { wrong.remove() }
         try wrong.outbox.enqueue(
             MessageFactory.messages(
                 for: event("promotion.failed"), profile: try profile(reporter: .init(kind: .none), notifiers: [notifier]),
                 now: "t"))
-        let summary = try await wrong.deliverer.flush(deadline: 30)
+        let summary = try await wrong.deliverer.flush(deadline: 120)
         #expect(summary.dead == 1)
         let requests = try receiver.requests()
         #expect(requests.map { $0["answer"] as? Int } == [204, 204, 401])
@@ -163,7 +163,7 @@ struct DeliveryTests {
         var policy = h.deliverer.policy
         policy.maxAttempts = 50
         let again = Deliverer(outbox: h.outbox, transport: CurlTransport(), policy: policy, environment: ["S": webhookSecret])
-        let up = try await again.flush(deadline: 20)
+        let up = try await again.flush(deadline: 120)
         #expect(up.delivered == 5)
         let accepted = try receiver.requests().filter { $0["answer"] as? Int == 200 }
         let ids = accepted.compactMap { ($0["headers"] as? [String: String])?["webhook-id"] }
@@ -196,7 +196,7 @@ struct DeliveryTests {
         try h.outbox.enqueue(MessageFactory.messages(for: event("promotion.requested"), profile: p, now: "t"))
         try h.outbox.enqueue(MessageFactory.messages(for: event("promotion.evaluated"), profile: p, now: "t"))
         let started = Date()
-        let summary = try await h.deliverer.flush(deadline: 20)
+        let summary = try await h.deliverer.flush(deadline: 120)
         #expect(summary.pending == 0)
         let all = try h.outbox.list()
         let byDestination = Dictionary(grouping: all, by: { $0.message.destination })
@@ -242,7 +242,7 @@ struct DeliveryTests {
         // A new process opens the same outbox: the message is there and gets delivered.
         let reopened = try Outbox(root: folder)
         let deliverer = Deliverer(outbox: reopened, transport: CurlTransport(), environment: ["S": webhookSecret])
-        #expect(try await deliverer.flush(deadline: 30).delivered == 1)
+        #expect(try await deliverer.flush(deadline: 120).delivered == 1)
 
         let hung = try Harness(environment: ["S": webhookSecret], timeout: 1)
         defer { hung.remove() }
@@ -277,7 +277,7 @@ struct DeliveryTests {
             ])
         try h.outbox.enqueue(MessageFactory.messages(for: event("promotion.requested"), profile: p, now: "t"))
         try h.outbox.enqueue(MessageFactory.messages(for: event("promotion.failed"), profile: p, now: "t"))
-        #expect(try await h.deliverer.flush(deadline: 30).delivered == 3)
+        #expect(try await h.deliverer.flush(deadline: 120).delivered == 3)
         let requests = try receiver.requests()
         #expect(requests.map { $0["answer"] as? Int }.sorted { ($0 ?? 0) < ($1 ?? 0) } == [200, 201, 201])
         let gitlab = requests.filter { ($0["path"] as? String)?.hasPrefix("/gitlab/") == true }
@@ -366,7 +366,7 @@ struct ResetTests {
                 .init(name: "fine", kind: .generic, url: receiver.base + "/ok/x", urlEnv: nil, secretEnv: "S", events: ["*"]),
             ])
         try h.outbox.enqueue(MessageFactory.messages(for: event("promotion.requested"), profile: p, now: "t"))
-        let summary = try await h.deliverer.flush(deadline: 30)
+        let summary = try await h.deliverer.flush(deadline: 120)
         #expect(summary.delivered == 1)
         #expect(summary.dead == 1)
         let dead = try #require(try h.outbox.list(state: "dead").first)
