@@ -62,6 +62,22 @@ struct PromotionBinaryTests {
         #expect(history.stdout.contains("audit chain intact"))
     }
 
+    @Test("an inference pipeline over its p99 latency budget fails the promotion's tests, exit 1")
+    func latencyBudget() throws {
+        let r = try PromotionRepository.make()
+        defer { r.remove() }
+        let prod = r.root + "/environments/prod.yaml"
+        try String(contentsOfFile: prod, encoding: .utf8).replacingOccurrences(
+            of: "latency_budget_ms: 2000", with: "latency_budget_ms: 0.001"
+        ).write(toFile: prod, atomically: true, encoding: .utf8)
+        let (started, _) = try r.start()
+        #expect(started.status == 1, "\(started.stdout)\(started.stderr)")
+        let doc = try json(started.stdout)
+        #expect(doc["state"] as? String == "failed")
+        #expect((doc["tests"] as? [[String: Any]])?.map { $0["passed"] as? Bool } == [true, false])
+        #expect((doc["reason"] as? String)?.contains("is over the budget of 0.00 ms") == true, "\(doc["reason"] ?? "")")
+    }
+
     @Test("approvals: not the requester, only listed approvers, only as yourself")
     func approvals() throws {
         let r = try PromotionRepository.make()

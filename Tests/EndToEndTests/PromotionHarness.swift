@@ -20,6 +20,12 @@ struct PromotionRepository {
             try FileManager.default.copyItem(atPath: Binaries.repository + "/models", toPath: repo.root + "/models")
             try? FileManager.default.removeItem(atPath: repo.root + "/models/relevance-ranker.lock.json")
             try repo.write(".gitignore", ".tandem/\n")
+            // The inference test's p99 budget, for machines as loaded as a parallel test run (a process can be off
+            // the CPU for tens of milliseconds); PromotionBinaryTests.latencyBudget checks a budget that fails.
+            let prod = repo.root + "/environments/prod.yaml"
+            try String(contentsOfFile: prod, encoding: .utf8).replacingOccurrences(
+                of: "latency_budget_ms: 50", with: "latency_budget_ms: 2000"
+            ).write(toFile: prod, atomically: true, encoding: .utf8)
             let remote = repo.root + "-remote.git"
             try git(["init", "-q", "-b", "main"], in: repo.root)
             try git(["add", "-A"], in: repo.root)
