@@ -117,11 +117,14 @@ public struct JobsCommand: StageCommand {
             var id: String
             var backend: String
             var name: String
-            var owner: Int32
-            var ownerAlive: Bool
-            var submittedAt: String
+            var owner: Int32?
+            var ownerAlive: Bool?
+            var submittedAt: String?
+            /// Slurm's state, for jobs the queue shows.
+            var state: String?
+            var journalled: Bool
             enum CodingKeys: String, CodingKey {
-                case id, backend, name, owner
+                case id, backend, name, owner, state, journalled
                 case ownerAlive = "owner_alive"
                 case submittedAt = "submitted_at"
             }
@@ -129,17 +132,31 @@ public struct JobsCommand: StageCommand {
 
         func run() async throws {
             let context = try StageContext.load(common)
-            let lines = JobJournal(folder: context.jobsFolder).all().map {
+            var lines = JobJournal(folder: context.jobsFolder).all().map {
                 Line(
                     id: $0.id, backend: $0.backend, name: $0.name, owner: $0.ownerPID, ownerAlive: $0.ownerAlive,
-                    submittedAt: $0.submittedAt)
+                    submittedAt: $0.submittedAt, journalled: true)
+            }
+            if case .slurm = context.profile.roots.compute, let slurm = try context.openCompute().backend as? SlurmBackend {
+                for job in try slurm.queuedTandemJobs() {
+                    if let i = lines.firstIndex(where: { $0.id == job.id && $0.backend == "slurm" }) {
+                        lines[i].state = job.state
+                    } else {
+                        lines.append(Line(id: job.id, backend: "slurm", name: job.name, state: job.state, journalled: false))
+                    }
+                }
             }
             if common.json { return try Terminal.printJSON(lines) }
             if lines.isEmpty { print("no jobs in flight for \(context.profile.name)") }
             for l in lines {
-                print(
-                    "\(l.id)  \(l.backend)  \(l.name)  submitted \(l.submittedAt)  by pid \(l.owner)"
-                        + (l.ownerAlive ? "" : " (gone: `tandem jobs recover` stops it)"))
+                var text = "\(l.id)  \(l.backend)  \(l.name)" + (l.state.map { "  \($0)" } ?? "")
+                if let at = l.submittedAt, let owner = l.owner {
+                    text += "  submitted \(at)  by pid \(owner)"
+                    if l.ownerAlive == false { text += " (gone: `tandem jobs recover` stops it)" }
+                } else {
+                    text += "  (in Slurm's queue, not in this checkout's journal: submitted elsewhere)"
+                }
+                print(text)
             }
         }
     }
@@ -153,6 +170,14 @@ public struct JobsCommand: StageCommand {
             let context = try StageContext.load(common)
             let journal = JobJournal(folder: context.jobsFolder)
             guard let record = journal.read(id) else {
+                // A Slurm job this checkout did not submit: Slurm's own id is enough.
+                if case .slurm = context.profile.roots.compute, let slurm = try context.openCompute().backend as? SlurmBackend,
+                    try slurm.isActive(id)
+                {
+                    try slurm.cancel(id)
+                    print("cancelled Slurm job \(id)")
+                    return
+                }
                 throw UsageError(
                     "no job \(id) in \(context.jobsFolder); `tandem jobs list --env \(context.profile.name)` shows them")
             }

@@ -193,6 +193,21 @@ public final class SlurmBackend: ComputeBackend, @unchecked Sendable {
         return answer.replacingOccurrences(of: "\n", with: "; ")
     }
 
+    /// Tandem's jobs (named `tandem-…`) of this user that are queued or running, one entry per job (array tasks
+    /// folded into their array's id), with their name and state.
+    public func queuedTandemJobs() throws -> [(id: String, name: String, state: String)] {
+        let text = try client("squeue", ["-h", "--me", "-o", "%i|%j|%T"])
+        var seen = Set<String>()
+        var out: [(String, String, String)] = []
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+            guard parts.count == 3, parts[1].hasPrefix("tandem-") else { continue }
+            let id = String(parts[0].split(separator: "_").first ?? "")
+            if seen.insert(id).inserted { out.append((id, String(parts[1].dropFirst("tandem-".count)), parts[2])) }
+        }
+        return out
+    }
+
     /// Whether a job is still queued or running (false once it has ended or left the controller).
     public func isActive(_ id: String) throws -> Bool {
         do {

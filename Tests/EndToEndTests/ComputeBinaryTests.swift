@@ -60,7 +60,33 @@ struct ComputeBinaryTests {
         let unknown = try await runStage(repo, "tandem", ["submit", "--env", "test", "--", "nosuchstage"])
         #expect(unknown.status == 2)
         #expect(unknown.stderr.contains("unknown stage 'nosuchstage'"))
-        #expect(try await runStage(repo, "tandem", ["jobs", "list", "--env", "test"]).stdout.contains("no jobs in flight"))
+        // Nothing of this checkout is in flight any more (other suites' jobs may share the cluster's queue).
+        let list = try await runStage(repo, "tandem", ["jobs", "list", "--env", "test", "--json"])
+        let entries = try #require(try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])
+        #expect(entries.filter { $0["journalled"] as? Bool == true }.isEmpty, "\(list.stdout)")
+
+        if compute == .slurm {
+            // A tandem job submitted elsewhere (not in this checkout's journal) is listed, and cancelled by its id.
+            let conf = try SlurmCluster.shared.get().conf
+            let environment = ["SLURM_CONF": conf, "PATH": "/usr/bin:/bin"]
+            let foreign = try ChildProcess.run(
+                "sbatch", ["--parsable", "-J", "tandem-foreign", "--chdir", "/tmp", "-o", "/dev/null", "--wrap", "sleep 600"],
+                environment: environment
+            ).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            let shown = try await runStage(repo, "tandem", ["jobs", "list", "--env", "test"])
+            #expect(
+                shown.stdout.contains("\(foreign)  slurm  foreign") && shown.stdout.contains("submitted elsewhere"),
+                "\(shown.stdout)")
+            let cancel = try await runStage(repo, "tandem", ["jobs", "cancel", "--env", "test", foreign])
+            #expect(cancel.status == 0, "\(cancel.stderr)")
+            var gone = false
+            for _ in 0..<100 where !gone {
+                gone = try ChildProcess.run("squeue", ["-h", "-j", foreign, "-o", "%T"], environment: environment).stdout
+                    .trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+                if !gone { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            #expect(gone)
+        }
     }
 
     @Test("a sweep runs as one array job on the backend, each trial a child run, the best chosen", arguments: Compute.all)
