@@ -21,12 +21,14 @@ public struct JobsCommand: StageCommand {
               tandem submit --env test -- etl
               tandem submit --env test --time 3600 -- train --set training.max_epochs=20
               tandem jobs list --env test
+              tandem jobs logs --env test 1234
               tandem jobs recover --env test
+              tandem jobs clean --env test --older-than 14
 
             \(exitCodesHelp)
             """,
         version: TandemVersion.current,
-        subcommands: [Submit.self, List.self, Cancel.self, Recover.self])
+        subcommands: [Submit.self, List.self, Logs.self, Cancel.self, Recover.self, Clean.self])
 
     public init() {}
 
@@ -161,6 +163,44 @@ public struct JobsCommand: StageCommand {
         }
     }
 
+    struct Logs: StageCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print a job's log (every task's, in order, for an array), from .tandem/jobs/ENV/logs.",
+            discussion: "Exits 2 when no log of that job is there.\n\n\(exitCodesHelp)")
+        @OptionGroup var common: CommonOptions
+        @Argument(help: "The job id (as `tandem submit`, a sweep or `tandem jobs list` shows it).") var id: String
+
+        func run() async throws {
+            let context = try StageContext.load(common)
+            let files = JobLogs(folder: context.jobLogs).files(of: id)
+            guard !files.isEmpty else {
+                throw UsageError(
+                    "no log of job \(id) in \(context.jobLogs); `tandem jobs list --env \(context.profile.name)` shows jobs in flight"
+                )
+            }
+            for file in files {
+                if files.count > 1 { print("==> \(file) <==") }
+                LogFollower(path: file).drain()
+            }
+        }
+    }
+
+    struct Clean: StageCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Remove job logs and job scripts older than some days (never those of jobs in flight).",
+            discussion: exitCodesHelp)
+        @OptionGroup var common: CommonOptions
+        @Option(help: ArgumentHelp("Keep what is younger than this many days.", valueName: "days")) var olderThan: Double = 30
+
+        func run() async throws {
+            let context = try StageContext.load(common)
+            let inFlight = Set(JobJournal(folder: context.jobsFolder).all().map(\.id))
+            let removed = try JobLogs(folder: context.jobLogs).clean(olderThan: olderThan * 86_400, keeping: inFlight)
+            if common.json { return try Terminal.printJSON(["removed": removed]) }
+            print("removed \(removed.count) file(s) older than \(olderThan) days from \(context.jobLogs)")
+        }
+    }
+
     struct Cancel: StageCommand {
         static let configuration = CommandConfiguration(abstract: "Cancel a journalled job by id.")
         @OptionGroup var common: CommonOptions
@@ -226,5 +266,41 @@ final class LogFollower {
         let data = handle.readDataToEndOfFile()
         offset += UInt64(data.count)
         if !data.isEmpty { FileHandle.standardOutput.write(data) }
+    }
+}
+
+/// The job log folder: `NAME-ID.out` (single jobs), `NAME-ID_TASK.out` (array tasks), job scripts, sweep plans.
+struct JobLogs {
+    let folder: String
+
+    func names() -> [String] { (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] }
+
+    /// The log files of a job, tasks in order.
+    func files(of id: String) -> [String] {
+        let single = names().filter { $0.hasSuffix("-\(id).out") }
+        let tasks = names().compactMap { name -> (Int, String)? in
+            guard name.hasSuffix(".out"), let range = name.range(of: "-\(id)_", options: .backwards),
+                let task = Int(name[range.upperBound...].dropLast(4))
+            else { return nil }
+            return (task, name)
+        }.sorted { $0.0 < $1.0 }.map(\.1)
+        return (single.sorted() + tasks).map { (folder as NSString).appendingPathComponent($0) }
+    }
+
+    /// Removes files last modified more than `seconds` ago, except the logs of the jobs in `keeping`.
+    func clean(olderThan seconds: Double, keeping: Set<String>) throws -> [String] {
+        let cutoff = Date().addingTimeInterval(-seconds)
+        let kept = Set(keeping.flatMap { files(of: $0) })
+        var removed: [String] = []
+        for name in names() {
+            let path = (folder as NSString).appendingPathComponent(name)
+            guard !kept.contains(path),
+                let modified = try FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date,
+                modified < cutoff
+            else { continue }
+            try FileManager.default.removeItem(atPath: path)
+            removed.append(path)
+        }
+        return removed.sorted()
     }
 }

@@ -48,6 +48,11 @@ struct ComputeBinaryTests {
         #expect(etl.status == 0, "\(etl.stderr)")
         #expect(etl.stdout.contains("relevance_v1@1"), "\(etl.stdout)")
         #expect(etl.stderr.contains("on \(compute.rawValue)://"))
+        // Its log stays readable by id, until cleaned.
+        let jobID = String(
+            etl.stderr.split(separator: "\n").first { $0.hasPrefix("job ") }?.dropFirst(4).prefix { $0 != ":" } ?? "")
+        let logs = try await runStage(repo, "tandem", ["jobs", "logs", "--env", "test", jobID])
+        #expect(logs.status == 0 && logs.stdout.contains("relevance_v1@1"), "\(jobID): \(logs.stdout)\(logs.stderr)")
         // The stage's own exit code comes back (3: a secret variable is unset), with the log's path.
         let check = try await runStage(
             repo, "tandem", ["submit", "--env", "test", "--", "env", "check"], removing: ["GITHUB_TOKEN"])
@@ -64,6 +69,10 @@ struct ComputeBinaryTests {
         let list = try await runStage(repo, "tandem", ["jobs", "list", "--env", "test", "--json"])
         let entries = try #require(try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])
         #expect(entries.filter { $0["journalled"] as? Bool == true }.isEmpty, "\(list.stdout)")
+
+        let clean = try await runStage(repo, "tandem", ["jobs", "clean", "--env", "test", "--older-than", "0"])
+        #expect(clean.status == 0 && clean.stdout.hasPrefix("removed "), "\(clean.stdout)")
+        #expect(try await runStage(repo, "tandem", ["jobs", "logs", "--env", "test", jobID]).status == 2)
 
         if compute == .slurm {
             // A tandem job submitted elsewhere (not in this checkout's journal) is listed, and cancelled by its id.
@@ -107,6 +116,11 @@ struct ComputeBinaryTests {
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         #expect(run.stdout.contains("(3 array tasks)") && run.stdout.contains("on \(compute.rawValue)://"), "\(run.stdout)")
         #expect(run.stdout.contains("best: trial"))
+        let sweepJob = String(
+            run.stdout.split(separator: "\n").first { $0.contains("  job ") }?.split(separator: " ").dropFirst().first ?? "")
+        let taskLogs = try await runStage(repo, "tandem", ["jobs", "logs", "--env", "test", sweepJob])
+        #expect(taskLogs.stdout.components(separatedBy: "==> ").count == 4, "\(sweepJob): \(taskLogs.stdout)")
+        #expect(taskLogs.stdout.contains("trial 3: run "))
         let logs = try FileManager.default.contentsOfDirectory(atPath: repo.root + "/.tandem/jobs/test/logs")
         #expect(logs.filter { $0.hasPrefix("sweep-") && $0.hasSuffix(".out") }.count == 3, "\(logs)")
         let list = try await runStage(repo, "tandem-runs", ["list", "--env", "test", "--json"])
