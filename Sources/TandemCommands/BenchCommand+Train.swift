@@ -18,6 +18,7 @@ extension BenchCommand {
         @Option(help: "OpenBLAS threads.") var threads: Int = 1
         @Option(help: "Hidden layers, comma-separated.") var hidden: String = "256,128"
         @Option(help: "Learning rate.") var learningRate: Double = 0.001
+        @Option(help: "Learning-rate schedule: constant or cosine.") var schedule: LearningRateSchedule = .constant
         @Option(help: ArgumentHelp("Work folder.", valueName: "dir")) var work: String = ".build/bench-etl"
         @Flag(help: "Print JSON.") var json = false
 
@@ -31,6 +32,7 @@ extension BenchCommand {
             settings.patience = epochs
             settings.threads = threads
             settings.learningRate = learningRate
+            settings.schedule = schedule
             let signature = ModelSignature(
                 featureSet: "relevance_v1", featureSetVersion: 1, featureTable: reference,
                 features: FeatureSet.relevanceV1.names.map { .init(name: $0, type: "float32") })
@@ -180,3 +182,5 @@ extension BenchCommand {
         }
     }
 }
+
+extension LearningRateSchedule: ExpressibleByArgument {}

@@ -73,6 +73,7 @@ struct TrainingSession {
         settings.maxEpochs = config.maxEpochs
         settings.patience = config.patience
         settings.weightDecay = config.weightDecay
+        settings.schedule = LearningRateSchedule(rawValue: config.lrSchedule) ?? .constant
         settings.seed = config.seed
         settings.threads = config.threads
 

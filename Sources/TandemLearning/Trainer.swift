@@ -26,6 +26,8 @@ public final class Trainer: @unchecked Sendable {
     private let adamV: FloatBuffer
     private let workers: [Worker]
     private var adamStep = 0
+    /// Steps of the whole run (every epoch up to `maxEpochs`), for the learning-rate schedule.
+    private var totalSteps = 1
 
     /// One thread's share of a batch: its rows, activations, deltas and gradient.
     final class Worker: @unchecked Sendable {
@@ -143,6 +145,7 @@ public final class Trainer: @unchecked Sendable {
         var trainSeconds = 0.0
         let queryCount = train.groups.count
         let stepsPerEpoch = (queryCount + settings.batchQueries - 1) / max(1, settings.batchQueries)
+        totalSteps = max(1, stepsPerEpoch * max(1, settings.maxEpochs))
         var order = Array(0..<queryCount)
         epochs: for epoch in 1...max(1, settings.maxEpochs) {
             let epochStart = ContinuousClock.now
@@ -379,7 +382,7 @@ public final class Trainer: @unchecked Sendable {
         let beta1: Float = 0.9
         let beta2: Float = 0.999
         let epsilon: Float = 1e-8
-        let lr = Float(settings.learningRate)
+        let lr = Float(settings.learningRate * settings.schedule.factor(step: adamStep, of: totalSteps))
         let c1 = 1 / (1 - Float(pow(Double(beta1), Double(adamStep))))
         let c2 = 1 / (1 - Float(pow(Double(beta2), Double(adamStep))))
         let decay = Float(settings.learningRate * settings.weightDecay)

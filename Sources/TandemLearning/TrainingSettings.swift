@@ -1,3 +1,5 @@
+import Foundation
+
 /// The hyper-parameters of one training (the `training` part of `models/relevance.yaml`).
 public struct TrainingSettings: Sendable, Codable, Equatable {
     public var kind: ModelKind = .mlp
@@ -14,6 +16,8 @@ public struct TrainingSettings: Sendable, Codable, Equatable {
     public var threads: Int = 1
     /// Decoupled weight decay (AdamW); 0 for plain Adam.
     public var weightDecay: Double = 0
+    /// How the learning rate moves over the run: constant, or cosine decay to 0 over `maxEpochs` epochs.
+    public var schedule: LearningRateSchedule = .constant
 
     public init() {}
 
@@ -29,6 +33,53 @@ public struct TrainingSettings: Sendable, Codable, Equatable {
         case maxEpochs = "max_epochs"
         case patience, seed, threads
         case weightDecay = "weight_decay"
+        case schedule = "lr_schedule"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        kind = try c.decode(ModelKind.self, forKey: .kind)
+        hidden = try c.decode([Int].self, forKey: .hidden)
+        learningRate = try c.decode(Double.self, forKey: .learningRate)
+        batchQueries = try c.decode(Int.self, forKey: .batchQueries)
+        maxEpochs = try c.decode(Int.self, forKey: .maxEpochs)
+        patience = try c.decode(Int.self, forKey: .patience)
+        seed = try c.decode(UInt64.self, forKey: .seed)
+        threads = try c.decode(Int.self, forKey: .threads)
+        weightDecay = try c.decode(Double.self, forKey: .weightDecay)
+        // Artifacts written before schedules existed trained with a constant rate.
+        schedule = try c.decodeIfPresent(LearningRateSchedule.self, forKey: .schedule) ?? .constant
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(kind, forKey: .kind)
+        try c.encode(hidden, forKey: .hidden)
+        try c.encode(learningRate, forKey: .learningRate)
+        try c.encode(batchQueries, forKey: .batchQueries)
+        try c.encode(maxEpochs, forKey: .maxEpochs)
+        try c.encode(patience, forKey: .patience)
+        try c.encode(seed, forKey: .seed)
+        try c.encode(threads, forKey: .threads)
+        try c.encode(weightDecay, forKey: .weightDecay)
+        // Written only when not constant, so artifacts of constant-rate runs keep their bytes.
+        if schedule != .constant { try c.encode(schedule, forKey: .schedule) }
+    }
+}
+
+/// The learning rate over a run.
+public enum LearningRateSchedule: String, Sendable, Codable, CaseIterable {
+    /// The configured rate at every step.
+    case constant
+    /// rate · ½(1 + cos(π · step / steps)), from the configured rate to 0 at the end of `max_epochs`.
+    case cosine
+
+    /// The multiplier of the configured rate at `step` (1-based) of `steps`.
+    public func factor(step: Int, of steps: Int) -> Double {
+        switch self {
+        case .constant: 1
+        case .cosine: 0.5 * (1 + cos(Double.pi * min(1, Double(step) / Double(max(1, steps)))))
+        }
     }
 }
 

@@ -19,6 +19,8 @@ public struct TrainingConfig: Sendable, Equatable {
     public var maxEpochs: Int
     public var patience: Int
     public var weightDecay: Double
+    /// `constant` or `cosine` (decay to 0 over max_epochs).
+    public var lrSchedule: String
     public var seed: UInt64
     public var threads: Int
     /// The file it came from.
@@ -33,6 +35,7 @@ public struct TrainingConfig: Sendable, Equatable {
             "hidden": hidden.map(String.init).joined(separator: ","), "learning_rate": String(learningRate),
             "batch_queries": String(batchQueries), "max_epochs": String(maxEpochs), "patience": String(patience),
             "weight_decay": String(weightDecay), "seed": String(seed), "threads": String(threads),
+            "lr_schedule": lrSchedule,
         ]
     }
 
@@ -82,7 +85,9 @@ public struct TrainingConfig: Sendable, Equatable {
         }
         var config = TrainingConfig(
             model: model, kind: kind, featureSet: "relevance_v1", featureTableVersion: nil, features: [], hidden: [256, 128],
-            learningRate: 0.001, batchQueries: 64, maxEpochs: 20, patience: 3, weightDecay: 0, seed: 7, threads: 1, file: file)
+            learningRate: 0.001, batchQueries: 64, maxEpochs: 20, patience: 3, weightDecay: 0, lrSchedule: "constant", seed: 7,
+            threads: 1,
+            file: file)
         if let node = top.node("features") {
             let f = try MappingReader(node, path: "features", allowed: ["set", "table", "names"])
             config.featureSet = try f.string("set") ?? config.featureSet
@@ -100,6 +105,7 @@ public struct TrainingConfig: Sendable, Equatable {
                 node, path: "training",
                 allowed: [
                     "hidden", "learning_rate", "batch_queries", "max_epochs", "patience", "weight_decay", "seed", "threads",
+                    "lr_schedule",
                 ])
             if t.node("hidden") != nil {
                 config.hidden = []
@@ -119,6 +125,14 @@ public struct TrainingConfig: Sendable, Equatable {
             config.weightDecay = try t.double("weight_decay", range: 0...1) ?? config.weightDecay
             config.seed = UInt64(try t.int("seed", range: 0...Int.max) ?? Int(config.seed))
             config.threads = try t.int("threads", range: 1...256) ?? config.threads
+            if let schedule = try t.string("lr_schedule") {
+                guard ["constant", "cosine"].contains(schedule) else {
+                    throw ProfileError(
+                        location: t.node("lr_schedule")?.location ?? t.location,
+                        problem: "training.lr_schedule is '\(schedule)'", fix: "write constant or cosine")
+                }
+                config.lrSchedule = schedule
+            }
         }
         return config
     }

@@ -91,6 +91,7 @@ public struct IntegrationTests {
         settings.kind = ModelKind(rawValue: config.kind) ?? .mlp
         settings.hidden = config.hidden
         settings.learningRate = config.learningRate
+        settings.schedule = LearningRateSchedule(rawValue: config.lrSchedule) ?? .constant
         settings.batchQueries = config.batchQueries
         settings.maxEpochs = 1
         settings.seed = config.seed

@@ -196,3 +196,23 @@ struct SlurmSettingsTests {
         }
     }
 }
+
+@Suite("Training configuration")
+struct TrainingConfigTests {
+    @Test("lr_schedule is constant by default, cosine when asked, and anything else is refused at its line")
+    func schedule() throws {
+        let path = NSTemporaryDirectory() + "tandem-config-\(UUID().uuidString).yaml"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try "model: ranker\ntraining:\n  learning_rate: 0.003\n".write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(try TrainingConfig.load(path: path, displayName: "models/x.yaml").lrSchedule == "constant")
+        let cosine = try TrainingConfig.load(path: path, displayName: "models/x.yaml", overrides: ["training.lr_schedule=cosine"])
+        #expect(cosine.lrSchedule == "cosine")
+        #expect(cosine.parameters["lr_schedule"] == "cosine")
+        do {
+            _ = try TrainingConfig.load(path: path, displayName: "models/x.yaml", overrides: ["training.lr_schedule=linear"])
+            Issue.record("accepted lr_schedule linear")
+        } catch {
+            #expect(error.description.contains("training.lr_schedule is 'linear'") && error.description.contains("cosine"))
+        }
+    }
+}
