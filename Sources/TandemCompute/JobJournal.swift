@@ -71,11 +71,16 @@ public final class JobJournal: Sendable {
                 submittedAt: Timestamp.nowMillis(), logDirectory: logDirectory, groups: [], slurmConf: slurmConf))
     }
 
+    /// Serialises read-modify-write of a record within this process (tasks of one job can start on two threads).
+    private static let updates = NSLock()
+
     /// Adds the process group of a local task that just started.
     public func addGroup(_ group: Int32, to id: String) {
-        guard var r = read(id) else { return }
-        r.groups.append(group)
-        try? write(r)
+        Self.updates.withLock {
+            guard var r = read(id) else { return }
+            r.groups.append(group)
+            try? write(r)
+        }
     }
 
     public func remove(_ id: String) { try? FileManager.default.removeItem(atPath: path(id)) }
