@@ -178,7 +178,13 @@ public final class SlurmBackend: ComputeBackend, @unchecked Sendable {
             exitCode: outcome == .failed && signal == 0 ? code : (outcome == .completed ? 0 : nil), reason: why, logPath: log)
     }
 
-    public func cancel(_ id: String) throws { try client("scancel", [id]) }
+    public func cancel(_ id: String) throws {
+        do { try client("scancel", [id]) } catch let e as ComputeError
+            where e.description.contains("already completing or completed") || e.description.contains("Invalid job id")
+        {
+            // It ended (or left the controller) between the decision to cancel and the call: nothing to stop.
+        }
+    }
 
     /// Asks the controller whether it is up (`scontrol ping`); throws exit 3 naming it when it is not.
     public func ping() throws -> String {
