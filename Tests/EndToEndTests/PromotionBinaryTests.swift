@@ -1,13 +1,14 @@
 import Foundation
+import TandemTestSupport
 import Testing
 
 @Suite("tandem promote, end to end on real git repositories", .serialized)
 struct PromotionBinaryTests {
     @Test("start → testing → evaluating → awaiting approval → approve → promoted; a better branch wins; rollback returns")
-    func lifecycle() throws {
-        let r = try PromotionRepository.make()
+    func lifecycle() async throws {
+        let r = try await PromotionRepository.make()
         defer { r.remove() }
-        let (started, id) = try r.start()
+        let (started, id) = try await r.start()
         #expect(started.status == 4, "\(started.stderr)")
         let doc = try json(started.stdout)
         #expect(doc["state"] as? String == "awaiting_approval")
@@ -15,16 +16,16 @@ struct PromotionBinaryTests {
         #expect(doc["decision"] as? String == "pass")
         #expect((doc["report"] as? String)?.contains("first release") == true)
 
-        let approved = try r.promote(["approve", "--env", "test", id, "--as", "alice"], as: "alice")
+        let approved = try await r.promote(["approve", "--env", "test", id, "--as", "alice"], as: "alice")
         #expect(approved.status == 0, "\(approved.stdout)\(approved.stderr)")
         #expect(approved.stdout.hasPrefix("promotion \(id): promoted"))
-        let featureHead = try r.git(["rev-parse", "feature/a"])
-        #expect(try r.productionHead() == featureHead)
-        #expect(try r.champion() == 1)
-        #expect(try r.git(["ls-remote", "--tags", "origin"]).contains("refs/tags/tandem/prod/relevance-ranker/v1"))
+        let featureHead = try await r.git(["rev-parse", "feature/a"])
+        #expect(try await r.productionHead() == featureHead)
+        #expect(try await r.champion() == 1)
+        #expect(try await r.git(["ls-remote", "--tags", "origin"]).contains("refs/tags/tandem/prod/relevance-ranker/v1"))
 
         // The statuses it sent (or would send): GitHub's shape, pending then success, on the promoted commit.
-        let outbox = try r.repo.run("tandem-notify", ["list", "--env", "test", "--all", "--json"])
+        let outbox = try await r.repo.run("tandem-notify", ["list", "--env", "test", "--all", "--json"])
         let messages = try #require(try JSONSerialization.jsonObject(with: Data(outbox.stdout.utf8)) as? [[String: Any]])
         let statuses = messages.compactMap { $0["message"] as? [String: Any] }.filter { $0["kind"] as? String == "github" }
         #expect(statuses.count >= 4)
@@ -33,44 +34,46 @@ struct PromotionBinaryTests {
         #expect(states.first == "pending" && states.last == "success")
 
         // A second branch that trains better beats the champion, is approved and promoted.
-        try PromotionRepository.git(["checkout", "-q", "main"], in: r.root)
-        try PromotionRepository.git(["checkout", "-q", "-b", "feature/b"], in: r.root)
+        try await PromotionRepository.git(["checkout", "-q", "main"], in: r.root)
+        try await PromotionRepository.git(["checkout", "-q", "-b", "feature/b"], in: r.root)
         let config = try String(contentsOfFile: r.root + "/models/relevance.yaml", encoding: .utf8)
         try config.replacingOccurrences(of: "learning_rate: 0.001", with: "learning_rate: 0.003")
             .write(toFile: r.root + "/models/relevance.yaml", atomically: true, encoding: .utf8)
-        try PromotionRepository.git(["-c", "user.name=dev", "-c", "user.email=d@x", "commit", "-qam", "faster"], in: r.root)
-        #expect(try r.repo.run("tandem-train", ["--env", "test"], environment: ["TANDEM_ACTOR": "erin"]).status == 0)
-        let (second, id2) = try r.start("feature/b", as: "erin")
+        try await PromotionRepository.git(
+            ["-c", "user.name=dev", "-c", "user.email=d@x", "commit", "-qam", "faster"], in: r.root)
+        #expect(try await r.repo.run("tandem-train", ["--env", "test"], environment: ["TANDEM_ACTOR": "erin"]).status == 0)
+        let (second, id2) = try await r.start("feature/b", as: "erin")
         #expect(second.status == 4, "\(second.stdout)")
         let report = try json(second.stdout)["report"] as? String ?? ""
         #expect(report.contains("vs champion prod:relevance-ranker@1"))
         #expect(report.contains("95% CI ["))
-        #expect(try r.promote(["approve", "--env", "test", id2], as: "bob").status == 0)
-        #expect(try r.champion() == 2)
-        let merged = try r.productionHead()
-        #expect(try r.git(["merge-base", "--is-ancestor", featureHead, merged]).isEmpty)
+        #expect(try await r.promote(["approve", "--env", "test", id2], as: "bob").status == 0)
+        #expect(try await r.champion() == 2)
+        let merged = try await r.productionHead()
+        #expect(try await r.git(["merge-base", "--is-ancestor", featureHead, merged]).isEmpty)
 
-        let rollback = try r.promote(["rollback", "--env", "prod", "--json"], as: "alice")
+        let rollback = try await r.promote(["rollback", "--env", "prod", "--json"], as: "alice")
         #expect(rollback.status == 0, "\(rollback.stderr)")
-        #expect(try r.champion() == 1)
-        let reverted = try r.productionHead()
-        #expect(try r.git(["rev-parse", "\(reverted)^{tree}"]) == (try r.git(["rev-parse", "\(featureHead)^{tree}"])))
-        #expect(try r.git(["merge-base", "--is-ancestor", merged, reverted]).isEmpty, "history is never rewritten")
-        let history = try r.repo.run("tandem-models", ["history", "--env", "prod"])
+        #expect(try await r.champion() == 1)
+        let reverted = try await r.productionHead()
+        #expect(
+            try await r.git(["rev-parse", "\(reverted)^{tree}"]) == (try await r.git(["rev-parse", "\(featureHead)^{tree}"])))
+        #expect(try await r.git(["merge-base", "--is-ancestor", merged, reverted]).isEmpty, "history is never rewritten")
+        let history = try await r.repo.run("tandem-models", ["history", "--env", "prod"])
         #expect(history.status == 0)
         #expect(history.stdout.contains("promotion.rolled_back"))
         #expect(history.stdout.contains("audit chain intact"))
     }
 
     @Test("an inference pipeline over its p99 latency budget fails the promotion's tests, exit 1")
-    func latencyBudget() throws {
-        let r = try PromotionRepository.make()
+    func latencyBudget() async throws {
+        let r = try await PromotionRepository.make()
         defer { r.remove() }
         let prod = r.root + "/environments/prod.yaml"
         try String(contentsOfFile: prod, encoding: .utf8).replacingOccurrences(
             of: "latency_budget_ms: 2000", with: "latency_budget_ms: 0.001"
         ).write(toFile: prod, atomically: true, encoding: .utf8)
-        let (started, _) = try r.start()
+        let (started, _) = try await r.start()
         #expect(started.status == 1, "\(started.stdout)\(started.stderr)")
         let doc = try json(started.stdout)
         #expect(doc["state"] as? String == "failed")
@@ -79,89 +82,90 @@ struct PromotionBinaryTests {
     }
 
     @Test("approvals: not the requester, only listed approvers, only as yourself")
-    func approvals() throws {
-        let r = try PromotionRepository.make()
+    func approvals() async throws {
+        let r = try await PromotionRepository.make()
         defer { r.remove() }
-        let (_, id) = try r.start(as: "alice")
-        let own = try r.promote(["approve", "--env", "test", id], as: "alice")
+        let (_, id) = try await r.start(as: "alice")
+        let own = try await r.promote(["approve", "--env", "test", id], as: "alice")
         #expect(own.status == 2)
         #expect(own.stderr.contains("'alice' requested promotion \(id) and cannot approve it"))
-        let stranger = try r.promote(["approve", "--env", "test", id], as: "mallory")
+        let stranger = try await r.promote(["approve", "--env", "test", id], as: "mallory")
         #expect(stranger.status == 2)
         #expect(stranger.stderr.contains("'mallory' is not an approver of prod"))
-        let impostor = try r.promote(["approve", "--env", "test", id, "--as", "bob"], as: "mallory")
+        let impostor = try await r.promote(["approve", "--env", "test", id, "--as", "bob"], as: "mallory")
         #expect(impostor.status == 2)
         #expect(impostor.stderr.contains("--as bob is not you"))
-        let status = try r.promote(["status", "--env", "test", id], as: "bob")
+        let status = try await r.promote(["status", "--env", "test", id], as: "bob")
         #expect(status.status == 4)
-        #expect(try r.champion() == nil)
-        let rejected = try r.promote(["reject", "--env", "test", id, "--reason", "not this week"], as: "bob")
+        #expect(try await r.champion() == nil)
+        let rejected = try await r.promote(["reject", "--env", "test", id, "--reason", "not this week"], as: "bob")
         #expect(rejected.status == 1)
         #expect(rejected.stdout.contains("rejected by bob: not this week"))
-        #expect(try r.productionHead().isEmpty)
+        #expect(try await r.productionHead().isEmpty)
     }
 
     @Test("a new commit on the branch voids earlier approvals")
-    func staleApproval() throws {
-        let r = try PromotionRepository.make()
+    func staleApproval() async throws {
+        let r = try await PromotionRepository.make()
         defer { r.remove() }
         let prod = try String(contentsOfFile: r.root + "/environments/prod.yaml", encoding: .utf8)
         try prod.replacingOccurrences(of: "  required: 1", with: "  required: 2")
             .write(toFile: r.root + "/environments/prod.yaml", atomically: true, encoding: .utf8)
-        let (_, id) = try r.start()
-        #expect(try r.promote(["approve", "--env", "test", id], as: "alice").status == 4)
+        let (_, id) = try await r.start()
+        #expect(try await r.promote(["approve", "--env", "test", id], as: "alice").status == 4)
         try "more\n".write(toFile: r.root + "/NOTES.md", atomically: true, encoding: .utf8)
-        try PromotionRepository.git(["add", "NOTES.md"], in: r.root)
-        try PromotionRepository.git(["-c", "user.name=dev", "-c", "user.email=d@x", "commit", "-qm", "notes"], in: r.root)
-        let advanced = try r.promote(["advance", "--env", "test", id], as: "bob")
+        try await PromotionRepository.git(["add", "NOTES.md"], in: r.root)
+        try await PromotionRepository.git(["-c", "user.name=dev", "-c", "user.email=d@x", "commit", "-qm", "notes"], in: r.root)
+        let advanced = try await r.promote(["advance", "--env", "test", id], as: "bob")
         #expect(advanced.status == 4)
         #expect(advanced.stdout.contains("approved by alice"))
         #expect(advanced.stdout.contains("(void: the evidence changed)"))
         #expect(advanced.stdout.contains("approvals: 0 of 2"))
-        #expect(try r.promote(["approve", "--env", "test", id], as: "bob").status == 4)
-        #expect(try r.promote(["approve", "--env", "test", id], as: "alice").status == 0)
-        #expect(try r.productionHead() == (try r.git(["rev-parse", "feature/a"])))
+        #expect(try await r.promote(["approve", "--env", "test", id], as: "bob").status == 4)
+        #expect(try await r.promote(["approve", "--env", "test", id], as: "alice").status == 0)
+        #expect(try await r.productionHead() == (try await r.git(["rev-parse", "feature/a"])))
     }
 
     @Test("a merge conflict fails the promotion with nothing changed in prod")
-    func conflict() throws {
-        let r = try PromotionRepository.make()
+    func conflict() async throws {
+        let r = try await PromotionRepository.make()
         defer { r.remove() }
         // production already exists, with a different README than the branch's.
-        try PromotionRepository.git(["checkout", "-q", "-b", "production", "main"], in: r.root)
+        try await PromotionRepository.git(["checkout", "-q", "-b", "production", "main"], in: r.root)
         try "production only\n".write(toFile: r.root + "/README.md", atomically: true, encoding: .utf8)
-        try PromotionRepository.git(["add", "README.md"], in: r.root)
-        try PromotionRepository.git(["-c", "user.name=dev", "-c", "user.email=d@x", "commit", "-qm", "prod readme"], in: r.root)
-        try PromotionRepository.git(["push", "-q", "origin", "production"], in: r.root)
-        try PromotionRepository.git(["checkout", "-q", "feature/a"], in: r.root)
+        try await PromotionRepository.git(["add", "README.md"], in: r.root)
+        try await PromotionRepository.git(
+            ["-c", "user.name=dev", "-c", "user.email=d@x", "commit", "-qm", "prod readme"], in: r.root)
+        try await PromotionRepository.git(["push", "-q", "origin", "production"], in: r.root)
+        try await PromotionRepository.git(["checkout", "-q", "feature/a"], in: r.root)
         try "feature readme\n".write(toFile: r.root + "/README.md", atomically: true, encoding: .utf8)
-        try PromotionRepository.git(["add", "README.md"], in: r.root)
-        try PromotionRepository.git(
+        try await PromotionRepository.git(["add", "README.md"], in: r.root)
+        try await PromotionRepository.git(
             ["-c", "user.name=dev", "-c", "user.email=d@x", "commit", "-qm", "feature readme"], in: r.root)
-        let before = try r.productionHead()
-        let (_, id) = try r.start()
-        let approved = try r.promote(["approve", "--env", "test", id], as: "alice")
+        let before = try await r.productionHead()
+        let (_, id) = try await r.start()
+        let approved = try await r.promote(["approve", "--env", "test", id], as: "alice")
         #expect(approved.status == 1)
         #expect(approved.stderr.contains("conflicts in README.md"))
-        let status = try r.promote(["status", "--env", "test", id], as: "alice")
+        let status = try await r.promote(["status", "--env", "test", id], as: "alice")
         #expect(status.stdout.hasPrefix("promotion \(id): failed"))
         #expect(status.stdout.contains("nothing changed in prod"))
-        #expect(try r.productionHead() == before)
-        #expect(try r.champion() == nil)
-        #expect(!(try r.git(["tag"])).contains("tandem/prod"))
+        #expect(try await r.productionHead() == before)
+        #expect(try await r.champion() == nil)
+        #expect(!(try await r.git(["tag"])).contains("tandem/prod"))
     }
 
     @Test("an unreachable prod registry stops the promotion with exit 3 and changes nothing")
-    func unreachableRegistry() throws {
-        let r = try PromotionRepository.make()
+    func unreachableRegistry() async throws {
+        let r = try await PromotionRepository.make()
         defer { r.remove() }
         let prod = try String(contentsOfFile: r.root + "/environments/prod.yaml", encoding: .utf8)
         try prod.replacingOccurrences(of: "file://.tandem/prod/registry", with: "file:///proc/tandem-prod-registry")
             .write(toFile: r.root + "/environments/prod.yaml", atomically: true, encoding: .utf8)
-        let (run, _) = try r.start()
+        let (run, _) = try await r.start()
         #expect(run.status == 3)
         #expect(run.stderr.contains("/proc/tandem-prod-registry: cannot create"))
-        #expect(try r.productionHead().isEmpty)
+        #expect(try await r.productionHead().isEmpty)
     }
 
     /// Kills the promoting process (SIGKILL) right after each journal step, runs `recover`, and checks that
@@ -169,28 +173,29 @@ struct PromotionBinaryTests {
     @Test(
         "a crash after each journal step is recovered: prod is all old or all new",
         arguments: ["lock", "copy_version", "merge", "tag", "publish", "branch", "aliases", "finish"])
-    func crashRecovery(step: String) throws {
-        let r = try PromotionRepository.make()
+    func crashRecovery(step: String) async throws {
+        let r = try await PromotionRepository.make()
         defer { r.remove() }
-        let (_, id) = try r.start()
-        let crashed = try r.promote(["approve", "--env", "test", id], as: "alice", environment: ["TANDEM_CRASH_AFTER": step])
+        let (_, id) = try await r.start()
+        let crashed = try await r.promote(
+            ["approve", "--env", "test", id], as: "alice", environment: ["TANDEM_CRASH_AFTER": step])
         #expect(crashed.status != 0, "the process was killed after \(step)")
         // A second promotion cannot start promoting while the first holds the lock.
         // (After the aliases move, prod's champion is this very version, so another promotion of it loses.)
         if !["aliases", "finish"].contains(step) {
 
-            let (_, other) = try r.start(as: "erin")
-            let blocked = try r.promote(["approve", "--env", "test", other], as: "bob")
+            let (_, other) = try await r.start(as: "erin")
+            let blocked = try await r.promote(["approve", "--env", "test", other], as: "bob")
             #expect(blocked.status == 4, "\(step): \(blocked.stderr)")
             #expect(blocked.stderr.contains("prod is being promoted by \(id)"))
         }
-        let recovered = try r.promote(["recover", "--env", "test", "--json"], as: "alice")
+        let recovered = try await r.promote(["recover", "--env", "test", "--json"], as: "alice")
         #expect(recovered.status == 0, "\(recovered.stderr)")
-        let status = try json(try r.promote(["status", "--env", "test", id, "--json"], as: "alice").stdout)
+        let status = try json(try await r.promote(["status", "--env", "test", id, "--json"], as: "alice").stdout)
         let state = status["state"] as? String
-        let head = try r.productionHead()
-        let champion = try r.champion()
-        let featureHead = try r.git(["rev-parse", "feature/a"])
+        let head = try await r.productionHead()
+        let champion = try await r.champion()
+        let featureHead = try await r.git(["rev-parse", "feature/a"])
         if state == "promoted" {
             #expect(
                 head == featureHead && champion == 1,
@@ -202,7 +207,7 @@ struct PromotionBinaryTests {
         }
         let expectedPromoted = ["publish", "branch", "aliases", "finish"].contains(step)
         #expect((state == "promoted") == expectedPromoted, "\(step) → \(String(describing: state))")
-        let history = try r.repo.run("tandem-models", ["history", "--env", "test"])
+        let history = try await r.repo.run("tandem-models", ["history", "--env", "test"])
         #expect(history.stdout.contains("audit chain intact"))
         #expect(history.stdout.contains("promotion.\(state ?? "")"))
     }

@@ -1,4 +1,5 @@
 import Foundation
+import TandemTestSupport
 import Testing
 
 /// A scratch repository for promotions: a bare remote (`origin`), `main`, a feature branch whose model is
@@ -96,4 +97,37 @@ func ScratchRepositoryAt(_ root: String) -> ScratchRepository {
 
 extension ScratchRepository {
     init(existing root: String) { self.root = root }
+}
+
+/// The same operations for async tests, run off the cooperative pool (they wait for child processes for
+/// seconds; on a 2-core machine the pool has two threads, which every other suite's async tests share).
+extension PromotionRepository {
+    static func make() async throws -> PromotionRepository { try await offPool { try PromotionRepository.make() } }
+
+    @discardableResult
+    static func git(_ arguments: [String], in folder: String) async throws -> String {
+        try await offPool { try PromotionRepository.git(arguments, in: folder) }
+    }
+
+    func git(_ arguments: [String]) async throws -> String { try await offPool { try self.git(arguments) } }
+
+    func promote(_ arguments: [String], as actor: String, environment: [String: String] = [:]) async throws -> Run {
+        try await offPool { try self.promote(arguments, as: actor, environment: environment) }
+    }
+
+    func start(_ branch: String = "feature/a", as actor: String = "dana") async throws -> (Run, String) {
+        try await offPool { try self.start(branch, as: actor) }
+    }
+
+    func productionHead() async throws -> String { try await offPool { try self.productionHead() } }
+
+    func champion() async throws -> Int? { try await offPool { try self.champion() } }
+}
+
+extension ScratchRepository {
+    func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:], removing: [String] = [])
+        async throws -> Run
+    {
+        try await offPool { try self.run(executable, arguments, environment: environment, removing: removing) }
+    }
 }
