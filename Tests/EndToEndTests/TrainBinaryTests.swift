@@ -1,4 +1,5 @@
 import Foundation
+import TandemTestSupport
 import Testing
 
 /// A scratch repository that is a git repository on `main`, with the ETL of the test environment done.
@@ -18,13 +19,16 @@ func trainedRepository() throws -> ScratchRepository {
     return repo
 }
 
+/// The same, off the cooperative pool, for async tests.
+func trainedRepository() async throws -> ScratchRepository { try await offPool { try trainedRepository() } }
+
 @Suite("tandem train, models, runs and evaluate, end to end")
 struct TrainBinaryTests {
     @Test("train registers a version, commits the lock file on the branch, and verify agrees; a changed lock is caught")
-    func trainRegisterVerify() throws {
-        let repo = try trainedRepository()
+    func trainRegisterVerify() async throws {
+        let repo = try await trainedRepository()
         defer { repo.remove() }
-        let train = try repo.run(
+        let train = try await repo.run(
             "tandem", ["train", "--env", "test", "--set", "training.max_epochs=2", "--json"],
             environment: ["TANDEM_ACTOR": "dana"])
         #expect(train.status == 0, "\(train.stderr)")
@@ -39,33 +43,35 @@ struct TrainBinaryTests {
         let lock = try String(contentsOfFile: repo.root + "/models/relevance-ranker.lock.json", encoding: .utf8)
         #expect(lock.contains("\"artifact_digest\" : \"\(doc["digest"] as? String ?? "")\""))
 
-        let verify = try repo.run("tandem-models", ["verify", "--env", "test"])
+        let verify = try await repo.run("tandem-models", ["verify", "--env", "test"])
         #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
 
         try repo.write(
             "models/relevance-ranker.lock.json", lock.replacingOccurrences(of: "\"version\" : 1", with: "\"version\" : 7"))
-        let dirty = try repo.run("tandem-models", ["verify", "--env", "test"])
+        let dirty = try await repo.run("tandem-models", ["verify", "--env", "test"])
         #expect(dirty.status == 1)
         #expect(dirty.stdout.contains("version relevance-ranker@7 does not exist in the test registry"))
         #expect(dirty.stdout.contains("uncommitted changes"))
 
-        let show = try json(try repo.run("tandem", ["models", "show", "--env", "test", "relevance-ranker@1", "--json"]).stdout)
+        let show = try json(
+            try await repo.run("tandem", ["models", "show", "--env", "test", "relevance-ranker@1", "--json"]).stdout)
         #expect(show["git_branch"] as? String == "main")
         #expect(show["feature_table"] as? String == "relevance_v1@1")
 
-        let runs = try repo.run("tandem-runs", ["show", "--env", "test", String((doc["run_id"] as? String ?? "").prefix(8))])
+        let runs = try await repo.run(
+            "tandem-runs", ["show", "--env", "test", String((doc["run_id"] as? String ?? "").prefix(8))])
         #expect(runs.status == 0)
         #expect(runs.stdout.contains("metric  ndcg@10: 1:"))
         #expect(runs.stdout.contains("param   learning_rate = 0.001"))
     }
 
     @Test("the same data, config, seed and threads give a byte-identical artifact")
-    func deterministic() throws {
-        let repo = try trainedRepository()
+    func deterministic() async throws {
+        let repo = try await trainedRepository()
         defer { repo.remove() }
         var digests: [String] = []
         for _ in 0..<2 {
-            let run = try repo.run(
+            let run = try await repo.run(
                 "tandem-train", ["--env", "test", "--set", "training.max_epochs=2", "--no-register", "--json"])
             #expect(run.status == 0, "\(run.stderr)")
             digests.append(try json(run.stdout)["digest"] as? String ?? "")
@@ -74,8 +80,8 @@ struct TrainBinaryTests {
     }
 
     @Test("a sweep runs trials in parallel as child runs and reports the best; runs compare lays them side by side")
-    func sweep() throws {
-        let repo = try trainedRepository()
+    func sweep() async throws {
+        let repo = try await trainedRepository()
         defer { repo.remove() }
         try repo.write(
             "sweep.yaml",
@@ -86,7 +92,7 @@ struct TrainBinaryTests {
               training.learning_rate: [0.001, 0.01]
               training.max_epochs: [2]
             """)
-        let run = try repo.run("tandem-train", ["--env", "test", "--sweep", "sweep.yaml", "--json"])
+        let run = try await repo.run("tandem-train", ["--env", "test", "--sweep", "sweep.yaml", "--json"])
         #expect(run.status == 0, "\(run.stderr)")
         let doc = try json(run.stdout)
         let trials = try #require(doc["trials"] as? [[String: Any]])
@@ -94,10 +100,10 @@ struct TrainBinaryTests {
         #expect(trials.allSatisfy { $0["status"] as? String == "FINISHED" })
         #expect(doc["best"] as? Int != nil)
         let ids = trials.compactMap { $0["run_id"] as? String }
-        let compare = try repo.run("tandem", ["runs", "compare", "--env", "test"] + ids)
+        let compare = try await repo.run("tandem", ["runs", "compare", "--env", "test"] + ids)
         #expect(compare.status == 0)
         #expect(compare.stdout.contains("≠ learning_rate"))
-        let list = try repo.run("tandem-runs", ["list", "--env", "test", "--json"])
+        let list = try await repo.run("tandem-runs", ["list", "--env", "test", "--json"])
         let all = try #require(try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])
         #expect(
             all.filter { $0["name"] as? String == "trial" }.allSatisfy {
@@ -106,25 +112,25 @@ struct TrainBinaryTests {
     }
 
     @Test("--interactive draws the live view; a stage for test cannot train into prod's registry")
-    func interactiveAndProtected() throws {
-        let repo = try trainedRepository()
+    func interactiveAndProtected() async throws {
+        let repo = try await trainedRepository()
         defer { repo.remove() }
-        let live = try repo.run(
+        let live = try await repo.run(
             "tandem-train", ["--env", "test", "--interactive", "--no-register", "--set", "training.max_epochs=1"])
         #expect(live.status == 0, "\(live.stderr)")
         #expect(live.stderr.contains("validation (epoch 1): NDCG@10"))
         #expect(live.stderr.contains("Ctrl-C stops and keeps the best model so far"))
-        _ = try repo.run("tandem-etl", ["--env", "prod"])
-        let prod = try repo.run("tandem-train", ["--env", "prod", "--set", "training.max_epochs=1"])
+        _ = try await repo.run("tandem-etl", ["--env", "prod"])
+        let prod = try await repo.run("tandem-train", ["--env", "prod", "--set", "training.max_epochs=1"])
         #expect(prod.status == 2)
         #expect(prod.stderr.contains("the prod registry is written only by the promotion engine"))
     }
 
     @Test("evaluate score ranks raw requests through the feature code path and reports unknown candidates")
-    func score() throws {
-        let repo = try trainedRepository()
+    func score() async throws {
+        let repo = try await trainedRepository()
         defer { repo.remove() }
-        #expect(try repo.run("tandem-train", ["--env", "test", "--set", "training.max_epochs=1", "--no-lock"]).status == 0)
+        #expect(try await repo.run("tandem-train", ["--env", "test", "--set", "training.max_epochs=1", "--no-lock"]).status == 0)
         let judgment = try #require(
             try String(contentsOfFile: repo.root + "/fixtures/sample/judgments.jsonl", encoding: .utf8)
                 .split(separator: "\n").first)
@@ -132,15 +138,16 @@ struct TrainBinaryTests {
         let request =
             #"{"query": "\#(first["query"] as? String ?? "")", "candidates": ["\#(first["video_url"] as? String ?? "")", "https://vid.example/ZZZZZZZZZZZ", "not a url"]}"#
         try repo.write("requests.jsonl", request + "\n")
-        let run = try repo.run(
+        let run = try await repo.run(
             "tandem-evaluate", ["score", "--env", "test", "--model", "relevance-ranker@1", "--input", "requests.jsonl"])
         #expect(run.status == 0, "\(run.stderr)")
         let out = try json(run.stdout)
         #expect((out["ranked"] as? [[String: Any]])?.count == 1)
         #expect((out["unknown"] as? [[String: Any]])?.map { $0["reason"] as? String } == ["unknown_video", "bad_url"])
-        let gold = try repo.run("tandem-evaluate", ["gold", "--env", "test", "--model", "relevance-ranker@1", "--json"])
+        let gold = try await repo.run("tandem-evaluate", ["gold", "--env", "test", "--model", "relevance-ranker@1", "--json"])
         #expect(gold.status == 0)
-        let trained = try json(try repo.run("tandem-models", ["show", "--env", "test", "relevance-ranker@1", "--json"]).stdout)
+        let trained = try json(
+            try await repo.run("tandem-models", ["show", "--env", "test", "relevance-ranker@1", "--json"]).stdout)
         let offline = (try json(gold.stdout)["metrics"] as? [String: Double])?["ndcg@10"]
         #expect(offline == (trained["metrics"] as? [String: Double])?["ndcg@10"])
     }
@@ -149,20 +156,21 @@ struct TrainBinaryTests {
 @Suite("tandem models copy, end to end")
 struct ModelsCopyBinaryTests {
     @Test("a version copies between environments with its digest and lineage; never into prod by hand")
-    func copy() throws {
-        let repo = try trainedRepository()
+    func copy() async throws {
+        let repo = try await trainedRepository()
         defer { repo.remove() }
         let train = try json(
-            try repo.run("tandem-train", ["--env", "test", "--set", "training.max_epochs=1", "--no-lock", "--json"]).stdout)
-        let copied = try repo.run("tandem-models", ["copy", "--env", "dev", "--from", "test", "relevance-ranker@1", "--json"])
+            try await repo.run("tandem-train", ["--env", "test", "--set", "training.max_epochs=1", "--no-lock", "--json"]).stdout)
+        let copied = try await repo.run(
+            "tandem-models", ["copy", "--env", "dev", "--from", "test", "relevance-ranker@1", "--json"])
         #expect(copied.status == 0, "\(copied.stderr)")
         let doc = try json(copied.stdout)
         #expect(doc["copied_from"] as? String == "test:relevance-ranker@1")
         #expect(doc["artifact_digest"] as? String == train["digest"] as? String)
         #expect(doc["run_id"] as? String == train["run_id"] as? String)
-        let history = try repo.run("tandem-models", ["history", "--env", "dev"])
+        let history = try await repo.run("tandem-models", ["history", "--env", "dev"])
         #expect(history.stdout.contains("version.copy"))
-        let prod = try repo.run("tandem-models", ["copy", "--env", "prod", "--from", "test", "relevance-ranker@1"])
+        let prod = try await repo.run("tandem-models", ["copy", "--env", "prod", "--from", "test", "relevance-ranker@1"])
         #expect(prod.status == 2)
         #expect(prod.stderr.contains("written only by the promotion engine"))
     }
