@@ -22,6 +22,9 @@ public enum UmbrellaCommand {
         var arguments = Array(CommandLine.arguments.dropFirst())
         // `tandem submit …` is `tandem jobs submit …`.
         if arguments.first == "submit" { arguments = ["jobs"] + arguments }
+        if arguments.first == "__complete", arguments.count >= 2, arguments[1] == "submit" {
+            arguments = ["__complete", "jobs"] + arguments.dropFirst()
+        }
         let resolver = StageResolver(
             ownFolder: ownFolder(), path: ProcessInfo.processInfo.environment["PATH"],
             isExecutable: { access($0, X_OK) == 0 && !isDirectory($0) })
@@ -60,7 +63,7 @@ public enum UmbrellaCommand {
         }
         if stage == "__stages" {
             let found = resolver.listStages { folder in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] }
-            print((found.map(\.stage) + ["completions"]).joined(separator: "\n"))
+            print((found.map(\.stage) + ["completions", "submit"]).joined(separator: "\n"))
             exit(0)
         }
         if stage == "__complete", arguments.count >= 2, case .success(let path) = resolver.resolve(arguments[1]) {
