@@ -145,8 +145,9 @@ let package = Package(
         .target(name: "TandemTestSupport", dependencies: ["TandemCore"], path: "Tests/TandemTestSupport"),
         .testTarget(name: "TandemComputeTests", dependencies: ["TandemCompute", "TandemCore", "TandemTestSupport"]),
 
-        .testTarget(name: "TandemRegistryTests", dependencies: ["TandemRegistry", "TandemStorage"]),
-        .testTarget(name: "TandemWebhooksTests", dependencies: ["TandemWebhooks", "TandemProfiles", "TandemHTTP"]),
+        .testTarget(name: "TandemRegistryTests", dependencies: ["TandemRegistry", "TandemStorage", "TandemTestSupport"]),
+        .testTarget(
+            name: "TandemWebhooksTests", dependencies: ["TandemWebhooks", "TandemProfiles", "TandemHTTP", "TandemTestSupport"]),
         .testTarget(
             name: "EndToEndTests",
             dependencies: [

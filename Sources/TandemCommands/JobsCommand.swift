@@ -96,7 +96,7 @@ public struct JobsCommand: StageCommand {
             case .failed where result.exitCode.map({ (1...4).contains($0) }) == true:
                 throw UsageError(
                     "job \(id) (tandem-\(stage)) exited with \(result.exitCode ?? 0); log \(result.logPath)",
-                    exitStatus: ExitStatus(rawValue: result.exitCode ?? 3) ?? .infrastructure)
+                    exitStatus: ExitStatus(rawValue: result.exitStatus) ?? .infrastructure)
             default:
                 throw UsageError(
                     "job \(id) (tandem-\(stage)) ended \(result.summary(logLines: 0))", exitStatus: .infrastructure)
@@ -221,10 +221,7 @@ public struct JobsCommand: StageCommand {
                 throw UsageError(
                     "no job \(id) in \(context.jobsFolder); `tandem jobs list --env \(context.profile.name)` shows them")
             }
-            switch record.backend {
-            case "slurm": try SlurmBackend(options: record.slurmConf.map { ["conf": $0] } ?? [:]).cancel(id)
-            default: _ = LocalBackend.stopGroups(record.groups)
-            }
+            _ = try JobJournal.stop(record)
             if !record.ownerAlive { journal.remove(id) }
             print("cancelled job \(id)")
         }

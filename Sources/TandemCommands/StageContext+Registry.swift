@@ -22,13 +22,8 @@ extension StageContext {
             try RootGuard.claim(
                 path: path, environment: profile.name, role: .registry, protected: profile.protected, writer: writer)
         } else {
-            guard let stamp = RootGuard.stamp(of: path) else {
-                throw UsageError(
-                    "\(path): the registry of '\(profile.name)' is empty; nothing has been trained or promoted there yet")
-            }
-            guard stamp.environment == profile.name else {
-                throw UsageError("\(path): this root belongs to environment '\(stamp.environment)', not '\(profile.name)'")
-            }
+            try requireOwnRoot(
+                path, ifEmpty: "the registry of '\(profile.name)' is empty; nothing has been trained or promoted there yet")
         }
         return try SQLiteModelRegistry(root: path)
     }

@@ -60,14 +60,17 @@ public struct StageContext: Sendable {
     /// Opens the feature store for reading; it must exist.
     public func openFeatureStoreForReading() throws -> FeatureStore {
         let path = try folder(of: .features)
-        guard let stamp = RootGuard.stamp(of: path) else {
-            throw UsageError(
-                "\(path): the features root of '\(profile.name)' is empty; run `tandem etl --env \(profile.name)` first")
-        }
+        try requireOwnRoot(
+            path, ifEmpty: "the features root of '\(profile.name)' is empty; run `tandem etl --env \(profile.name)` first")
+        return try FeatureStore(root: path)
+    }
+
+    /// A root opened for reading must exist and be this environment's (its stamp names it).
+    func requireOwnRoot(_ path: String, ifEmpty: String) throws {
+        guard let stamp = RootGuard.stamp(of: path) else { throw UsageError("\(path): \(ifEmpty)") }
         guard stamp.environment == profile.name else {
             throw UsageError("\(path): this root belongs to environment '\(stamp.environment)', not '\(profile.name)'")
         }
-        return try FeatureStore(root: path)
     }
 
     /// `path` resolved against the repository root (unless absolute).

@@ -17,13 +17,16 @@ public enum UmbrellaCommand {
         ("jobs", "submit a stage as a job (local:// or slurm://); list, cancel, recover"),
     ]
 
+    /// Words that stand for a stage and its subcommand: `tandem submit …` is `tandem jobs submit …`.
+    static let aliases: [String: [String]] = ["submit": ["jobs", "submit"]]
+
     /// Resolves the stage and replaces this process with it.
     public static func run() async {
         var arguments = Array(CommandLine.arguments.dropFirst())
-        // `tandem submit …` is `tandem jobs submit …`.
-        if arguments.first == "submit" { arguments = ["jobs"] + arguments }
-        if arguments.first == "__complete", arguments.count >= 2, arguments[1] == "submit" {
-            arguments = ["__complete", "jobs"] + arguments.dropFirst()
+        // Aliases stand for a stage and its subcommand, for running and for completing alike.
+        let at = arguments.first == "__complete" ? 1 : 0
+        if arguments.count > at, let expansion = aliases[arguments[at]] {
+            arguments.replaceSubrange(at...at, with: expansion)
         }
         let resolver = StageResolver(
             ownFolder: ownFolder(), path: ProcessInfo.processInfo.environment["PATH"],
@@ -63,7 +66,7 @@ public enum UmbrellaCommand {
         }
         if stage == "__stages" {
             let found = resolver.listStages { folder in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] }
-            print((found.map(\.stage) + ["completions", "submit"]).joined(separator: "\n"))
+            print((found.map(\.stage) + ["completions"] + aliases.keys.sorted()).joined(separator: "\n"))
             exit(0)
         }
         if stage == "__complete", arguments.count >= 2, case .success(let path) = resolver.resolve(arguments[1]) {

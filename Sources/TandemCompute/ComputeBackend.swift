@@ -112,8 +112,9 @@ public protocol ComputeBackend: Sendable {
 extension ComputeBackend {
     public func pollDelay(after elapsed: Double) -> Double { pollInterval }
 
-    /// Follows a job until every task has ended; cancels it (once) when `shouldCancel` turns true.
-    public func wait(_ id: String, shouldCancel: () -> Bool = { false }) throws -> [JobResult] {
+    /// Follows a job until every task has ended, calling `eachPoll` between polls; cancels it (once) when
+    /// `shouldCancel` turns true.
+    public func wait(_ id: String, shouldCancel: () -> Bool = { false }, eachPoll: () -> Void = {}) throws -> [JobResult] {
         var cancelled = false
         let start = ContinuousClock.now
         while true {
@@ -122,6 +123,7 @@ extension ComputeBackend {
                 cancelled = true
             }
             if let results = try poll(id) { return results }
+            eachPoll()
             Thread.sleep(forTimeInterval: pollDelay(after: (ContinuousClock.now - start).seconds))
         }
     }

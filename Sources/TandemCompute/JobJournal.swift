@@ -117,25 +117,31 @@ public final class JobJournal: Sendable {
         public var action: String
     }
 
+    /// Stops a recorded job wherever it runs (scancel; SIGKILL to a local job's process groups); true when
+    /// something was still queued or running.
+    public static func stop(_ record: JobRecord) throws -> Bool {
+        switch record.backend {
+        case "local":
+            return LocalBackend.stopGroups(record.groups) > 0
+        case "slurm":
+            let slurm = SlurmBackend(options: record.slurmConf.map { ["conf": $0] } ?? [:])
+            guard try slurm.isActive(record.id) else { return false }
+            try slurm.cancel(record.id)
+            return true
+        default:
+            throw ComputeError("job \(record.id) has an unknown backend '\(record.backend)'", exitStatus: .badInput)
+        }
+    }
+
     /// Stops every job whose owner is gone and forgets it; jobs of live owners are left alone.
     public func recover() -> [Recovered] {
         var done: [Recovered] = []
         for r in all() where !r.ownerAlive {
             var action = "gone"
-            switch r.backend {
-            case "local":
-                if LocalBackend.stopGroups(r.groups) > 0 { action = "cancelled" }
-            case "slurm":
-                let slurm = SlurmBackend(options: r.slurmConf.map { ["conf": $0] } ?? [:])
-                do {
-                    if try slurm.isActive(r.id) {
-                        try slurm.cancel(r.id)
-                        action = "cancelled"
-                    }
-                } catch {
-                    action = "error: \(error)"
-                }
-            default: action = "unknown backend \(r.backend)"
+            do {
+                if try Self.stop(r) { action = "cancelled" }
+            } catch {
+                action = "error: \(error)"
             }
             if !action.hasPrefix("error") { remove(r.id) }
             done.append(Recovered(id: r.id, backend: r.backend, name: r.name, action: action))
@@ -183,20 +189,9 @@ public struct JobRunner: Sendable {
     public func wait(
         _ id: String, shouldCancel: () -> Bool = { false }, eachPoll: () -> Void = {}
     ) throws -> [JobResult] {
-        var cancelled = false
-        let start = ContinuousClock.now
-        while true {
-            if !cancelled && shouldCancel() {
-                try backend.cancel(id)
-                cancelled = true
-            }
-            if let results = try backend.poll(id) {
-                journal.remove(id)
-                return results
-            }
-            eachPoll()
-            Thread.sleep(forTimeInterval: backend.pollDelay(after: (ContinuousClock.now - start).seconds))
-        }
+        let results = try backend.wait(id, shouldCancel: shouldCancel, eachPoll: eachPoll)
+        journal.remove(id)
+        return results
     }
 
     public func run(_ job: ComputeJob, shouldCancel: () -> Bool = { false }) throws -> [JobResult] {

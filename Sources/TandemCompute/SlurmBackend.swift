@@ -16,7 +16,7 @@ public final class SlurmBackend: ComputeBackend, @unchecked Sendable {
     }
     private let lock = NSLock()
     /// Where each submitted job's logs go (name and folder), to name them in results.
-    private var logs: [String: (folder: String, name: String, array: Bool)] = [:]
+    private var logs: [String: (folder: String, name: String)] = [:]
 
     public init(options: [String: String]) { self.options = options }
 
@@ -103,7 +103,7 @@ public final class SlurmBackend: ComputeBackend, @unchecked Sendable {
             throw ComputeError(
                 "job \(job.name) was refused by sbatch (its log would be \(output)): \(e.description)", exitStatus: e.exitStatus)
         }
-        lock.withLock { logs[id] = (job.logDirectory, job.name, job.arrayCount != nil) }
+        lock.withLock { logs[id] = (job.logDirectory, job.name) }
         return id
     }
 

@@ -98,13 +98,18 @@ struct ComputeBinaryTests {
         }
     }
 
+    /// A trained scratch repository whose test environment runs its jobs on `compute`, with `sweep.yaml`.
+    func sweepRepository(_ compute: Compute, _ sweep: String) async throws -> ScratchRepository {
+        let repo = try await trainedRepository()
+        try compute.use(in: repo.root)
+        try repo.write("sweep.yaml", sweep)
+        return repo
+    }
+
     @Test("a sweep runs as one array job on the backend, each trial a child run, the best chosen", arguments: Compute.all)
     func sweep(_ compute: Compute) async throws {
-        let repo = try await offPool { try trainedRepository() }
-        defer { repo.remove() }
-        try compute.use(in: repo.root)
-        try repo.write(
-            "sweep.yaml",
+        let repo = try await sweepRepository(
+            compute,
             """
             method: grid
             parallel: 2
@@ -112,6 +117,7 @@ struct ComputeBinaryTests {
               training.learning_rate: [0.001, 0.01, 0.03]
               training.max_epochs: [1]
             """)
+        defer { repo.remove() }
         let run = try await runStage(repo, "tandem-train", ["--env", "test", "--sweep", "sweep.yaml"])
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         #expect(run.stdout.contains("(3 array tasks)") && run.stdout.contains("on \(compute.rawValue)://"), "\(run.stdout)")
@@ -130,12 +136,9 @@ struct ComputeBinaryTests {
 
     @Test("a trial that fails is reported with its exit and log; the others still count", arguments: Compute.all)
     func failingTrial(_ compute: Compute) async throws {
-        let repo = try await offPool { try trainedRepository() }
-        defer { repo.remove() }
-        try compute.use(in: repo.root)
         // Trial 2 asks for a feature table that does not exist: it fails inside its job.
-        try repo.write(
-            "sweep.yaml",
+        let repo = try await sweepRepository(
+            compute,
             """
             method: grid
             parallel: 2
@@ -143,6 +146,7 @@ struct ComputeBinaryTests {
               features.table: [1, 99]
               training.max_epochs: [1]
             """)
+        defer { repo.remove() }
         let run = try await runStage(repo, "tandem-train", ["--env", "test", "--sweep", "sweep.yaml", "--json"])
         #expect(run.status == 0, "\(run.stderr)")
         let trials = try #require(try json(run.stdout)["trials"] as? [[String: Any]])

@@ -1,4 +1,5 @@
 import Foundation
+import TandemTestSupport
 
 /// A real MLflow tracking server (SQLite backend, artifacts proxied) on 127.0.0.1, started once for the
 /// conformance suite. It needs `mlflow` (installed by .ci/run with pip); `TANDEM_REQUIRE_MLFLOW=1` makes its
@@ -26,7 +27,7 @@ final class MLflowServer: @unchecked Sendable {
 
     init() throws {
         try FileManager.default.createDirectory(atPath: folder + "/artifacts", withIntermediateDirectories: true)
-        let port = Self.freePort()
+        let port = unusedLocalPort()
         // A watchdog shell stops the server (and its workers) when this test process ends, however it ends.
         let server = [
             "python3", "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", String(port),
@@ -66,20 +67,4 @@ final class MLflowServer: @unchecked Sendable {
     }
 
     deinit { try? FileManager.default.removeItem(atPath: folder) }
-
-    static func freePort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        _ = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        close(fd)
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import TandemHTTP
 import TandemProfiles
+import TandemTestSupport
 import Testing
 
 @testable import TandemWebhooks
@@ -15,6 +16,11 @@ func event(_ type: String, promotion: String = "p1", summary: String = "NDCG@10 
         commit: "0123456789abcdef0123456789abcdef01234567",
         branch: "feature/x", model: "relevance-ranker", modelVersion: 3, reportDigest: "ab12", summary: summary,
         link: "https://ci.example/p1", time: "2026-11-28T12:00:00Z")
+}
+
+/// A generic (Standard Webhooks) notifier of every event, signed with the secret in $S.
+func genericNotifier(_ name: String, _ url: String) -> NotifierSettings {
+    NotifierSettings(name: name, kind: .generic, url: url, urlEnv: nil, secretEnv: "S", events: ["*"])
 }
 
 func profile(reporter: ReporterSettings, notifiers: [NotifierSettings] = []) throws -> Profile {
@@ -132,11 +138,11 @@ struct DeliveryTests {
 
     @Test("receiver down while a promotion runs, then up: every message arrives exactly once by id, in order")
     func outage() async throws {
-        let port = closedPort()
+        let port = unusedLocalPort()
         let h = try Harness(environment: [:])
         defer { h.remove() }
         let notifier = { (base: String) in
-            NotifierSettings(name: "team", kind: .generic, url: base + "/flaky/x", urlEnv: nil, secretEnv: "S", events: ["*"])
+            genericNotifier("team", base + "/flaky/x")
         }
         let types = [
             "promotion.requested", "promotion.evaluated", "promotion.awaiting_approval", "promotion.approved",
@@ -186,12 +192,9 @@ struct DeliveryTests {
         let p = try profile(
             reporter: .init(kind: .github, api: receiver.base + "/github", repository: "acme/ranker", tokenEnv: "GITHUB_TOKEN"),
             notifiers: [
-                .init(
-                    name: "broken", kind: .generic, url: receiver.base + "/reject/x", urlEnv: nil, secretEnv: "S", events: ["*"]),
-                .init(
-                    name: "down", kind: .generic, url: receiver.base + "/fail500/x", urlEnv: nil, secretEnv: "S", events: ["*"]),
-                .init(
-                    name: "busy", kind: .generic, url: receiver.base + "/throttle/x", urlEnv: nil, secretEnv: "S", events: ["*"]),
+                genericNotifier("broken", receiver.base + "/reject/x"),
+                genericNotifier("down", receiver.base + "/fail500/x"),
+                genericNotifier("busy", receiver.base + "/throttle/x"),
             ])
         try h.outbox.enqueue(MessageFactory.messages(for: event("promotion.requested"), profile: p, now: "t"))
         try h.outbox.enqueue(MessageFactory.messages(for: event("promotion.evaluated"), profile: p, now: "t"))
@@ -232,9 +235,7 @@ struct DeliveryTests {
                     profile: try profile(
                         reporter: .init(kind: .none),
                         notifiers: [
-                            .init(
-                                name: "n", kind: .generic, url: receiver.base + "/ok/x", urlEnv: nil, secretEnv: "S",
-                                events: ["*"])
+                            genericNotifier("n", receiver.base + "/ok/x")
                         ]),
                     now: "t"))
         }
@@ -252,8 +253,7 @@ struct DeliveryTests {
                 profile: try profile(
                     reporter: .init(kind: .none),
                     notifiers: [
-                        .init(
-                            name: "n", kind: .generic, url: receiver.base + "/hang/x", urlEnv: nil, secretEnv: "S", events: ["*"])
+                        genericNotifier("n", receiver.base + "/hang/x")
                     ]),
                 now: "t"))
         let summary = try await hung.deliverer.flush(deadline: 1.5)
@@ -360,10 +360,8 @@ struct ResetTests {
         let p = try profile(
             reporter: .init(kind: .none),
             notifiers: [
-                .init(
-                    name: "resetting", kind: .generic, url: receiver.base + "/reset/x", urlEnv: nil, secretEnv: "S", events: ["*"]
-                ),
-                .init(name: "fine", kind: .generic, url: receiver.base + "/ok/x", urlEnv: nil, secretEnv: "S", events: ["*"]),
+                genericNotifier("resetting", receiver.base + "/reset/x"),
+                genericNotifier("fine", receiver.base + "/ok/x"),
             ])
         try h.outbox.enqueue(MessageFactory.messages(for: event("promotion.requested"), profile: p, now: "t"))
         let summary = try await h.deliverer.flush(deadline: 120)
