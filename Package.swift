@@ -39,6 +39,13 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
+        /** The scorer's dense kernel in C: batch-invariant by construction, AVX2+FMA or generic, chosen at run time. */
+        .target(
+            name: "TandemCKernels",
+            // Optimised in debug builds too: the tests and `tandem local test` score through it. Contraction off, so
+            // the compiler never fuses or reorders what the kernel spells out.
+            cSettings: [.unsafeFlags(["-O2", "-ffp-contract=off"])]
+        ),
         /** Values shared by every part: errors and exit codes, root URLs, digests, JSON output. */
         .target(
             name: "TandemCore",
@@ -65,12 +72,17 @@ let package = Package(
         /** The trainer, models, metrics and scoring, with all dense math on OpenBLAS. */
         .target(
             name: "TandemLearning",
-            dependencies: ["TandemCore", "TandemCOpenBLAS", "TandemLakehouse"]
+            dependencies: ["TandemCore", "TandemCOpenBLAS", "TandemCKernels", "TandemLakehouse"]
         ),
         /** Model registries and run tracking: the protocol and its SQLite implementation, the audit chain. */
         .target(
             name: "TandemRegistry",
             dependencies: ["TandemCore", "TandemStorage", "TandemHTTP", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        /** The drivers the stages share: training inputs (table → gold → split → signature), config → trainer settings. */
+        .target(
+            name: "TandemPipeline",
+            dependencies: ["TandemCore", "TandemProfiles", "TandemLakehouse", "TandemLearning", "TandemRegistry"]
         ),
         /** Git working trees through the git command: commits, branches, lock files, ancestry. */
         .target(name: "TandemGit", dependencies: ["TandemCore"]),
@@ -92,7 +104,7 @@ let package = Package(
             name: "TandemPromotion",
             dependencies: [
                 "TandemCore", "TandemProfiles", "TandemStorage", "TandemLakehouse", "TandemLearning", "TandemRegistry",
-                "TandemGit",
+                "TandemGit", "TandemPipeline",
                 "TandemWebhooks", .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
@@ -105,7 +117,7 @@ let package = Package(
             name: "TandemCommands",
             dependencies: [
                 "TandemCore", "TandemProfiles", "TandemStorage", "TandemLakehouse", "TandemLearning", "TandemRegistry",
-                "TandemGit", "TandemHTTP", "TandemWebhooks", "TandemPromotion", "TandemCompute",
+                "TandemGit", "TandemHTTP", "TandemWebhooks", "TandemPromotion", "TandemCompute", "TandemPipeline",
                 "TandemDispatch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

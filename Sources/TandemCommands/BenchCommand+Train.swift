@@ -37,7 +37,7 @@ extension BenchCommand {
                 featureSet: "relevance_v1", featureSetVersion: 1, featureTable: reference,
                 features: FeatureSet.relevanceV1.names.map { .init(name: $0, type: "float32") })
             let peak = Self.sgemmPeak()
-            let trainer = Trainer(settings: settings, train: split.train, validation: split.heldOut, signature: signature)
+            let trainer = Trainer(settings: settings, train: split.train, validation: split.validation, signature: signature)
             let outcome = trainer.run(observe: { event in
                 if case .epoch(let r, _) = event {
                     Terminal.note(
@@ -46,17 +46,19 @@ extension BenchCommand {
                             r.metrics["ndcg@10"] ?? 0, r.examplesPerSecond))
                 }
             })
-            let heldOut = trainer.validate(outcome.model)
+            let heldOut = RankingMetrics.evaluate(
+                groups: split.test.groups, labels: split.test.labels,
+                scores: Scorer(model: outcome.model).score(split.test.features, rows: split.test.rows))
             // BM25 over titles alone, as a ranker.
-            let bm25 = (0..<split.heldOut.rows).map { split.heldOut.features[$0 * split.heldOut.width] }
-            let bm25Report = RankingMetrics.evaluate(groups: split.heldOut.groups, labels: split.heldOut.labels, scores: bm25)
+            let bm25 = (0..<split.test.rows).map { split.test.features[$0 * split.test.width] }
+            let bm25Report = RankingMetrics.evaluate(groups: split.test.groups, labels: split.test.labels, scores: bm25)
             // The ceiling: the generator's own noiseless relevance as the ranker (it knows each query's hidden topic
             // and intent, which no model of the features can fully recover).
             let oracle = try BenchData.oracleScores(queries: queries, seed: seed, work: work, gold: gold)
             let oracleReport = RankingMetrics.evaluate(
-                groups: split.heldOut.groups, labels: split.heldOut.labels, scores: oracle)
+                groups: split.test.groups, labels: split.test.labels, scores: oracle)
             let interruptions = Self.machineInterruptions()
-            let inference = Self.inference(outcome.model, data: split.heldOut)
+            let inference = Self.inference(outcome.model, data: split.test)
             struct Result: Encodable {
                 var trainRows: Int, heldOutRows: Int, epochs: Int, threads: Int
                 var trainingExamplesPerSecond: Double, trainingGFLOPs: Double, sgemmPeakGFLOPs: Double
@@ -66,7 +68,7 @@ extension BenchCommand {
                     queryLatencyP99Micros: Double
             }
             let result = Result(
-                trainRows: split.train.rows, heldOutRows: split.heldOut.rows, epochs: outcome.history.count, threads: threads,
+                trainRows: split.train.rows, heldOutRows: split.test.rows, epochs: outcome.history.count, threads: threads,
                 trainingExamplesPerSecond: outcome.examplesPerSecond, trainingGFLOPs: outcome.gflops, sgemmPeakGFLOPs: peak,
                 heldOutNDCG10: heldOut.means["ndcg@10"] ?? 0, bm25TitleNDCG10: bm25Report.means["ndcg@10"] ?? 0,
                 oracleNDCG10: oracleReport.means["ndcg@10"] ?? 0, interruptionsPerSecond: interruptions.perSecond,
@@ -82,7 +84,7 @@ extension BenchCommand {
                 String(
                     format:
                         "held-out NDCG@10: %.4f (BM25 title alone %.4f; the generator's noiseless relevance, the ceiling, %.4f) over %d queries",
-                    result.heldOutNDCG10, result.bm25TitleNDCG10, result.oracleNDCG10, split.heldOut.groups.count))
+                    result.heldOutNDCG10, result.bm25TitleNDCG10, result.oracleNDCG10, split.test.groups.count))
             print(
                 String(
                     format: "inference: %.0f pairs/s batch (%.1f GFLOP/s); one query of ~30 candidates p50 %.1f µs, p99 %.1f µs",

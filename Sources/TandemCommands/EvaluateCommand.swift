@@ -3,6 +3,7 @@ import Foundation
 import TandemCore
 import TandemLakehouse
 import TandemLearning
+import TandemPipeline
 import TandemRegistry
 
 /// `tandem evaluate`: the inference pipeline and offline evaluation of model versions.
@@ -90,25 +91,74 @@ public struct EvaluateCommand: StageCommand {
 
     struct Gold: StageCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Evaluate a model on a gold table (held-out queries by default).",
-            discussion: exitCodesHelp)
+            abstract: "Evaluate a model on a gold table (the held-out test queries by default).",
+            discussion: """
+                The metrics and their conventions (gain 2^label − 1, queries with no relevant item skipped, ties in \
+                candidate order) are in docs/evaluation.md. `--per-query` adds each query's values (with --json, \
+                `per_query`: one object per query with its part of the split and a value per metric, null where \
+                undefined).
+
+                Example:
+                  tandem evaluate gold --env test --model relevance-ranker@champion
+                  tandem evaluate gold --env test --model relevance-ranker@3 --split validation --per-query --json
+
+                \(exitCodesHelp)
+                """)
         @OptionGroup var common: CommonOptions
         @Option(help: ArgumentHelp("A model artifact file, or NAME@VERSION / NAME@ALIAS.", valueName: "model")) var model: String
         @Option(
             help: ArgumentHelp(
                 "The feature table (NAME@VERSION; the model's feature set's latest by default).", valueName: "table"))
         var table: String?
-        @Flag(help: "Score every query, not only the held-out ones.") var all = false
+        @Option(help: "Which queries: test (held out; the default), validation, train or all.") var split: SplitChoice = .test
+        @Flag(help: "Score every query (the same as --split all).") var all = false
+        @Flag(help: "Also print each query's metrics.") var perQuery = false
+
+        enum SplitChoice: String, ExpressibleByArgument, CaseIterable {
+            case test, validation, train, all
+        }
 
         struct Report: Encodable {
             var model: String
             var featureTable: String
+            var split: String
             var queries: Int
+            /// Queries with a relevant item, which the means are over.
+            var evaluatedQueries: Int
             var rows: Int
             var metrics: [String: Double]
+            var perQuery: [QueryMetrics]?
             enum CodingKeys: String, CodingKey {
-                case model, queries, rows, metrics
+                case model, split, queries, rows, metrics
                 case featureTable = "feature_table"
+                case evaluatedQueries = "evaluated_queries"
+                case perQuery = "per_query"
+            }
+        }
+
+        struct QueryMetrics: Encodable {
+            var query: String
+            var part: String
+            var rows: Int
+            var metrics: [String: Double?]
+
+            func encode(to encoder: any Encoder) throws {
+                var c = encoder.container(keyedBy: Key.self)
+                try c.encode(query, forKey: Key("query"))
+                try c.encode(part, forKey: Key("part"))
+                try c.encode(rows, forKey: Key("rows"))
+                var m = c.nestedContainer(keyedBy: Key.self, forKey: Key("metrics"))
+                for name in RankingMetrics.names {
+                    if let v = metrics[name] ?? nil { try m.encode(v, forKey: Key(name)) } else { try m.encodeNil(forKey: Key(name)) }
+                }
+            }
+
+            struct Key: CodingKey {
+                var stringValue: String
+                var intValue: Int? { nil }
+                init(_ s: String) { stringValue = s }
+                init?(stringValue: String) { self.stringValue = stringValue }
+                init?(intValue: Int) { nil }
             }
         }
 
@@ -116,37 +166,50 @@ public struct EvaluateCommand: StageCommand {
             let context = try StageContext.load(common)
             let (ranker, name) = try EvaluateCommand.loadModel(model, context: context)
             let store = try context.openFeatureStoreForReading()
-            let reference =
-                try table.map {
-                    guard let r = FeatureTableReference($0) else { throw UsageError("'\($0)' is not NAME@VERSION") }
-                    return r
-                } ?? FeatureTableReference(featureSet: ranker.signature.featureSet, version: nil)
-            let t = try store.featureTable(reference)
-            guard let set = FeatureSet.all[t.featureSet] else { throw FeatureStoreError.unknownFeatureSet(t.featureSet) }
-            let gold = try GoldTable.load(folder: store.goldFolder(of: t), expectedDigest: t.digest)
-            let split = GoldSplit(gold, columns: try set.indices(of: ranker.signature.features.map(\.name)))
-            let data: RankingDataset
-            if all {
-                let everything = GoldSplit(gold, columns: try set.indices(of: ranker.signature.features.map(\.name)))
-                data = RankingDataset(
-                    features: everything.train.features + everything.heldOut.features,
-                    labels: everything.train.labels + everything.heldOut.labels,
-                    groups: QueryGroups(
-                        names: everything.train.groups.names + everything.heldOut.groups.names,
-                        starts: Array(everything.train.groups.starts.dropLast())
-                            + everything.heldOut.groups.starts.map { $0 + everything.train.rows }),
-                    width: everything.train.width)
-            } else {
-                data = split.heldOut
+            let reference = try table.map {
+                guard let r = FeatureTableReference($0) else { throw UsageError("--table: '\($0)' is not NAME@VERSION") }
+                return r
             }
-            let scores = Scorer(model: ranker).score(data.features, rows: data.rows)
-            let metrics = RankingMetrics.evaluate(groups: data.groups, labels: data.labels, scores: scores).means
+            let inputs = try TrainingInputs(store: store, model: ranker, table: reference)
+            let choice = all ? .all : split
+            let parts: [GoldSplit.Part] =
+                switch choice {
+                case .test: [.test]
+                case .validation: [.validation]
+                case .train: [.train]
+                case .all: [.train, .validation, .test]
+                }
+            let data = RankingDataset.concatenating(parts.map { inputs.split[$0] }, width: inputs.columns.count)
+            let scores = Scorer(model: ranker, threads: 2).score(data.features, rows: data.rows)
+            let evaluation = RankingMetrics.evaluate(groups: data.groups, labels: data.labels, scores: scores)
+            let queries = perQuery ? (0..<data.groups.count).map { g in
+                QueryMetrics(
+                    query: data.groups.names[g], part: "\(GoldSplit.Part(query: data.groups.names[g]))",
+                    rows: data.groups.range(g).count,
+                    metrics: Dictionary(uniqueKeysWithValues: RankingMetrics.names.map { ($0, evaluation.perQuery[$0]?[g] ?? nil) }))
+            } : nil
             let report = Report(
-                model: name, featureTable: t.reference, queries: data.groups.count, rows: data.rows, metrics: metrics)
+                model: name, featureTable: inputs.table.reference, split: choice.rawValue, queries: data.groups.count,
+                evaluatedQueries: evaluation.definedQueries, rows: data.rows, metrics: evaluation.means, perQuery: queries)
             if common.json { try Terminal.printJSON(report); return }
-            print("\(name) on \(t.reference) (\(all ? "all" : "held-out") queries: \(data.groups.count), rows: \(data.rows))")
+            print(
+                "\(name) on \(inputs.table.reference) (\(choice.rawValue) queries: \(data.groups.count), "
+                    + "\(evaluation.definedQueries) with a relevant item; rows: \(data.rows))")
             for name in RankingMetrics.names {
-                print("  " + name.padding(toLength: 8, withPad: " ", startingAt: 0) + String(format: "%.4f", metrics[name] ?? 0))
+                print("  " + name.padding(toLength: 8, withPad: " ", startingAt: 0) + String(format: "%.4f", evaluation.means[name] ?? 0))
+            }
+            guard let queries else { return }
+            print("\nQUERY" + String(repeating: " ", count: 35) + "PART        " + RankingMetrics.names.map {
+                $0.padding(toLength: 8, withPad: " ", startingAt: 0)
+            }.joined())
+            for q in queries {
+                let label = q.query.count > 38 ? String(q.query.prefix(37)) + "…" : q.query
+                print(
+                    label.padding(toLength: 40, withPad: " ", startingAt: 0) + q.part.padding(toLength: 12, withPad: " ", startingAt: 0)
+                        + RankingMetrics.names.map {
+                            ((q.metrics[$0] ?? nil).map { String(format: "%.4f", $0) } ?? "-").padding(
+                                toLength: 8, withPad: " ", startingAt: 0)
+                        }.joined())
             }
         }
     }

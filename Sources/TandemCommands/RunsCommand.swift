@@ -50,7 +50,7 @@ public struct RunsCommand: StageCommand {
             if common.json { try Terminal.printJSON(runs); return }
             print("RUN           EXPERIMENT         NAME    STATUS    STARTED                   NDCG@10  FEATURES")
             for r in runs {
-                let best = try registry.metricHistory(runID: r.id).last { $0.key == "best_ndcg@10" }?.value
+                let best = try registry.metricHistory(runID: r.id).last { $0.key == "test_ndcg@10" }?.value
                 print(
                     String(r.id.prefix(12)).padding(toLength: 14, withPad: " ", startingAt: 0)
                         + r.experiment.padding(toLength: 19, withPad: " ", startingAt: 0)

@@ -77,7 +77,7 @@ struct SweepRunner {
         sweepRun.id = sweepID
 
         if !common.json {
-            print("sweep \(sweepID): \(trials.count) trials, \(spec.parallel) at a time, best by \(spec.metric)")
+            print("sweep \(sweepID): \(trials.count) trials, \(spec.parallel) at a time, best by validation \(spec.metric)")
         }
         // The trials run as one array job on the environment's compute backend: task i trains trial i of the
         // plan (TANDEM_ARRAY_INDEX) and writes its result document beside the plan.
@@ -108,7 +108,8 @@ struct SweepRunner {
                 let doc = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
             {
                 trial.runID = doc["run_id"] as? String
-                trial.metrics = (doc["metrics"] as? [String: Double]) ?? [:]
+                // Trials are chosen by their validation metrics; the test queries stay unseen until evaluation.
+                trial.metrics = (doc["validation_metrics"] as? [String: Double]) ?? [:]
                 trial.metric = trial.metrics[spec.metric]
                 trial.status = "FINISHED"
             } else if let ended {

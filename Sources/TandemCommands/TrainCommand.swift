@@ -103,7 +103,8 @@ public struct TrainCommand: StageCommand {
         let result = try session.run()
         if let sweepPlan, let trialIndex {
             print(
-                "trial \(trialIndex + 1): run \(result.runID), " + String(format: "NDCG@10 %.4f", result.metrics["ndcg@10"] ?? 0))
+                "trial \(trialIndex + 1): run \(result.runID), "
+                    + String(format: "validation NDCG@10 %.4f", result.validationMetrics["ndcg@10"] ?? 0))
             try JSONEncoder().encode(result).write(
                 to: URL(fileURLWithPath: SweepPlan.resultPath(sweepPlan, trialIndex)), options: .atomic)
             return
@@ -118,9 +119,13 @@ public struct TrainCommand: StageCommand {
                 + (result.interrupted ? ", stopped by Ctrl-C (best model kept)" : ""))
         print(
             String(
-                format: "  best epoch %d of %d: NDCG@10 %.4f, MRR %.4f, MAP %.4f", result.bestEpoch, result.epochs,
+                format: "  best epoch %d of %d (validation NDCG@10 %.4f); on %d test queries: NDCG@10 %.4f, MRR %.4f, MAP %.4f",
+                result.bestEpoch, result.epochs, result.validationMetrics["ndcg@10"] ?? 0, result.testQueries,
                 result.metrics["ndcg@10"] ?? 0, result.metrics["mrr"] ?? 0, result.metrics["map"] ?? 0))
         print("  artifact sha256:\(result.digest)")
+        let numeric = result.numericEnvironment
+        print("  trained with \(numeric.blas), core \(numeric.blasCore), \(numeric.threads) thread(s)")
+        if let note = result.reproducibilityNote { print("  note: \(note)") }
         print("  trained on \(result.featureTable)")
         if let lock = result.lockFile, let commit = result.lockCommit { print("  \(lock) committed as \(commit.prefix(12))") }
     }

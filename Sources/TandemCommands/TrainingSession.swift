@@ -3,6 +3,7 @@ import TandemCore
 import TandemGit
 import TandemLakehouse
 import TandemLearning
+import TandemPipeline
 import TandemProfiles
 import TandemRegistry
 import TandemStorage
@@ -25,7 +26,15 @@ struct TrainingSession {
         var version: Int?
         var artifact: String
         var digest: String
+        /// The best model's metrics on the held-out test queries (the version's reported quality).
         var metrics: [String: Double]
+        /// Its metrics on the validation queries (what early stopping and sweeps choose by).
+        var validationMetrics: [String: Double]
+        /// The number of test queries `metrics` were measured on.
+        var testQueries: Int
+        var numericEnvironment: NumericEnvironment
+        /// Set when an earlier version of this model had the same inputs but other bytes, and why.
+        var reproducibilityNote: String?
         var featureTable: String
         var dataDigest: String
         var bestEpoch: Int
@@ -38,6 +47,10 @@ struct TrainingSession {
         enum CodingKeys: String, CodingKey {
             case runID = "run_id"
             case model, version, artifact, digest, metrics
+            case validationMetrics = "validation_metrics"
+            case testQueries = "test_queries"
+            case numericEnvironment = "numeric_environment"
+            case reproducibilityNote = "reproducibility_note"
             case featureTable = "feature_table"
             case dataDigest = "data_digest"
             case bestEpoch = "best_epoch"
@@ -51,31 +64,14 @@ struct TrainingSession {
     func run() throws -> Result {
         let actor = Actor.current()
         let store = try context.openFeatureStoreForReading()
-        guard let set = FeatureSet.all[config.featureSet] else { throw FeatureStoreError.unknownFeatureSet(config.featureSet) }
-        let table = try store.featureTable(
-            FeatureTableReference(featureSet: config.featureSet, version: config.featureTableVersion))
-        let columns = config.features.isEmpty ? nil : try set.indices(of: config.features)
-        let gold = try GoldTable.load(folder: store.goldFolder(of: table), expectedDigest: table.digest)
-        let split = GoldSplit(gold, columns: columns)
-        guard split.train.groups.count > 0, split.heldOut.groups.count > 0 else {
-            throw UsageError(
-                "\(table.reference) has too few queries to train and validate (\(gold.rowCount) rows); run the ETL on more data")
-        }
-        let names = config.features.isEmpty ? set.names : config.features
-        let signature = ModelSignature(
-            featureSet: set.name, featureSetVersion: set.version, featureTable: table.reference,
-            features: names.map { .init(name: $0, type: "float32") })
-        var settings = TrainingSettings()
-        settings.kind = ModelKind(rawValue: config.kind) ?? .mlp
-        settings.hidden = config.hidden
-        settings.learningRate = config.learningRate
-        settings.batchQueries = config.batchQueries
-        settings.maxEpochs = config.maxEpochs
-        settings.patience = config.patience
-        settings.weightDecay = config.weightDecay
-        settings.schedule = LearningRateSchedule(rawValue: config.lrSchedule) ?? .constant
-        settings.seed = config.seed
-        settings.threads = config.threads
+        let inputs = try TrainingInputs(
+            store: store, featureSet: config.featureSet, tableVersion: config.featureTableVersion, features: config.features)
+        try inputs.requireTrainable()
+        let table = inputs.table
+        let split = inputs.split
+        let signature = inputs.signature
+        let settings = TrainingSettings(config)
+        let numeric = NumericEnvironment.current(threads: settings.threads)
 
         let registry = try context.openRegistry(writer: .stage("train"))
         let git = GitInfo.current(at: context.repositoryRoot)
@@ -85,7 +81,8 @@ struct TrainingSession {
             startedAt: Timestamp.nowMillis(), parameters: config.parameters,
             tags: [
                 "tandem.version": TandemVersion.current, "tandem.environment": context.profile.name, "tandem.actor": actor,
-                "tandem.config": config.file,
+                "tandem.config": config.file, "tandem.blas": numeric.blas, "tandem.blas_core": numeric.blasCore,
+                "tandem.threads": String(numeric.threads), "tandem.scoring_kernel": numeric.scoringKernel,
             ],
             gitCommit: git?.commit, gitBranch: git?.branch, gitDirty: git?.dirty, featureTable: table.reference,
             dataDigest: table.digest)
@@ -94,7 +91,7 @@ struct TrainingSession {
         run.id = runID
         let started = ContinuousClock.now
 
-        let trainer = Trainer(settings: settings, train: split.train, validation: split.heldOut, signature: signature)
+        let trainer = Trainer(settings: settings, train: split.train, validation: split.validation, signature: signature)
         var logError: (any Error)?
         let outcome = trainer.run(
             observe: { event in
@@ -103,7 +100,7 @@ struct TrainingSession {
                     let now = Timestamp.nowMillis()
                     var points = [MetricPoint(key: "train_loss", value: record.loss, step: record.epoch, timestamp: now)]
                     points += record.metrics.sorted { $0.key < $1.key }.map {
-                        MetricPoint(key: $0.key, value: $0.value, step: record.epoch, timestamp: now)
+                        MetricPoint(key: "val_\($0.key)", value: $0.value, step: record.epoch, timestamp: now)
                     }
                     points.append(
                         MetricPoint(
@@ -112,8 +109,13 @@ struct TrainingSession {
                 }
             }, shouldStop: shouldStop)
         if let logError { throw logError }
-        let metrics = outcome.history.first { $0.epoch == outcome.bestEpoch }?.metrics ?? [:]
-        let artifact = try ModelArtifact.encode(outcome.model, metrics: metrics, settings: settings)
+        let validationMetrics = outcome.history.first { $0.epoch == outcome.bestEpoch }?.metrics ?? [:]
+        // The version's quality: the best model on the test queries, which nothing in the training looked at.
+        let test = split.test
+        let testReport = RankingMetrics.evaluate(
+            groups: test.groups, labels: test.labels, scores: Scorer(model: outcome.model).score(test.features, rows: test.rows))
+        let metrics = testReport.means
+        let artifact = try ModelArtifact.encode(outcome.model, metrics: metrics, settings: settings, numeric: numeric)
         let digest = try registry.storeArtifact(artifact)
         let d = ContinuousClock.now - started
         run.status = "FINISHED"
@@ -128,7 +130,7 @@ struct TrainingSession {
         try registry.logMetrics(
             runID: runID,
             metrics.sorted { $0.key < $1.key }.map {
-                MetricPoint(key: "best_\($0.key)", value: $0.value, step: outcome.bestEpoch, timestamp: run.endedAt ?? "")
+                MetricPoint(key: "test_\($0.key)", value: $0.value, step: outcome.bestEpoch, timestamp: run.endedAt ?? "")
             })
         try registry.updateRun(run)
 
@@ -136,7 +138,8 @@ struct TrainingSession {
             runID: runID, model: config.model, version: nil,
             artifact: (context.resolve(try context.folder(of: .registry)) as NSString)
                 .appendingPathComponent("artifacts/sha256/\(digest.prefix(2))/\(digest)"),
-            digest: digest, metrics: metrics, featureTable: table.reference, dataDigest: table.digest,
+            digest: digest, metrics: metrics, validationMetrics: validationMetrics, testQueries: testReport.definedQueries,
+            numericEnvironment: numeric, featureTable: table.reference, dataDigest: table.digest,
             bestEpoch: outcome.bestEpoch,
             epochs: outcome.history.count, interrupted: outcome.interrupted, examplesPerSecond: outcome.examplesPerSecond)
         guard register else { return result }
@@ -149,6 +152,9 @@ struct TrainingSession {
                 featureTable: table.reference, dataDigest: table.digest, gitCommit: git?.commit, gitBranch: git?.branch,
                 gitRemote: git?.remote), actor: actor)
         result.version = version.version
+        if let (_, manifest) = try? ModelArtifact.decode(artifact, source: version.reference) {
+            result.reproducibilityNote = Reproducibility.note(for: version, manifest: manifest, registry: registry)
+        }
         if writeLock, git?.branch != nil {
             let (file, commit) = try LockFileWriter.write(
                 version: version, environment: context.profile.name, repository: context.repositoryRoot, actor: actor)

@@ -128,6 +128,11 @@ public enum FNV1a {
     /// The hash of a string's UTF-8.
     public static func hash32(_ text: String) -> UInt32 { hash32(text.utf8) }
 
-    /// DATA.md's split rule: a query is held out for evaluation iff `fnv1a32(query) mod 5 == 0`.
-    public static func isHeldOut(normalizedQuery: String) -> Bool { hash32(normalizedQuery) % 5 == 0 }
+    /// The data contract's split bucket of a query: `fnv1a32(utf8(query)) mod 5`. Bucket 0 is the held-out
+    /// test set (reported quality, champion/challenger), bucket 1 the validation set (early stopping, sweep
+    /// selection), buckets 2–4 the training set.
+    public static func splitBucket(normalizedQuery: String) -> Int { Int(hash32(normalizedQuery) % 5) }
+
+    /// A query is held out for evaluation (the test set) iff `fnv1a32(query) mod 5 == 0`.
+    public static func isHeldOut(normalizedQuery: String) -> Bool { splitBucket(normalizedQuery: normalizedQuery) == 0 }
 }

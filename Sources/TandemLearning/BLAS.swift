@@ -37,3 +37,47 @@ public enum BLAS {
         tandem_openblas_set_threads(Int32(max(1, n)))
     }
 }
+
+/// The numeric environment a model was trained or scored in: which BLAS library and version, which of its
+/// kernels (the core type OpenBLAS picked for this CPU, or `OPENBLAS_CORETYPE`), with how many threads, and
+/// which path the scorer's own kernel took. Recorded in runs and artifacts: "byte-identical artifacts" holds
+/// for the same inputs, thread count and kernel, and when digests differ this says why.
+public struct NumericEnvironment: Sendable, Codable, Equatable {
+    /// The BLAS library and version, as in "OpenBLAS 0.3.21".
+    public var blas: String
+    /// The library's full build configuration string.
+    public var blasConfig: String
+    /// The kernel the library runs (OpenBLAS's core name: "Haswell", "Zen", "SkylakeX", "Sandybridge", …).
+    public var blasCore: String
+    /// Threads of the training loop.
+    public var threads: Int
+    /// The scorer kernel's path (the bits do not depend on it).
+    public var scoringKernel: String
+
+    enum CodingKeys: String, CodingKey {
+        case blas, threads
+        case blasConfig = "blas_config"
+        case blasCore = "blas_core"
+        case scoringKernel = "scoring_kernel"
+    }
+
+    /// This process's environment, for a training with `threads` threads.
+    public static func current(threads: Int) -> NumericEnvironment {
+        let config = String(cString: tandem_openblas_config())
+        let words = config.split(separator: " ")
+        let blas = words.count >= 2 ? "\(words[0]) \(words[1])" : config
+        return NumericEnvironment(
+            blas: blas, blasConfig: config, blasCore: String(cString: tandem_openblas_corename()), threads: threads,
+            scoringKernel: ScoringKernel.current.description)
+    }
+
+    /// Why two trainings of the same inputs can give different bytes, in words ("OpenBLAS core Haswell vs Zen"),
+    /// or nil when their numeric environments agree on everything that changes the bits.
+    public func difference(from other: NumericEnvironment) -> String? {
+        var parts: [String] = []
+        if blas != other.blas { parts.append("\(blas) vs \(other.blas)") }
+        if blasCore != other.blasCore { parts.append("OpenBLAS core \(blasCore) vs \(other.blasCore)") }
+        if threads != other.threads { parts.append("\(threads) vs \(other.threads) threads") }
+        return parts.isEmpty ? nil : parts.joined(separator: ", ")
+    }
+}

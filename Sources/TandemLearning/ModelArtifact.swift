@@ -26,11 +26,14 @@ public enum ModelArtifact {
         public var settings: TrainingSettings
         public var weightCount: Int
         public var weightsSHA256: String
+        /// The BLAS library, kernel and threads it was trained with (absent in artifacts written before it was kept).
+        public var numericEnvironment: NumericEnvironment?
 
         enum CodingKeys: String, CodingKey {
             case format, kind, sizes, signature, metrics, settings
             case weightCount = "weight_count"
             case weightsSHA256 = "weights_sha256"
+            case numericEnvironment = "numeric_environment"
         }
     }
 
@@ -41,12 +44,14 @@ public enum ModelArtifact {
     }
 
     /// The artifact's bytes.
-    public static func encode(_ model: RankerModel, metrics: [String: Double], settings: TrainingSettings) throws -> Data {
+    public static func encode(
+        _ model: RankerModel, metrics: [String: Double], settings: TrainingSettings, numeric: NumericEnvironment? = nil
+    ) throws -> Data {
         let weights = model.parameters + model.mean + model.scale
         let weightBytes = weights.withUnsafeBytes { Data($0) }
         let manifest = Manifest(
             kind: model.kind, sizes: model.sizes, signature: model.signature, metrics: metrics, settings: settings,
-            weightCount: weights.count, weightsSHA256: ContentDigest.sha256Hex(weightBytes))
+            weightCount: weights.count, weightsSHA256: ContentDigest.sha256Hex(weightBytes), numericEnvironment: numeric)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let json = try encoder.encode(manifest)

@@ -64,6 +64,9 @@ public enum RankingMetrics {
         public var perQuery: [String: [Double?]]
         /// Per metric, the mean over queries where it is defined.
         public var means: [String: Double]
+
+        /// Queries with at least one relevant item: those every metric is defined on and the means are over.
+        public var definedQueries: Int { (perQuery["ndcg@10"] ?? []).count { $0 != nil } }
     }
 
     /// Evaluates scores against labels for every query group.

@@ -3,6 +3,7 @@ import TandemCore
 import TandemGit
 import TandemLakehouse
 import TandemLearning
+import TandemPipeline
 import TandemProfiles
 import TandemRegistry
 import TandemStorage
@@ -80,28 +81,19 @@ public struct IntegrationTests {
         let report = try ETLPipeline(
             store: etlStore, options: .init(environment: "integration-test", inputFolder: sampleInput, featureSet: set)
         ).run()
-        let table = try etlStore.featureTable(FeatureTableReference(featureSet: set.name, version: nil))
-        let gold = try GoldTable.load(folder: etlStore.goldFolder(of: table), expectedDigest: table.digest)
-        let names = config.features.isEmpty ? set.names : config.features
-        let split = GoldSplit(gold, columns: config.features.isEmpty ? nil : try set.indices(of: config.features))
-        guard split.train.rows > 0, split.heldOut.rows > 0 else {
-            throw PromotionError("the sample input gives no training or held-out rows")
+        let inputs = try TrainingInputs(store: etlStore, featureSet: set.name, tableVersion: nil, features: config.features)
+        let split = inputs.split
+        guard split.train.rows > 0, split.validation.rows > 0, split.test.rows > 0 else {
+            throw PromotionError("the sample input gives no training, validation or test rows")
         }
-        var settings = TrainingSettings()
-        settings.kind = ModelKind(rawValue: config.kind) ?? .mlp
-        settings.hidden = config.hidden
-        settings.learningRate = config.learningRate
-        settings.schedule = LearningRateSchedule(rawValue: config.lrSchedule) ?? .constant
-        settings.batchQueries = config.batchQueries
+        // Exactly the branch's training settings, for one epoch: the test proves the pipeline, not the model.
+        var settings = TrainingSettings(config)
         settings.maxEpochs = 1
-        settings.seed = config.seed
-        let signature = ModelSignature(
-            featureSet: set.name, featureSetVersion: set.version, featureTable: table.reference,
-            features: names.map { .init(name: $0, type: "float32") })
-        let outcome = Trainer(settings: settings, train: split.train, validation: split.heldOut, signature: signature).run()
+        let outcome = Trainer(settings: settings, train: split.train, validation: split.validation, signature: inputs.signature)
+            .run()
         let bytes = try ModelArtifact.encode(outcome.model, metrics: outcome.history.last?.metrics ?? [:], settings: settings)
         let (loaded, _) = try ModelArtifact.decode(bytes, source: "integration-test model")
-        let scores = Scorer(model: loaded).score(split.heldOut.features, rows: split.heldOut.rows)
+        let scores = Scorer(model: loaded).score(split.test.features, rows: split.test.rows)
         guard scores.allSatisfy({ $0.isFinite }) else { throw PromotionError("the trained model gives non-finite scores") }
         let registered = try JSONDecoder().decode(ModelSignature.self, from: Data(candidateVersion.signature.utf8))
         guard registered.features == loaded.signature.features, registered.featureSet == loaded.signature.featureSet else {
@@ -116,16 +108,13 @@ public struct IntegrationTests {
     /// The candidate ranks requests built from held-out gold queries through the one feature code path:
     /// outputs finite, ordered, equal to the offline scores of the same pairs, within the latency budget.
     func inferencePipeline() throws -> String {
-        guard let set = FeatureSet.all[candidate.signature.featureSet] else {
-            throw PromotionError("unknown feature set \(candidate.signature.featureSet)")
-        }
-        let table = try store.featureTable(FeatureTableReference(featureSet: set.name, version: nil))
-        let gold = try GoldTable.load(folder: store.goldFolder(of: table), expectedDigest: table.digest)
-        let columns = try set.indices(of: candidate.signature.features.map(\.name))
-        let split = GoldSplit(gold, columns: columns)
-        let offline = Scorer(model: candidate).score(split.heldOut.features, rows: split.heldOut.rows)
+        let inputs = try TrainingInputs(store: store, model: candidate)
+        let gold = inputs.gold
+        let columns = inputs.columns
+        let split = inputs.split
+        let offline = Scorer(model: candidate).score(split.test.features, rows: split.test.rows)
         let pipeline = InferencePipeline(
-            features: InferenceFeatures(videos: try store.silverVideos(), featureSet: set),
+            features: InferenceFeatures(videos: try store.silverVideos(), featureSet: inputs.featureSet),
             scorer: Scorer(model: candidate), columns: columns)
         // Where each held-out row sits in the gold table (to know its URL and judgment time).
         var goldRow: [String: [Int]] = [:]
@@ -134,7 +123,7 @@ public struct IntegrationTests {
         }
         var latencies: [Double] = []
         var compared = 0
-        let groups = split.heldOut.groups
+        let groups = split.test.groups
         for g in 0..<min(groups.count, 100) {
             let rows = goldRow[groups.names[g]] ?? []
             guard let first = rows.first, let at = DataTimestamp(gold.judgedAt[first]) else { continue }

@@ -3,6 +3,7 @@ import TandemCore
 import TandemGit
 import TandemLakehouse
 import TandemLearning
+import TandemPipeline
 import TandemProfiles
 import TandemRegistry
 import TandemStorage
@@ -181,14 +182,14 @@ public final class PromotionEngine: @unchecked Sendable {
                 try targetRegistry.artifact(digest: v.artifactDigest), source: "\(context.target.name):\(v.reference)")
             champion = (model, "\(context.target.name):\(v.reference)")
         }
-        let table = try context.sourceStore.featureTable(
-            FeatureTableReference(featureSet: challenger.signature.featureSet, version: nil))
-        guard let set = FeatureSet.all[table.featureSet] else { throw PromotionError("unknown feature set \(table.featureSet)") }
-        let gold = try GoldTable.load(folder: context.sourceStore.goldFolder(of: table), expectedDigest: table.digest)
+        // Both are scored on the test queries of the same table: queries that neither early stopping nor sweep
+        // selection saw (docs/data-contract.md, "Train, validation and test").
+        let inputs = try TrainingInputs(store: context.sourceStore, model: challenger)
+        let table = inputs.table
         func perQuery(_ model: RankerModel) throws -> RankingMetrics.Report {
-            let split = GoldSplit(gold, columns: try set.indices(of: model.signature.features.map(\.name)))
-            let scores = Scorer(model: model).score(split.heldOut.features, rows: split.heldOut.rows)
-            return RankingMetrics.evaluate(groups: split.heldOut.groups, labels: split.heldOut.labels, scores: scores)
+            let test = try inputs.sameTable(for: model).split.test
+            let scores = Scorer(model: model, threads: 2).score(test.features, rows: test.rows)
+            return RankingMetrics.evaluate(groups: test.groups, labels: test.labels, scores: scores)
         }
         let challengerReport = try perQuery(challenger)
         let championReport = try champion.map { try perQuery($0.0) }

@@ -24,7 +24,7 @@ struct InferenceParityTests {
         let sig = ModelSignature(
             featureSet: "relevance_v1", featureSetVersion: 1, featureTable: table.reference,
             features: FeatureSet.relevanceV1.names.map { .init(name: $0, type: "float32") })
-        let model = Trainer(settings: settings, train: split.train, validation: split.heldOut, signature: sig).run().model
+        let model = Trainer(settings: settings, train: split.train, validation: split.validation, signature: sig).run().model
         let offline = Scorer(model: model).score(gold.features, rows: gold.rowCount)
         let pipeline = InferencePipeline(
             features: InferenceFeatures(videos: try store.silverVideos()), scorer: Scorer(model: model), columns: Array(0..<56))
