@@ -1,7 +1,8 @@
 import Foundation
 
-/// The text rules of DATA.md: query normalisation and tokenisation. Both the gold build and the
-/// inference path use these functions, so a query is never normalised two ways.
+/// The text rules of docs/data-contract.md ("Query normalisation", "Tokens"): query normalisation and
+/// tokenisation. Both the gold build and the inference path use these functions, so a query is never normalised
+/// two ways.
 public enum TextNormalization {
     /// Normalises a query: NFKC, full Unicode lower-casing (as Python's `str.lower`, final sigma included),
     /// every run of Unicode `White_Space` to one space, trimmed. `"\u{a0}ＰＹＴＨＯＮ\u{3000}Cafe\u{301}  tips\t"`
@@ -55,7 +56,7 @@ public enum TextNormalization {
         return k == s.count || !s[k].properties.isCased
     }
 
-    /// The Unicode `White_Space` characters of DATA.md.
+    /// The Unicode `White_Space` characters of docs/data-contract.md, "Query normalisation".
     @inline(__always)
     public static func isWhiteSpace(_ s: Unicode.Scalar) -> Bool {
         switch s.value {
@@ -128,6 +129,7 @@ public enum FNV1a {
     /// The hash of a string's UTF-8.
     public static func hash32(_ text: String) -> UInt32 { hash32(text.utf8) }
 
-    /// DATA.md's split rule: a query is held out for evaluation iff `fnv1a32(query) mod 5 == 0`.
+    /// The split rule of docs/data-contract.md ("Train/validation/test split"): a query is held out for evaluation
+    /// iff `fnv1a32(query) mod 5 == 0`.
     public static func isHeldOut(normalizedQuery: String) -> Bool { hash32(normalizedQuery) % 5 == 0 }
 }

@@ -1,6 +1,7 @@
 import TandemLakehouse
 
-/// A gold table split by DATA.md's rule: a query is held out iff `fnv1a32(query) mod 5 == 0`.
+/// A gold table split by the rule of docs/data-contract.md ("Train/validation/test split"): a query is held out
+/// iff `fnv1a32(query) mod 5 == 0`.
 public struct GoldSplit: Sendable {
     public var train: RankingDataset
     public var heldOut: RankingDataset
