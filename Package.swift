@@ -51,7 +51,7 @@ let package = Package(
             name: "TandemCore",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")]
         ),
-        /** Environment profiles: strict YAML loading with located errors, `extend`, cross-profile checks. */
+        /** Environment profiles: strict YAML loading with located errors, `extends`, cross-profile checks. */
         .target(
             name: "TandemProfiles",
             dependencies: ["TandemCore", .product(name: "Yams", package: "Yams")]
@@ -74,7 +74,7 @@ let package = Package(
             name: "TandemLearning",
             dependencies: ["TandemCore", "TandemCOpenBLAS", "TandemCKernels", "TandemLakehouse"]
         ),
-        /** Model registries and run tracking: the protocol and its SQLite implementation, the audit chain. */
+        /** Model registries and run tracking: the protocol, its SQLite and MLflow implementations, the audit chain. */
         .target(
             name: "TandemRegistry",
             dependencies: ["TandemCore", "TandemStorage", "TandemHTTP", .product(name: "GRDB", package: "GRDB.swift")]
@@ -128,7 +128,7 @@ let package = Package(
         .executableTarget(name: "tandem-env", dependencies: ["TandemCommands"]),
         /** `tandem-etl`: bronze → silver → gold, registers a feature table version. */
         .executableTarget(name: "tandem-etl", dependencies: ["TandemCommands"]),
-        /** `tandem-features`: list, show and diff feature table versions. */
+        /** `tandem-features`: list, show and diff feature table versions; feature definitions; the quarantine. */
         .executableTarget(name: "tandem-features", dependencies: ["TandemCommands"]),
         /** `tandem-train`: trains (batch, interactive or sweep), tracks the run, registers the model version. */
         .executableTarget(name: "tandem-train", dependencies: ["TandemCommands"]),
@@ -144,10 +144,11 @@ let package = Package(
         .executableTarget(name: "tandem-runs", dependencies: ["TandemCommands"]),
         /** `tandem-models`: registered models, versions, aliases, lock-file verification, history. */
         .executableTarget(name: "tandem-models", dependencies: ["TandemCommands"]),
-        /** `tandem-fixtures`: generates raw data of any size in DATA.md's format. */
+        /** `tandem-fixtures`: generates raw data of any size in the format of docs/data-contract.md. */
         .executableTarget(name: "tandem-fixtures", dependencies: ["TandemCommands"]),
-        /** `tandem-bench`: benchmarks whose figures go into docs/benchmarks.md. */
+        /** `tandem-jobs`: stages as jobs on `local://` or `slurm://`: submit, list, logs, cancel, recover, clean. */
         .executableTarget(name: "tandem-jobs", dependencies: ["TandemCommands"]),
+        /** `tandem-bench`: benchmarks whose figures go into docs/benchmarks.md. */
         .executableTarget(name: "tandem-bench", dependencies: ["TandemCommands", "TandemLakehouse"]),
 
         .testTarget(name: "TandemProfilesTests", dependencies: ["TandemProfiles", "TandemStorage"]),

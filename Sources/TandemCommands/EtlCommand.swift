@@ -11,7 +11,7 @@ public struct EtlCommand: StageCommand {
         _superCommandName: "tandem",
         abstract: "Run the medallion ETL (bronze → silver → gold) and register a feature table version.",
         discussion: """
-            Reads INPUT/videos.jsonl and INPUT/judgments.jsonl (DATA.md's raw format) and writes, in the \
+            Reads INPUT/videos.jsonl and INPUT/judgments.jsonl (the raw format of docs/data-contract.md) and writes, in the \
             environment's features root: bronze (every line as read, idempotent by file digest), silver \
             (canonical, deduplicated, with the quarantine of rejected lines and their reasons) and gold (the \
             features of the feature set, one row per silver judgment), registered as an immutable feature table \

@@ -14,7 +14,7 @@ public struct EvaluateCommand: StageCommand {
         abstract: "Score requests with a model through the one feature code path, or evaluate it on gold data.",
         discussion: """
             `score` reads requests as JSON lines {"query": str, "candidates": [video_url, …]} in their raw surface \
-            forms; the query is normalised and the URLs canonicalised as in DATA.md, video metadata comes from the \
+            forms; the query is normalised and the URLs canonicalised as in docs/data-contract.md, video metadata comes from the \
             environment's silver videos, and features are computed by the same function as the gold build. Each \
             output line is {"query", "ranked": [{"video_url", "score"}…], "unknown": [{"candidate", "reason"}…]}, \
             best first. `gold` scores a gold table (held-out queries by default) and prints its metrics.

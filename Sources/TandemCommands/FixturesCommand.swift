@@ -3,7 +3,7 @@ import Foundation
 import TandemCore
 import TandemLakehouse
 
-/// `tandem fixtures generate`: raw data of any size in DATA.md's format.
+/// `tandem fixtures generate`: raw data of any size in the format of docs/data-contract.md.
 public struct FixturesCommand: StageCommand {
     public static let configuration = CommandConfiguration(
         commandName: "fixtures",
@@ -20,7 +20,7 @@ public struct FixturesCommand: StageCommand {
             abstract: "Write videos.jsonl and judgments.jsonl to a folder.",
             discussion: """
                 About 30 judgments per query (so --queries 33000 gives about a million judgment lines), about 1% \
-                malformed lines of every kind DATA.md names, URL variants, query surface forms, unknown keys and \
+                malformed lines of every kind docs/data-contract.md names, URL variants, query surface forms, unknown keys and \
                 re-judged duplicates. The same seed gives the same bytes.
 
                 Example: tandem fixtures generate --queries 200 --seed 7 --out fixtures/sample

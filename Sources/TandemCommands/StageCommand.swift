@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import TandemCore
 
-/// A Tandem stage: parses its arguments and maps every failure to DESIGN.md's exit codes
+/// A Tandem stage: parses its arguments and maps every failure to Tandem's exit codes (docs/architecture.md, "Exit codes")
 /// (2 for bad usage, where ArgumentParser alone would use 64).
 public protocol StageCommand: AsyncParsableCommand {}
 

@@ -12,7 +12,7 @@ public struct TrainCommand: StageCommand {
         abstract: "Train the relevance ranker on the environment's latest gold features, track the run and register the version.",
         discussion: """
             Reads the training configuration (models/relevance.yaml by default), trains on the feature table it \
-            names (the latest by default) with DATA.md's held-out queries as validation, and records a run with \
+            names (the latest by default), validating on queries chosen by hash (docs/data-contract.md), and records a run with \
             its parameters, per-epoch metrics, artifact, git commit and branch, feature table and data digest. \
             Unless --no-register is given, the best model is registered as the next version of its model, and, \
             on a git branch, models/NAME.lock.json is written and committed so the code and the model travel together.

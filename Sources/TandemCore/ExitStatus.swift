@@ -1,4 +1,4 @@
-/// The exit codes every Tandem stage uses (DESIGN.md §6).
+/// The exit codes every Tandem stage uses (docs/architecture.md, "Exit codes").
 ///
 /// CI systems branch on these, so they never change meaning:
 /// `0` the work is done, `1` the work's own verdict was no, `2` bad input or usage,

@@ -1,5 +1,5 @@
 /// A timestamp of the raw data: `YYYY-MM-DDTHH:MM:SSZ`, optionally with `.fraction` before the `Z`,
-/// that must be a valid UTC calendar date and time (DATA.md).
+/// that must be a valid UTC calendar date and time (docs/data-contract.md, "Lines and JSON").
 public struct DataTimestamp: Sendable, Hashable, Comparable {
     /// Seconds since 1970-01-01T00:00:00Z.
     public var seconds: Int64

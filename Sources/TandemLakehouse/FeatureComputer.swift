@@ -194,7 +194,8 @@ public final class FeatureComputer: Sendable {
         return lo < sorted.count && sorted[lo] == token
     }
 
-    /// DATA.md's exact-phrase test: `" " + join(query tokens) + " "` is a substring of `" " + join(title) + " "`.
+    /// The exact-phrase test of docs/data-contract.md (`exact_phrase_title`): `" " + join(query tokens) + " "` is a
+    /// substring of `" " + join(title) + " "`.
     /// Tokens hold no spaces, so this is a contiguous match of token sequences; an empty query matches an empty title.
     static func containsPhrase(_ phrase: [Int32], in title: [Int32]) -> Bool {
         if phrase.isEmpty { return title.isEmpty }

@@ -46,7 +46,7 @@ public struct FeatureSet: Sendable, Codable, Equatable {
     /// Every feature set this version of Tandem defines, by name.
     public static let all: [String: FeatureSet] = [relevanceV1.name: relevanceV1]
 
-    /// DATA.md's 56 features.
+    /// The 56 features of docs/data-contract.md, "Gold features".
     public static let relevanceV1: FeatureSet = {
         var f: [FeatureDefinition] = [
             .init("bm25_title", "BM25 (k1 1.2, b 0.75) of the query's distinct tokens over title tokens"),

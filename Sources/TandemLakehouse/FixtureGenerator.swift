@@ -1,6 +1,6 @@
 import Foundation
 
-/// Writes raw data in DATA.md's format, of any size, with the dirt real judgment logs carry (URL variants,
+/// Writes raw data in the format of docs/data-contract.md, of any size, with the dirt real judgment logs carry (URL variants,
 /// query surface forms, unknown keys, re-judged duplicates, about 1% malformed lines of every kind) and a
 /// learnable relevance signal: labels depend on topic match, title overlap, popularity, freshness and
 /// duration *in combination*, so a learned ranker beats BM25 alone. The same seed gives the same files.
@@ -14,7 +14,7 @@ public struct FixtureGenerator {
 
     public var queries: Int
     public var seed: UInt64
-    /// Fraction of malformed lines (DATA.md: about one in a hundred).
+    /// Fraction of malformed lines (docs/data-contract.md: about one in a hundred).
     public var malformedRate = 0.01
     /// Called for every judgment line written with its query (normalised form), video id, judgment time and the
     /// hidden model's noiseless relevance score: what an oracle would rank by (benchmarks measure the ceiling

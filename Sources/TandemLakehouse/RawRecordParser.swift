@@ -1,4 +1,4 @@
-/// Why a raw line went to quarantine (DATA.md, "Reasons and precedence").
+/// Why a raw line went to quarantine (docs/data-contract.md, "Quarantine reasons and precedence").
 public enum QuarantineReason: String, Sendable, CaseIterable, Codable, Error {
     case badJSON = "bad_json"
     case missingField = "missing_field"
@@ -21,7 +21,7 @@ public struct ValidJudgment: Sendable {
     public var judgedAt: DataTimestamp
 }
 
-/// Parses raw lines of `judgments.jsonl` and `videos.jsonl` by DATA.md's rules. One parser per thread.
+/// Parses raw lines of `judgments.jsonl` and `videos.jsonl` by the rules of docs/data-contract.md. One parser per thread.
 public struct RawRecordParser {
     private var judgmentParser = StrictJSONObjectParser(keys: ["query", "video_url", "label", "judged_at"])
     private var videoParser = StrictJSONObjectParser(

@@ -7,7 +7,8 @@ public struct QuarantinedLine: Sendable {
     public var content: [UInt8]
 }
 
-/// Counts for one input file, shaped as DATA.md's quarantine report.
+/// Counts for one input file, shaped as the quarantine report of docs/data-contract.md ("Silver tables and the
+/// quarantine report").
 public struct LayerCounts: Sendable, Codable, Equatable {
     public var linesTotal = 0
     public var quarantined: [String: Int]

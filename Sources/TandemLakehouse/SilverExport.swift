@@ -33,7 +33,7 @@ final class ExportFile {
     deinit { unlink(temporary) }
 }
 
-/// The silver exports of DATA.md: `silver_judgments.jsonl` and `silver_videos.jsonl` with exactly its fields.
+/// The silver exports of docs/data-contract.md: `silver_judgments.jsonl` and `silver_videos.jsonl` with exactly its fields.
 /// A silver version's files are already in this form; exporting copies them.
 public enum SilverExport {
     /// Copies a silver version's files into `folder`.

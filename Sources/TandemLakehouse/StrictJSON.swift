@@ -13,7 +13,7 @@ public enum JSONField: Sendable, Equatable {
     case array
 }
 
-/// A strict RFC 8259 JSON parser for one line that must be one object (DATA.md, "JSON").
+/// A strict RFC 8259 JSON parser for one line that must be one object (docs/data-contract.md, "Lines and JSON").
 ///
 /// Strict: no trailing commas, no NaN or Infinity, no single quotes, no comments, no control characters
 /// inside strings, nothing but white space after the value. It validates the whole line and decodes only

@@ -1,7 +1,8 @@
 import Foundation
 
-/// The text rules of DATA.md: query normalisation and tokenisation. Both the gold build and the
-/// inference path use these functions, so a query is never normalised two ways.
+/// The text rules of docs/data-contract.md ("Query normalisation", "Tokens"): query normalisation and
+/// tokenisation. Both the gold build and the inference path use these functions, so a query is never normalised
+/// two ways.
 public enum TextNormalization {
     /// Normalises a query: NFKC, full Unicode lower-casing (as Python's `str.lower`, final sigma included),
     /// every run of Unicode `White_Space` to one space, trimmed. `"\u{a0}ＰＹＴＨＯＮ\u{3000}Cafe\u{301}  tips\t"`
@@ -55,7 +56,7 @@ public enum TextNormalization {
         return k == s.count || !s[k].properties.isCased
     }
 
-    /// The Unicode `White_Space` characters of DATA.md.
+    /// The Unicode `White_Space` characters of docs/data-contract.md, "Query normalisation".
     @inline(__always)
     public static func isWhiteSpace(_ s: Unicode.Scalar) -> Bool {
         switch s.value {
@@ -128,7 +129,7 @@ public enum FNV1a {
     /// The hash of a string's UTF-8.
     public static func hash32(_ text: String) -> UInt32 { hash32(text.utf8) }
 
-    /// The data contract's split bucket of a query: `fnv1a32(utf8(query)) mod 5`. Bucket 0 is the held-out
+    /// The split bucket of docs/data-contract.md ("Train/validation/test split") of a query: `fnv1a32(utf8(query)) mod 5`. Bucket 0 is the held-out
     /// test set (reported quality, champion/challenger), bucket 1 the validation set (early stopping, sweep
     /// selection), buckets 2–4 the training set.
     public static func splitBucket(normalizedQuery: String) -> Int { Int(hash32(normalizedQuery) % 5) }

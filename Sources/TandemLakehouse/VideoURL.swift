@@ -1,4 +1,4 @@
-/// Canonical video URLs (DATA.md, "URL canonicalization"): every variant of a video's URL maps to
+/// Canonical video URLs (docs/data-contract.md, "URL canonicalisation"): every variant of a video's URL maps to
 /// `https://www.vid.example/watch?v=ID`, or to nothing when it is not a video URL.
 public enum VideoURL {
     /// The canonical form's prefix; the 11-character id follows.

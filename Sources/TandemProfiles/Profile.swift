@@ -55,7 +55,7 @@ public struct Profile: Sendable, Equatable {
     }
 }
 
-/// The roots of one environment (DESIGN.md §1).
+/// The roots of one environment (docs/architecture.md, "Environments and roots").
 public struct Roots: Sendable, Equatable {
     /// Bronze/silver/gold tables and the feature registry.
     public var features: RootURL
@@ -185,7 +185,7 @@ public enum FirstReleaseRule: String, Sendable, CaseIterable {
     case refuse
 }
 
-/// The champion/challenger policy (DESIGN.md §4, evaluating).
+/// The champion/challenger policy (docs/architecture.md, "Evaluating").
 public struct PromotionPolicy: Sendable, Equatable {
     public var primaryMetric: String
     public var minImprovement: Double

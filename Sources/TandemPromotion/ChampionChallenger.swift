@@ -1,7 +1,7 @@
 import Foundation
 import TandemProfiles
 
-/// The champion/challenger decision (DESIGN.md §4, evaluating): per-query differences of the primary metric
+/// The champion/challenger decision (docs/architecture.md, "Evaluating"): per-query differences of the primary metric
 /// feed a seeded paired bootstrap over queries; the challenger passes when the lower end of the confidence
 /// interval clears the required improvement, fails when the upper end does not reach it, and is
 /// inconclusive in between or with too few queries. Guardrail metrics may not fall by more than their bound.

@@ -8,7 +8,7 @@ import TandemProfiles
 import TandemRegistry
 import TandemStorage
 
-/// The integration tests a promotion runs in the source environment (DESIGN.md §4, testing).
+/// The integration tests a promotion runs in the source environment (docs/architecture.md, "Testing").
 public struct IntegrationTests {
     /// The candidate: its model and the artifact the registry holds for it.
     public let candidate: RankerModel

@@ -48,8 +48,9 @@ public struct PromotionContext: Sendable {
     }
 }
 
-/// The promotion state machine (DESIGN.md §4): requested → testing → evaluating → awaiting_approval →
-/// promoting → promoted, with failed and rejected as the other ends, and rolled_back after promoted.
+/// The promotion state machine (docs/architecture.md, "Promotion"): requested → testing → evaluating →
+/// awaiting_approval → promoting → promoted, with failed and rejected as the other ends, and rolled_back after
+/// promoted.
 /// Every transition is saved, audited and reported through the outbox, so each step can run in another CI job.
 public final class PromotionEngine: @unchecked Sendable {
     public let context: PromotionContext

@@ -1,7 +1,7 @@
 import Foundation
 import TandemCore
 
-/// The states of a promotion (DESIGN.md §4).
+/// The states of a promotion (docs/architecture.md, "Promotion").
 public enum PromotionState: String, Sendable, Codable, CaseIterable {
     case requested, testing, evaluating
     case awaitingApproval = "awaiting_approval"

@@ -1,11 +1,12 @@
 import Foundation
 
-/// An environment's model registry and run tracker (DESIGN.md §3), with MLflow's semantics: runs with
+/// An environment's model registry and run tracker (docs/architecture.md, "The registry"), with MLflow's semantics: runs with
 /// parameters and metric histories; registered models whose versions are numbered from 1; aliases that point
 /// at versions and move when set again; and an audit log of every change.
 ///
-/// Implementations: `SQLiteModelRegistry` (`file://` roots, the embedded default). The registry of an
-/// environment is chosen from its profile's `registry` root in one place, `RegistryFactory`.
+/// Implementations: `SQLiteModelRegistry` (`file://` roots, the embedded default) and `MLflowModelRegistry`
+/// (`mlflow+http(s)://` roots). The registry of an environment is chosen from its profile's `registry` root in
+/// one place, `StageContext.openRegistry` (TandemCommands).
 /// Every write is transactional; artifacts are content-addressed and checked against their digest when read.
 public protocol ModelRegistry: Sendable {
     // Runs.

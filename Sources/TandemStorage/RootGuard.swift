@@ -31,7 +31,7 @@ public struct RootAccessError: TandemError {
     public var exitStatus: ExitStatus
 }
 
-/// Runtime isolation between environments (DESIGN.md §1): the first write into a root stamps it with the
+/// Runtime isolation between environments (docs/architecture.md, "Isolation"): the first write into a root stamps it with the
 /// owning environment; a stage for one environment refuses to write into a root owned by another.
 public enum RootGuard {
     /// The name of the stamp file at the top of every root.

@@ -63,7 +63,7 @@ struct ETLBinaryTests {
         #expect(run.stderr.contains("a stage for 'test' refuses to write into it"))
     }
 
-    @Test("the fixtures generator is deterministic and the ETL agrees with the Python reference of DATA.md")
+    @Test("the fixtures generator is deterministic and the ETL agrees with the Python reference of docs/data-contract.md")
     func referenceAgreement() throws {
         let repo = try ScratchRepository(withFixtures: false)
         defer { repo.remove() }

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""An independent reference of DATA.md, written from the text of the contract in Python (its own JSON
+"""An independent reference of docs/data-contract.md, written from the text of the contract in Python (its own JSON
 parser, unicodedata, str.lower), used by the tests to cross-check Tandem's Swift ETL.
 
 usage: reference_etl.py INPUT_DIR OUT_DIR

@@ -7,7 +7,8 @@
 
 MLP 56→256→128→1 (ReLU), inputs standardised with the training rows' mean and standard deviation, ListNet
 top-1 loss with target (2^label − 1)/Σ per query (queries without a relevant item skipped), Adam, batches of
-64 whole queries, one thread; held-out split and NDCG@10 as in DATA.md and Tandem.
+64 whole queries, one thread. It reports NDCG@10 on the test (held-out) queries, fnv1a32 % 5 == 0, as in
+docs/data-contract.md ("Train/validation/test split", "Ranking metrics"), and trains on every other query.
 """
 import json, sys, numpy as np, torch
 torch.set_num_threads(1); torch.manual_seed(7)

@@ -99,7 +99,7 @@ struct CanonicalizationTests {
         #expect(TextNormalization.tokens("  ") == [])
     }
 
-    @Test("FNV-1a reference values of DATA.md")
+    @Test("FNV-1a reference values of docs/data-contract.md")
     func fnv() {
         #expect(FNV1a.hash32("") == 2_166_136_261)
         #expect(FNV1a.hash32("a") == 3_826_002_220)

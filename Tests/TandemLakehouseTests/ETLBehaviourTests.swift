@@ -11,7 +11,7 @@ struct ETLBehaviourTests {
     static let urlA = "https://www.vid.example/watch?v=AAAAAAAAAAA"
     static let urlB = "https://www.vid.example/watch?v=BBBBBBBBBBB"
 
-    @Test("each rejection reason is counted, in DATA.md's order of precedence")
+    @Test("each rejection reason is counted, in the order of precedence of docs/data-contract.md")
     func rejectionReasons() throws {
         let h = try ETLHarness(
             videos: [

@@ -28,7 +28,7 @@ struct FeatureTests {
         return out
     }
 
-    @Test("relevance_v1 has DATA.md's 56 features in order")
+    @Test("relevance_v1 has the 56 features of docs/data-contract.md in order")
     func schema() {
         let names = FeatureSet.relevanceV1.names
         #expect(names.count == 56)
