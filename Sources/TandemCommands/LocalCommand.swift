@@ -60,6 +60,8 @@ public struct LocalCommand: StageCommand {
             var stage: String
             var seconds: Double
             var result: String
+            /// passed, failed or skipped.
+            var status: String
         }
 
         struct Summary: Encodable {
@@ -110,15 +112,16 @@ public struct LocalCommand: StageCommand {
             let context = StageContext(repositoryRoot: set.repositoryRoot, profiles: profiles, profile: test)
             var stages: [StageLine] = []
             var clock = ContinuousClock.now
-            func lap(_ stage: String, _ result: String) {
+            /// Records a stage; `ok` false marks it failed (✗), nil not run (–).
+            func lap(_ stage: String, _ result: String, ok: Bool? = true) {
                 let d = ContinuousClock.now - clock
                 clock = ContinuousClock.now
                 let line = StageLine(
-                    stage: stage, seconds: d.seconds, result: result)
+                    stage: stage, seconds: d.seconds, result: result, status: ok.map { $0 ? "passed" : "failed" } ?? "skipped")
                 stages.append(line)
                 if !common.json {
                     Terminal.note(
-                        "✓ " + stage.padding(toLength: 24, withPad: " ", startingAt: 0)
+                        (ok.map { $0 ? "✓ " : "✗ " } ?? "– ") + stage.padding(toLength: 24, withPad: " ", startingAt: 0)
                             + String(format: "%6.1f s  ", line.seconds) + result)
                 }
 
@@ -162,9 +165,11 @@ public struct LocalCommand: StageCommand {
             let promotion = try engine.start(branch: "HEAD", model: .version(trained.model, trained.version ?? 0))
             let evaluated = try engine.advance(promotion.id)
             let tests = evaluated.tests.map { "\($0.name) \($0.passed ? "passed" : "FAILED")" }.joined(separator: ", ")
-            lap("integration tests", tests.isEmpty ? "not run" : tests)
-            let decision = evaluated.decision ?? (evaluated.state == .failed ? "tests failed" : evaluated.state.rawValue)
-            lap("champion/challenger", decision)
+            lap(
+                "integration tests", tests.isEmpty ? "not run" : tests,
+                ok: evaluated.tests.isEmpty ? nil : evaluated.tests.allSatisfy(\.passed))
+            let decision = evaluated.decision ?? (evaluated.state == .failed ? "not run: tests failed" : evaluated.state.rawValue)
+            lap("champion/challenger", decision, ok: evaluated.decision.map { $0 == "pass" })
             let total = ContinuousClock.now - started
             let seconds = total.seconds
             let summary = Summary(
@@ -173,13 +178,13 @@ public struct LocalCommand: StageCommand {
             if common.json {
                 try Terminal.printJSON(summary)
             } else {
-                print("\nSTAGE                    SECONDS  RESULT")
+                print("\n  STAGE                    SECONDS  RESULT")
                 for s in stages {
                     print(
-                        s.stage.padding(toLength: 25, withPad: " ", startingAt: 0) + String(format: "%7.1f", s.seconds) + "  "
+                        (s.status == "passed" ? "✓ " : s.status == "failed" ? "✗ " : "– ") + s.stage.padding(toLength: 25, withPad: " ", startingAt: 0) + String(format: "%7.1f", s.seconds) + "  "
                             + s.result)
                 }
-                print(String(format: "total                    %7.1f", seconds))
+                print(String(format: "  total                    %7.1f", seconds))
                 if let report = evaluated.report { print("\n" + report) }
                 for t in evaluated.tests where !t.passed { print("\nFAILED \(t.name): \(t.detail)") }
                 print("\nwritten under \(local):")

@@ -129,9 +129,9 @@ public enum FNV1a {
     /// The hash of a string's UTF-8.
     public static func hash32(_ text: String) -> UInt32 { hash32(text.utf8) }
 
-    /// The split bucket of docs/data-contract.md ("Train/validation/test split") of a query: `fnv1a32(utf8(query)) mod 5`. Bucket 0 is the held-out
-    /// test set (reported quality, champion/challenger), bucket 1 the validation set (early stopping, sweep
-    /// selection), buckets 2–4 the training set.
+    /// A query's split bucket, `fnv1a32(utf8(query)) mod 5` (docs/data-contract.md, "Train/validation/test
+    /// split"): bucket 0 is the held-out test set (reported quality, champion/challenger), bucket 1 the validation
+    /// set (early stopping, sweep selection), buckets 2–4 the training set.
     public static func splitBucket(normalizedQuery: String) -> Int { Int(hash32(normalizedQuery) % 5) }
 
     /// A query is held out for evaluation (the test set) iff `fnv1a32(query) mod 5 == 0`.

@@ -1,6 +1,6 @@
 import TandemLakehouse
 
-/// A gold table split by the data contract's rule (docs/data-contract.md, "Train, validation and test"): with
+/// A gold table split by the data contract's rule (docs/data-contract.md, "Train/validation/test split"): with
 /// `b = fnv1a32(query) mod 5`, a query is in the **test** set iff `b == 0`, in the **validation** set iff
 /// `b == 1`, and in the **training** set otherwise.
 ///

@@ -184,7 +184,7 @@ public final class PromotionEngine: @unchecked Sendable {
             champion = (model, "\(context.target.name):\(v.reference)")
         }
         // Both are scored on the test queries of the same table: queries that neither early stopping nor sweep
-        // selection saw (docs/data-contract.md, "Train, validation and test").
+        // selection saw (docs/data-contract.md, "Train/validation/test split").
         let inputs = try TrainingInputs(store: context.sourceStore, model: challenger)
         let table = inputs.table
         func perQuery(_ model: RankerModel) throws -> RankingMetrics.Report {
