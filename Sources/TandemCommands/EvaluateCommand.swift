@@ -149,7 +149,11 @@ public struct EvaluateCommand: StageCommand {
                 try c.encode(rows, forKey: Key("rows"))
                 var m = c.nestedContainer(keyedBy: Key.self, forKey: Key("metrics"))
                 for name in RankingMetrics.names {
-                    if let v = metrics[name] ?? nil { try m.encode(v, forKey: Key(name)) } else { try m.encodeNil(forKey: Key(name)) }
+                    if let v = metrics[name] ?? nil {
+                        try m.encode(v, forKey: Key(name))
+                    } else {
+                        try m.encodeNil(forKey: Key(name))
+                    }
                 }
             }
 
@@ -182,12 +186,15 @@ public struct EvaluateCommand: StageCommand {
             let data = RankingDataset.concatenating(parts.map { inputs.split[$0] }, width: inputs.columns.count)
             let scores = Scorer(model: ranker, threads: 2).score(data.features, rows: data.rows)
             let evaluation = RankingMetrics.evaluate(groups: data.groups, labels: data.labels, scores: scores)
-            let queries = perQuery ? (0..<data.groups.count).map { g in
-                QueryMetrics(
-                    query: data.groups.names[g], part: "\(GoldSplit.Part(query: data.groups.names[g]))",
-                    rows: data.groups.range(g).count,
-                    metrics: Dictionary(uniqueKeysWithValues: RankingMetrics.names.map { ($0, evaluation.perQuery[$0]?[g] ?? nil) }))
-            } : nil
+            let queries =
+                perQuery
+                ? (0..<data.groups.count).map { g in
+                    QueryMetrics(
+                        query: data.groups.names[g], part: "\(GoldSplit.Part(query: data.groups.names[g]))",
+                        rows: data.groups.range(g).count,
+                        metrics: Dictionary(
+                            uniqueKeysWithValues: RankingMetrics.names.map { ($0, evaluation.perQuery[$0]?[g] ?? nil) }))
+                } : nil
             let report = Report(
                 model: name, featureTable: inputs.table.reference, split: choice.rawValue, queries: data.groups.count,
                 evaluatedQueries: evaluation.definedQueries, rows: data.rows, metrics: evaluation.means, perQuery: queries)
@@ -196,16 +203,21 @@ public struct EvaluateCommand: StageCommand {
                 "\(name) on \(inputs.table.reference) (\(choice.rawValue) queries: \(data.groups.count), "
                     + "\(evaluation.definedQueries) with a relevant item; rows: \(data.rows))")
             for name in RankingMetrics.names {
-                print("  " + name.padding(toLength: 8, withPad: " ", startingAt: 0) + String(format: "%.4f", evaluation.means[name] ?? 0))
+                print(
+                    "  " + name.padding(toLength: 8, withPad: " ", startingAt: 0)
+                        + String(format: "%.4f", evaluation.means[name] ?? 0))
             }
             guard let queries else { return }
-            print("\nQUERY" + String(repeating: " ", count: 35) + "PART        " + RankingMetrics.names.map {
-                $0.padding(toLength: 8, withPad: " ", startingAt: 0)
-            }.joined())
+            print(
+                "\nQUERY" + String(repeating: " ", count: 35) + "PART        "
+                    + RankingMetrics.names.map {
+                        $0.padding(toLength: 8, withPad: " ", startingAt: 0)
+                    }.joined())
             for q in queries {
                 let label = q.query.count > 38 ? String(q.query.prefix(37)) + "…" : q.query
                 print(
-                    label.padding(toLength: 40, withPad: " ", startingAt: 0) + q.part.padding(toLength: 12, withPad: " ", startingAt: 0)
+                    label.padding(toLength: 40, withPad: " ", startingAt: 0)
+                        + q.part.padding(toLength: 12, withPad: " ", startingAt: 0)
                         + RankingMetrics.names.map {
                             ((q.metrics[$0] ?? nil).map { String(format: "%.4f", $0) } ?? "-").padding(
                                 toLength: 8, withPad: " ", startingAt: 0)

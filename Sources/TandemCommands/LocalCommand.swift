@@ -181,7 +181,9 @@ public struct LocalCommand: StageCommand {
                 print("\n  STAGE                    SECONDS  RESULT")
                 for s in stages {
                     print(
-                        (s.status == "passed" ? "✓ " : s.status == "failed" ? "✗ " : "– ") + s.stage.padding(toLength: 25, withPad: " ", startingAt: 0) + String(format: "%7.1f", s.seconds) + "  "
+                        (s.status == "passed" ? "✓ " : s.status == "failed" ? "✗ " : "– ")
+                            + s.stage.padding(toLength: 25, withPad: " ", startingAt: 0) + String(format: "%7.1f", s.seconds)
+                            + "  "
                             + s.result)
                 }
                 print(String(format: "  total                    %7.1f", seconds))

@@ -22,7 +22,9 @@ public enum Reproducibility {
             else { continue }
             let why: String
             if let mine = manifest.numericEnvironment, let old = theirs.numericEnvironment {
-                why = mine.difference(from: old) ?? "the same numeric environment (\(mine.blas), core \(mine.blasCore)) — unexplained"
+                why =
+                    mine.difference(from: old)
+                    ?? "the same numeric environment (\(mine.blas), core \(mine.blasCore)) — unexplained"
             } else {
                 why = "\(other.reference) does not record its numeric environment"
             }

@@ -55,7 +55,8 @@ public struct TrainingInputs: Sendable {
     public func sameTable(for model: RankerModel) throws -> TrainingInputs {
         guard model.signature.featureSet == featureSet.name else {
             throw UsageError(
-                "\(model.signature.featureSet) features cannot be read from \(table.reference): the models use different feature sets")
+                "\(model.signature.featureSet) features cannot be read from \(table.reference): the models use different feature sets"
+            )
         }
         return try TrainingInputs(table: table, set: featureSet, gold: gold, names: model.signature.features.map(\.name))
     }

@@ -110,17 +110,23 @@ public enum ChampionChallenger {
     ) -> Report {
         var reasons: [String] = []
         guard let champion else {
-            let decision: Decision
+            var decision: Decision
             switch policy.firstRelease {
             case .pass, .requireApproval: decision = .pass
             case .refuse: decision = .fail
             }
             let m = challengerMeans[policy.primaryMetric] ?? 0
+            let queries = (challenger[policy.primaryMetric] ?? []).count { $0 != nil }
             reasons.append(
-                "first release: no champion in prod; \(policy.primaryMetric) of the challenger is \(fmt(m)); "
+                "first release: no champion in prod; \(policy.primaryMetric) of the challenger is \(fmt(m)) on \(queries) test queries; "
                     + "policy first_release = \(policy.firstRelease.rawValue)"
                     + (policy.firstRelease == .requireApproval
                         ? " (a release manager must approve on these absolute metrics)" : ""))
+            if decision == .pass && queries < policy.minQueries {
+                decision = .inconclusive
+                reasons.append(
+                    "inconclusive — only \(queries) test queries with relevant results, at least \(policy.minQueries) needed")
+            }
             return Report(
                 decision: decision, firstRelease: true, primary: nil, guardrails: [], required: policy.minImprovement,
                 confidence: policy.confidence, resamples: policy.bootstrapResamples, seed: policy.seed,
@@ -139,7 +145,7 @@ public enum ChampionChallenger {
         if primary.queries < policy.minQueries {
             decision = .inconclusive
             reasons.append(
-                "\(line): inconclusive — only \(primary.queries) queries with relevant results, at least \(policy.minQueries) needed"
+                "\(line): inconclusive — only \(primary.queries) test queries with relevant results, at least \(policy.minQueries) needed"
             )
         } else if primary.lower >= policy.minImprovement {
             decision = .pass
@@ -183,7 +189,7 @@ public enum ChampionChallenger {
                 + (champion.map { " vs champion \($0)" } ?? " (first release)"))
         if let p = r.primary {
             lines.append(
-                "  \(label(p.metric)) on \(p.queries) held-out queries: "
+                "  \(label(p.metric)) on \(p.queries) held-out test queries: "
                     + String(format: "champion %.4f, challenger %.4f", p.champion, p.challenger))
         }
         for reason in r.reasons { lines.append("  • " + reason) }

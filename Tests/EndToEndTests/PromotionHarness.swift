@@ -37,7 +37,10 @@ struct PromotionRepository {
             #expect(try repo.run("tandem-etl", ["--env", "test"]).status == 0)
             try git(["checkout", "-q", "-b", "feature/a"], in: repo.root)
             let train = try repo.run(
-                "tandem-train", ["--env", "test", "--set", "training.max_epochs=2"], environment: ["TANDEM_ACTOR": "dana"])
+                // A deliberately weak first champion (one slow epoch), so the better branch of the tests wins clearly
+                // on the 40 test queries of the sample data.
+                "tandem-train", ["--env", "test", "--set", "training.max_epochs=1", "--set", "training.learning_rate=0.0003"],
+                environment: ["TANDEM_ACTOR": "dana"])
             #expect(train.status == 0, "\(train.stderr)")
             template = (repo.root, remote)
         }

@@ -61,7 +61,9 @@ struct TrainBinaryTests {
         let runs = try await repo.run(
             "tandem-runs", ["show", "--env", "test", String((doc["run_id"] as? String ?? "").prefix(8))])
         #expect(runs.status == 0)
-        #expect(runs.stdout.contains("metric  ndcg@10: 1:"))
+        // Per-epoch validation metrics, and the best model's metrics on the test queries.
+        #expect(runs.stdout.contains("metric  val_ndcg@10: 1:"))
+        #expect(runs.stdout.contains("metric  test_ndcg@10:"))
         #expect(runs.stdout.contains("param   learning_rate = 0.001"))
     }
 

@@ -21,11 +21,14 @@ struct InferenceParityTests {
         var settings = TrainingSettings()
         settings.hidden = [32]
         settings.maxEpochs = 2
+        // .ci/run runs this suite with 1 and 2 threads under every OpenBLAS core type.
+        let threads = Int(ProcessInfo.processInfo.environment["TANDEM_TEST_THREADS"] ?? "") ?? 1
+        settings.threads = threads
         let sig = ModelSignature(
             featureSet: "relevance_v1", featureSetVersion: 1, featureTable: table.reference,
             features: FeatureSet.relevanceV1.names.map { .init(name: $0, type: "float32") })
         let model = Trainer(settings: settings, train: split.train, validation: split.validation, signature: sig).run().model
-        let offline = Scorer(model: model).score(gold.features, rows: gold.rowCount)
+        let offline = Scorer(model: model, threads: threads).score(gold.features, rows: gold.rowCount)
         let pipeline = InferencePipeline(
             features: InferenceFeatures(videos: try store.silverVideos()), scorer: Scorer(model: model), columns: Array(0..<56))
         let groups = QueryGroups(queries: gold.queries)

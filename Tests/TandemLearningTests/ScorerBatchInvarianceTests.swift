@@ -96,7 +96,8 @@ struct ScorerBatchInvarianceTests {
         for kernel in ScoringKernel.allCases where kernel.rawValue <= ScoringKernel.best.rawValue {
             ScoringKernel.use(kernel)
             for threads in [1, 2, 3] {
-                results["\(kernel) × \(threads)"] = Scorer(model: model, threads: threads).score(features, rows: rows).map(\.bitPattern)
+                results["\(kernel) × \(threads)"] = Scorer(model: model, threads: threads).score(features, rows: rows).map(
+                    \.bitPattern)
             }
         }
         let baseline = results["generic × 1"]
