@@ -21,9 +21,14 @@ extension BenchCommand {
         @Option(help: "Learning-rate schedule: constant or cosine.") var schedule: LearningRateSchedule = .constant
         @Option(help: ArgumentHelp("Work folder.", valueName: "dir")) var work: String = ".build/bench-etl"
         @Flag(help: "Print JSON.") var json = false
+        @Flag(
+            help:
+                "Also measure the references in this run: numpy (the same loop; Tests/Reference/numpy_listnet.py) and onnxruntime (the same model; Tests/Reference/onnx_scorer.py), with the same threads and OpenBLAS kernel."
+        )
+        var reference = false
 
         func run() throws {
-            let (gold, _, reference) = try BenchData.gold(queries: queries, seed: seed, work: work)
+            let (gold, _, tableReference) = try BenchData.gold(queries: queries, seed: seed, work: work)
             let split = GoldSplit(gold)
             BLAS.setThreads(threads)
             var settings = TrainingSettings()
@@ -33,8 +38,11 @@ extension BenchCommand {
             settings.threads = threads
             settings.learningRate = learningRate
             settings.schedule = schedule
+            let numeric = NumericEnvironment.current(threads: threads)
+            Terminal.note(
+                "kernel: \(numeric.blas), core \(numeric.blasCore), \(threads) thread(s); scorer \(numeric.scoringKernel)")
             let signature = ModelSignature(
-                featureSet: "relevance_v1", featureSetVersion: 1, featureTable: reference,
+                featureSet: "relevance_v1", featureSetVersion: 1, featureTable: tableReference,
                 features: FeatureSet.relevanceV1.names.map { .init(name: $0, type: "float32") })
             let peak = Self.sgemmPeak()
             let trainer = Trainer(settings: settings, train: split.train, validation: split.validation, signature: signature)
@@ -42,7 +50,7 @@ extension BenchCommand {
                 if case .epoch(let r, _) = event {
                     Terminal.note(
                         String(
-                            format: "epoch %d: loss %.4f, held-out NDCG@10 %.4f, %.0f examples/s", r.epoch, r.loss,
+                            format: "epoch %d: loss %.4f, validation NDCG@10 %.4f, %.0f examples/s", r.epoch, r.loss,
                             r.metrics["ndcg@10"] ?? 0, r.examplesPerSecond))
                 }
             })
@@ -58,24 +66,36 @@ extension BenchCommand {
             let oracleReport = RankingMetrics.evaluate(
                 groups: split.test.groups, labels: split.test.labels, scores: oracle)
             let interruptions = Self.machineInterruptions()
-            let inference = Self.inference(outcome.model, data: split.test)
+            let inference = Self.inference(outcome.model, data: split.test, threads: threads)
+            var references: References?
+            if reference {
+                references = try References.measure(
+                    train: split.train, settings: settings, model: outcome.model, test: split.test, work: work,
+                    threads: threads)
+            }
             struct Result: Encodable {
-                var trainRows: Int, heldOutRows: Int, epochs: Int, threads: Int
+                var trainRows: Int, testRows: Int, epochs: Int, threads: Int
+                var numericEnvironment: NumericEnvironment
                 var trainingExamplesPerSecond: Double, trainingGFLOPs: Double, sgemmPeakGFLOPs: Double
-                var heldOutNDCG10: Double, bm25TitleNDCG10: Double, oracleNDCG10: Double
+                var testNDCG10: Double, bm25TitleNDCG10: Double, oracleNDCG10: Double
                 var interruptionsPerSecond: Double, interruptionMeanMicros: Double
                 var batchPairsPerSecond: Double, scoringGFLOPs: Double, queryLatencyP50Micros: Double,
                     queryLatencyP99Micros: Double
+                var references: References?
             }
             let result = Result(
-                trainRows: split.train.rows, heldOutRows: split.test.rows, epochs: outcome.history.count, threads: threads,
+                trainRows: split.train.rows, testRows: split.test.rows, epochs: outcome.history.count, threads: threads,
+                numericEnvironment: numeric,
                 trainingExamplesPerSecond: outcome.examplesPerSecond, trainingGFLOPs: outcome.gflops, sgemmPeakGFLOPs: peak,
-                heldOutNDCG10: heldOut.means["ndcg@10"] ?? 0, bm25TitleNDCG10: bm25Report.means["ndcg@10"] ?? 0,
+                testNDCG10: heldOut.means["ndcg@10"] ?? 0, bm25TitleNDCG10: bm25Report.means["ndcg@10"] ?? 0,
                 oracleNDCG10: oracleReport.means["ndcg@10"] ?? 0, interruptionsPerSecond: interruptions.perSecond,
                 interruptionMeanMicros: interruptions.meanMicros,
                 batchPairsPerSecond: inference.pairsPerSecond, scoringGFLOPs: inference.gflops,
-                queryLatencyP50Micros: inference.p50, queryLatencyP99Micros: inference.p99)
+                queryLatencyP50Micros: inference.p50, queryLatencyP99Micros: inference.p99, references: references)
             if json { try Terminal.printJSON(result); return }
+            print(
+                "kernel: \(numeric.blas) (\(numeric.blasConfig)), core \(numeric.blasCore), \(threads) thread(s); "
+                    + "scorer kernel \(numeric.scoringKernel)")
             print(
                 String(
                     format: "train: %d rows, %d epochs, %d thread(s): %.0f examples/s, %.1f GFLOP/s (sgemm peak %.1f GFLOP/s)",
@@ -83,17 +103,33 @@ extension BenchCommand {
             print(
                 String(
                     format:
-                        "held-out NDCG@10: %.4f (BM25 title alone %.4f; the generator's noiseless relevance, the ceiling, %.4f) over %d queries",
-                    result.heldOutNDCG10, result.bm25TitleNDCG10, result.oracleNDCG10, split.test.groups.count))
+                        "test NDCG@10: %.4f (BM25 title alone %.4f; the generator's noiseless relevance, the ceiling, %.4f) over %d queries",
+                    result.testNDCG10, result.bm25TitleNDCG10, result.oracleNDCG10, split.test.groups.count))
             print(
                 String(
-                    format: "inference: %.0f pairs/s batch (%.1f GFLOP/s); one query of ~30 candidates p50 %.1f µs, p99 %.1f µs",
+                    format: "inference: %.0f pairs/s batch (%.1f GFLOP/s); one query of 30 candidates p50 %.1f µs, p99 %.1f µs",
                     result.batchPairsPerSecond, result.scoringGFLOPs, result.queryLatencyP50Micros, result.queryLatencyP99Micros))
             print(
                 String(
                     format:
                         "machine: a running thread is interrupted %.0f times/s for %.1f µs on average (measured with a clock loop)",
                     result.interruptionsPerSecond, result.interruptionMeanMicros))
+            if let r = references {
+                if let n = r.numpyExamplesPerSecond {
+                    print(
+                        String(
+                            format: "reference numpy (%@): %.0f examples/s — Tandem %.2f×", r.numpyBLAS ?? "?", n,
+                            result.trainingExamplesPerSecond / n))
+                }
+                if let o = r.onnxPairsPerSecond {
+                    print(
+                        String(
+                            format: "reference onnxruntime %@: %.0f pairs/s batch — Tandem %.2f×; 30 candidates p50 %.1f µs, p99 %.1f µs",
+                            r.onnxVersion ?? "?", o, result.batchPairsPerSecond / o, r.onnxP50Micros ?? 0,
+                            r.onnxP99Micros ?? 0))
+                }
+                for note in r.notes { print("reference: \(note)") }
+            }
         }
 
         /// How often, and how long, this machine takes the CPU away from a running thread: a loop reads the clock
@@ -134,10 +170,10 @@ extension BenchCommand {
             return best
         }
 
-        static func inference(_ model: RankerModel, data: RankingDataset) -> (
+        static func inference(_ model: RankerModel, data: RankingDataset, threads: Int) -> (
             pairsPerSecond: Double, gflops: Double, p50: Double, p99: Double
         ) {
-            let scorer = Scorer(model: model)
+            let scorer = Scorer(model: model, threads: threads)
             var out = [Float](repeating: 0, count: data.rows)
             let start = ContinuousClock.now
             var rounds = 0
