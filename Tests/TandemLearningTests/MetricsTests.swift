@@ -53,3 +53,13 @@ struct MetricsTests {
         #expect(abs(ndcg20 - dcg / ideal) < 1e-12)
     }
 }
+
+@Suite("The train/validation/test split")
+struct GoldSplitRuleTests {
+    @Test("fnv1a32(query) mod 5: 0 is test, 1 validation, 2–4 train (docs/data-contract.md's examples)")
+    func buckets() {
+        #expect(GoldSplit.Part(query: "a") == .test)
+        #expect(GoldSplit.Part(query: "python tips") == .validation)
+        #expect(GoldSplit.Part(query: "python") == .train)
+    }
+}
