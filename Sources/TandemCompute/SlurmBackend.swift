@@ -208,7 +208,9 @@ public final class SlurmBackend: ComputeBackend, @unchecked Sendable {
             outcome = .launchFailed
             let line = (try? String(contentsOfFile: log, encoding: .utf8))?.split(separator: "\n")
                 .last(where: { $0.hasPrefix(Self.launchFailureMarker) })
-            why = line.map { String($0.dropFirst(Self.launchFailureMarker.count)) } ?? "the job script could not start the stage (exit 126)"
+            why =
+                line.map { String($0.dropFirst(Self.launchFailureMarker.count)) }
+                ?? "the job script could not start the stage (exit 126)"
         } else if outcome == .launchFailed {
             why =
                 "\(reason ?? "launch failure") (exit \(code):\(signal)); slurmd could not start it: check that the working "

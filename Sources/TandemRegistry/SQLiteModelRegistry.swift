@@ -43,7 +43,8 @@ public final class SQLiteModelRegistry: ModelRegistry, @unchecked Sendable {
         var found: [String] = []
         let artifacts = (root as NSString).appendingPathComponent("artifacts")
         if let entries = try? fm.contentsOfDirectory(atPath: artifacts), !entries.isEmpty { found.append("artifacts") }
-        for suffix in ["-wal", "-shm"] where fm.fileExists(atPath: (root as NSString).appendingPathComponent(databaseName + suffix)) {
+        for suffix in ["-wal", "-shm"]
+        where fm.fileExists(atPath: (root as NSString).appendingPathComponent(databaseName + suffix)) {
             found.append(databaseName + suffix)
         }
         return found
@@ -220,7 +221,8 @@ public final class SQLiteModelRegistry: ModelRegistry, @unchecked Sendable {
             throw RegistryError(.tampered, "\(path): the artifact \(digest.prefix(12))… is missing from the registry")
         }
         guard ContentDigest.sha256Hex(data) == digest else {
-            throw RegistryError(.tampered, "\(path): the artifact does not match its digest \(digest.prefix(12))…; it was altered")
+            throw RegistryError(
+                .tampered, "\(path): the artifact does not match its digest \(digest.prefix(12))…; it was altered")
         }
         return data
     }

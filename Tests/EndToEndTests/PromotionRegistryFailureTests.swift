@@ -53,7 +53,9 @@ struct PromotionRegistryFailureTests {
         return run.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    @Test("a real MLflow prod registry stopped in the middle of a promotion: exit 3, prod unchanged", .enabled(if: MLflowServer.enabled))
+    @Test(
+        "a real MLflow prod registry stopped in the middle of a promotion: exit 3, prod unchanged",
+        .enabled(if: MLflowServer.enabled))
     func mlflowStopped() async throws {
         let r = try await PromotionRepository.make()
         defer { r.remove() }

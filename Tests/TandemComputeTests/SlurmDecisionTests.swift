@@ -171,7 +171,8 @@ struct SlurmDecisionTests {
     @Test("scancel with the controller down is exit 3 naming it")
     func cancelDown() {
         let scancel = SlurmToolRun(
-            status: 8, stderr: "scancel: error: Kill job error on job id 1: Unable to contact slurm controller (connect failure)\n")
+            status: 8,
+            stderr: "scancel: error: Kill job error on job id 1: Unable to contact slurm controller (connect failure)\n")
         let (b, _) = scripted(ping: Recorded.down, ["scancel 42": scancel])
         let error = computeFailure { try b.cancel("42") }
         #expect(error?.exitStatus == .infrastructure && error?.description.contains("slurmctld") == true)

@@ -81,7 +81,8 @@ struct MLflowAnswerTests {
     @Test("codes map to exit statuses: not found, invalid input, conflict → 2; the rest → 3")
     func exitStatuses() {
         for code in RegistryError.Code.allCases {
-            let expected: TandemCore.ExitStatus = [.notFound, .invalidInput, .conflict].contains(code) ? .badInput : .infrastructure
+            let expected: TandemCore.ExitStatus =
+                [.notFound, .invalidInput, .conflict].contains(code) ? .badInput : .infrastructure
             #expect(code.exitStatus == expected, "\(code)")
         }
     }
@@ -91,7 +92,8 @@ struct MLflowAnswerTests {
         #expect(try RegistryError.unlessNotFound { () throws -> Int in throw RegistryError(.notFound, "no") } == nil)
         #expect(try RegistryError.unlessNotFound { 7 } == 7)
         for code in RegistryError.Code.allCases where code != .notFound {
-            #expect(registryCode { try RegistryError.unlessNotFound { () throws -> Int in throw RegistryError(code, "x") } } == code)
+            #expect(
+                registryCode { try RegistryError.unlessNotFound { () throws -> Int in throw RegistryError(code, "x") } } == code)
         }
     }
 }
