@@ -121,10 +121,11 @@ struct MLflowClient: Sendable {
             HTTPRequest(
                 method: .get, url: base + "/api/2.0/mlflow-artifacts/artifacts/" + path, headers: headers, timeout: 120))
         guard (200..<300).contains(response.status) else {
-            let error = Self.failure(
+            var error = Self.failure(
                 status: response.status, body: response.body, what: "downloading an artifact from MLflow",
                 secrets: [token ?? ""])
             if error.code == .notFound { return nil }
+            if error.code == .unreachable { error.description += "; is the server started with --serve-artifacts?" }
             throw error
         }
         return Data(response.body)
