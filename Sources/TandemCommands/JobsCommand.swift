@@ -242,7 +242,7 @@ public struct JobsCommand: StageCommand {
                 if recovered.isEmpty { print("no orphaned jobs for \(context.profile.name)") }
                 for r in recovered { print("\(r.id)  \(r.backend)  \(r.name): \(r.action)") }
             }
-            if recovered.contains(where: { $0.action.hasPrefix("error") }) {
+            if recovered.contains(where: { $0.error != nil }) {
                 throw UsageError("some jobs could not be checked; see above", exitStatus: .infrastructure)
             }
         }

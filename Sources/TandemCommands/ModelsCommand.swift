@@ -150,7 +150,7 @@ public struct ModelsCommand: StageCommand {
                 differences.append("environment: lock \(lock.environment), checked against \(context.profile.name)")
             }
             let registry = try context.openRegistry(writer: nil)
-            if let v = try? registry.version(.version(lock.model, lock.version)) {
+            if let v = try RegistryError.unlessNotFound({ try registry.version(.version(lock.model, lock.version)) }) {
                 differences += lock.differences(from: v)
             } else {
                 differences.append("version \(lock.model)@\(lock.version) does not exist in the \(context.profile.name) registry")

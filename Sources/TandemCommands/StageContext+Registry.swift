@@ -17,7 +17,18 @@ extension StageContext {
             return MLflowModelRegistry(baseURL: base)
         }
         let path = try folder(of: .registry)
-
+        // A root that holds a registry but lost its ownership stamp, or whose stamp does not parse, is damaged
+        // (exit 3): never read as "empty", never stamped afresh as if it were new.
+        let stampPath = (path as NSString).appendingPathComponent(RootGuard.stampName)
+        if RootGuard.stamp(of: path) == nil,
+            FileManager.default.fileExists(atPath: stampPath) || SQLiteModelRegistry.holdsRegistry(path)
+        {
+            let what = FileManager.default.fileExists(atPath: stampPath) ? "an unreadable" : "no"
+            throw RegistryError(
+                .tampered,
+                "\(path): the registry root holds \(what) ownership stamp (\(RootGuard.stampName)); restore the stamp "
+                    + "(it names the owning environment) before '\(profile.name)' reads or writes this registry")
+        }
         if let writer {
             try RootGuard.claim(
                 path: path, environment: profile.name, role: .registry, protected: profile.protected, writer: writer)

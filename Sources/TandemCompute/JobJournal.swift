@@ -113,8 +113,10 @@ public final class JobJournal: Sendable {
         public var id: String
         public var backend: String
         public var name: String
-        /// `cancelled` (it was still queued or running), `gone` (it had already ended) or an error.
+        /// `cancelled` (it was still queued or running), `gone` (it had already ended) or `error: …`.
         public var action: String
+        /// Why the job could not be checked or stopped (nil when it was); what callers decide on.
+        public var error: String?
     }
 
     /// Stops a recorded job wherever it runs (scancel; SIGKILL to a local job's process groups); true when
@@ -138,13 +140,15 @@ public final class JobJournal: Sendable {
         var done: [Recovered] = []
         for r in all() where !r.ownerAlive {
             var action = "gone"
+            var failure: String?
             do {
                 if try Self.stop(r) { action = "cancelled" }
             } catch {
+                failure = "\(error)"
                 action = "error: \(error)"
             }
-            if !action.hasPrefix("error") { remove(r.id) }
-            done.append(Recovered(id: r.id, backend: r.backend, name: r.name, action: action))
+            if failure == nil { remove(r.id) }
+            done.append(Recovered(id: r.id, backend: r.backend, name: r.name, action: action, error: failure))
         }
         return done
     }

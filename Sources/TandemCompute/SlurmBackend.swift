@@ -18,7 +18,16 @@ public final class SlurmBackend: ComputeBackend, @unchecked Sendable {
     /// Where each submitted job's logs go (name and folder), to name them in results.
     private var logs: [String: (folder: String, name: String)] = [:]
 
-    public init(options: [String: String]) { self.options = options }
+    /// Runs a Slurm client tool (`sbatch`, `scontrol`, …) with the backend's environment; tests give recorded answers.
+    let runTool: @Sendable (_ tool: String, _ arguments: [String], _ environment: [String: String]) throws -> SlurmToolRun
+
+    public init(
+        options: [String: String],
+        runTool: @escaping @Sendable (String, [String], [String: String]) throws -> SlurmToolRun = SlurmToolRun.run
+    ) {
+        self.options = options
+        self.runTool = runTool
+    }
 
     var environment: [String: String] {
         var env = ProcessInfo.processInfo.environment
@@ -30,27 +39,47 @@ public final class SlurmBackend: ComputeBackend, @unchecked Sendable {
         "the Slurm controller (slurmctld" + (environment["SLURM_CONF"].map { ", SLURM_CONF=\($0)" } ?? "") + ")"
     }
 
-    /// Runs a Slurm client command; a controller that does not answer is exit 3 naming it.
+    /// What a Slurm client command answered: its output, or a refusal by a controller that answers.
+    enum Answer: Equatable {
+        case output(String)
+        case refused(SlurmToolRun)
+    }
+
+    /// Runs a Slurm client command, deciding on exit statuses only, never on the words Slurm prints (which change
+    /// between versions and are not an interface): exit 0 is an answer; a non-zero exit is a refusal when the
+    /// controller answers `scontrol ping` (exit 0), and "the controller does not answer" (exit 3, naming it) when it
+    /// does not. Slurm's client tools exit 1 for nearly every error and print no machine-readable code (Slurm 22.05's
+    /// `--json` output ignores `-j` and has none for sbatch), so what a refusal means is decided by each caller
+    /// from the request it made; its stderr is quoted for people only.
+    func attempt(_ tool: String, _ arguments: [String]) throws -> Answer {
+        let run = try launch(tool, arguments)
+        if run.status == 0 { return .output(run.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        guard try controllerAnswers() else {
+            throw ComputeError("\(controllerName) does not answer: \(run.errors)")
+        }
+        return .refused(run)
+    }
+
+    /// Runs a Slurm client command and returns its output; a refusal is `refused` (exit 3 unless the caller knows
+    /// better), a controller that does not answer is exit 3 naming it.
     @discardableResult
-    func client(_ tool: String, _ arguments: [String]) throws -> String {
-        let run: (termination: ChildProcess.Termination, stdout: String, stderr: String)
-        do {
-            run = try ChildProcess.run(tool, arguments, environment: environment)
-        } catch {
+    func client(_ tool: String, _ arguments: [String], refused: ExitStatus = .infrastructure) throws -> String {
+        switch try attempt(tool, arguments) {
+        case .output(let text): return text
+        case .refused(let run): throw ComputeError("\(tool) failed (exit \(run.status)): \(run.errors)", exitStatus: refused)
+        }
+    }
+
+    func launch(_ tool: String, _ arguments: [String]) throws -> SlurmToolRun {
+        do { return try runTool(tool, arguments, environment) } catch {
             throw ComputeError("cannot run \(tool) (\(error)); install Slurm's client tools (Debian: slurm-client)")
         }
-        let errors = run.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard run.termination.succeeded else {
-            let down = [
-                "Unable to contact slurm controller", "Could not establish a configuration source", "Connection refused",
-                "Socket timed out", "Zero Bytes were transmitted", "Munge", "munge", "Unable to establish controller",
-            ]
-            if down.contains(where: errors.contains) {
-                throw ComputeError("\(controllerName) does not answer: \(errors)")
-            }
-            throw ComputeError("\(tool) failed: \(errors)", exitStatus: errors.contains("Invalid") ? .badInput : .infrastructure)
-        }
-        return run.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Whether a controller answers: `scontrol ping` exits 0 when one does, 1 when none does (its text, "is UP",
+    /// is for people).
+    func controllerAnswers() throws -> Bool {
+        try launch("scontrol", ["ping"]).status == 0
     }
 
     public func submit(_ job: ComputeJob) throws -> String {
@@ -97,11 +126,19 @@ public final class SlurmBackend: ComputeBackend, @unchecked Sendable {
             args += (extra.removingPercentEncoding ?? extra).split(whereSeparator: { $0 == " " || $0 == "+" }).map(String.init)
         }
         let id: String
-        do {
-            id = String(try client("sbatch", args + [script]).split(separator: ";").first ?? "")
-        } catch let e as ComputeError {
+        switch try attempt("sbatch", args + [script]) {
+        case .output(let text):
+            id = String(text.split(separator: ";").first ?? "")
+        case .refused(let run):
+            // A controller that answers and refuses the job refuses the request (a partition, account, QOS, time or
+            // memory it does not have or allow): exit 2, fix the compute root. sbatch exits 1 for every such refusal
+            // (255 when it rejects an option itself) and gives no code that tells them from a fault of its own.
             throw ComputeError(
-                "job \(job.name) was refused by sbatch (its log would be \(output)): \(e.description)", exitStatus: e.exitStatus)
+                "job \(job.name) was refused by sbatch (exit \(run.status); its log would be \(output)): \(run.errors)",
+                exitStatus: .badInput)
+        }
+        guard !id.isEmpty, id.allSatisfy(\.isNumber) else {
+            throw ComputeError("sbatch answered '\(id)' instead of a job id (--parsable)")
         }
         lock.withLock { logs[id] = (job.logDirectory, job.name) }
         return id
@@ -116,6 +153,11 @@ public final class SlurmBackend: ComputeBackend, @unchecked Sendable {
         }
         return out
     }
+
+    /// The exit status of the job script's own launch checks (and of a shell that cannot exec the stage).
+    static let launchFailureExit: Int32 = 126
+    /// The line the job script prints before it exits 126, with the reason after it.
+    static let launchFailureMarker = "tandem: launch failure: "
 
     static let finalStates: Set<String> = [
         "COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY", "BOOT_FAIL", "DEADLINE", "PREEMPTED",
@@ -160,12 +202,15 @@ public final class SlurmBackend: ComputeBackend, @unchecked Sendable {
             log = f["StdOut"] ?? ""
         }
         var why = reason
-        if outcome == .failed && signal == 0 && code == 126,
-            let text = try? String(contentsOfFile: log, encoding: .utf8),
-            let line = text.split(separator: "\n").last(where: { $0.hasPrefix("tandem: launch failure: ") })
-        {
+        if outcome == .failed && signal == 0 && code == Self.launchFailureExit {
+            // The job script's own check failed (or exec could not run the binary): decided on the exit status; the
+            // line the script printed is only the reason shown.
             outcome = .launchFailed
-            why = String(line.dropFirst("tandem: launch failure: ".count))
+            let line = (try? String(contentsOfFile: log, encoding: .utf8))?.split(separator: "\n")
+                .last(where: { $0.hasPrefix(Self.launchFailureMarker) })
+            why =
+                line.map { String($0.dropFirst(Self.launchFailureMarker.count)) }
+                ?? "the job script could not start the stage (exit 126)"
         } else if outcome == .launchFailed {
             why =
                 "\(reason ?? "launch failure") (exit \(code):\(signal)); slurmd could not start it: check that the working "
@@ -179,21 +224,20 @@ public final class SlurmBackend: ComputeBackend, @unchecked Sendable {
     }
 
     public func cancel(_ id: String) throws {
-        do { try client("scancel", [id]) } catch let e as ComputeError
-            where e.description.contains("already completing or completed") || e.description.contains("Invalid job id")
-        {
-            // It ended (or left the controller) between the decision to cancel and the call: nothing to stop.
+        guard case .refused(let run) = try attempt("scancel", [id]) else { return }
+        // A refusal of a job that is no longer queued or running (it ended, or left the controller, between the
+        // decision to cancel and the call) leaves nothing to stop.
+        if try isActive(id) {
+            throw ComputeError("scancel could not cancel job \(id) (exit \(run.status)): \(run.errors)")
         }
     }
 
-    /// Asks the controller whether it is up (`scontrol ping`); throws exit 3 naming it when it is not.
+    /// Asks the controller whether it is up (`scontrol ping`, decided on its exit status); throws exit 3 naming it
+    /// when it is not.
     public func ping() throws -> String {
-        let run: (termination: ChildProcess.Termination, stdout: String, stderr: String)
-        do { run = try ChildProcess.run("scontrol", ["ping"], environment: environment) } catch {
-            throw ComputeError("cannot run scontrol (\(error)); install Slurm's client tools (Debian: slurm-client)")
-        }
+        let run = try launch("scontrol", ["ping"])
         let answer = (run.stdout + run.stderr).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard run.termination.succeeded, answer.contains("is UP") else {
+        guard run.status == 0 else {
             throw ComputeError("\(controllerName) does not answer: \(answer)")
         }
         return answer.replacingOccurrences(of: "\n", with: "; ")
@@ -216,11 +260,43 @@ public final class SlurmBackend: ComputeBackend, @unchecked Sendable {
 
     /// Whether a job is still queued or running (false once it has ended or left the controller).
     public func isActive(_ id: String) throws -> Bool {
-        do {
-            return !(try client("squeue", ["-h", "-j", id, "-o", "%T"])).isEmpty
-        } catch let e as ComputeError where e.description.contains("Invalid job id") {
-            return false
+        switch try attempt("squeue", ["-h", "-j", id, "-o", "%T"]) {
+        case .output(let states): return !states.isEmpty
+        // squeue refuses a job id the controller no longer knows (exit 1); the controller answers, so the job has
+        // left it: not active.
+        case .refused: return false
         }
+    }
+}
+
+/// How one run of a Slurm client tool ended and what it printed, as the backend decides on it (and as tests
+/// record it).
+public struct SlurmToolRun: Sendable, Equatable {
+    /// The exit status (128 + N for a tool killed by signal N).
+    public var status: Int32
+    public var stdout: String
+    public var stderr: String
+
+    public init(status: Int32, stdout: String = "", stderr: String = "") {
+        self.status = status
+        self.stdout = stdout
+        self.stderr = stderr
+    }
+
+    /// What it printed on stderr, trimmed, for people.
+    var errors: String { stderr.trimmingCharacters(in: .whitespacesAndNewlines) }
+
+    /// Runs the tool as a child process.
+    @Sendable public static func run(_ tool: String, _ arguments: [String], _ environment: [String: String]) throws
+        -> SlurmToolRun
+    {
+        let run = try ChildProcess.run(tool, arguments, environment: environment)
+        let status: Int32
+        switch run.termination {
+        case .exited(let code): status = code
+        case .signaled(let signal): status = 128 + signal
+        }
+        return SlurmToolRun(status: status, stdout: run.stdout, stderr: run.stderr)
     }
 }
 

@@ -119,7 +119,7 @@ struct Promoter {
         }
         if !done("aliases") {
             try mark("aliases", "started")
-            let previous = try? targetRegistry.version(.alias(p.model, "champion"))
+            let previous = try RegistryError.unlessNotFound { try targetRegistry.version(.alias(p.model, "champion")) }
             if let previous, previous.version != p.targetVersion {
                 try targetRegistry.setAlias(name: p.model, alias: "previous", version: previous.version, actor: context.actor)
                 p.previousChampion = previous.version

@@ -169,16 +169,11 @@ public final class PromotionEngine: @unchecked Sendable {
             try context.sourceRegistry.artifact(digest: challengerVersion.artifactDigest),
             source: challengerVersion.reference)
         var champion: (RankerModel, String)?
-        // An unreachable target registry is an error (exit 3), never "no champion".
+        // Only the target registry's answer that there is no champion alias means a first release; an unreachable
+        // or damaged target registry stops the evaluation with its own exit status (3), nothing written.
         let targetRegistry = try context.openTargetRegistry()
-        let championVersion: ModelVersion?
-        do {
-            championVersion = try targetRegistry.version(.alias(p.model, "champion"))
-        } catch is RegistryError {
-            championVersion = nil
-        }
+        let championVersion = try RegistryError.unlessNotFound { try targetRegistry.version(.alias(p.model, "champion")) }
         if let v = championVersion {
-
             let (model, _) = try ModelArtifact.decode(
                 try targetRegistry.artifact(digest: v.artifactDigest), source: "\(context.target.name):\(v.reference)")
             champion = (model, "\(context.target.name):\(v.reference)")

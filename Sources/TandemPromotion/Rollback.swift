@@ -25,7 +25,7 @@ extension PromotionEngine {
     public func rollback(model: String) throws -> RollbackResult {
         let targetRegistry = try context.openTargetRegistry()
         let champion = try targetRegistry.version(.alias(model, "champion"))
-        guard let previous = try? targetRegistry.version(.alias(model, "previous")) else {
+        guard let previous = try RegistryError.unlessNotFound({ try targetRegistry.version(.alias(model, "previous")) }) else {
             throw PromotionError("\(context.target.name) has no previous version of \(model) to return to", exitStatus: .badInput)
         }
         guard

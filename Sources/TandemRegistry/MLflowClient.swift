@@ -17,6 +17,9 @@ struct MLflowClient: Sendable {
     }
 
     /// MLflow's answer to a call, as JSON.
+    ///
+    /// - Throws: `RegistryError` whose code is decided on the transport's outcome, the HTTP status and MLflow's
+    ///   `error_code` field (parsed from the JSON body), never on the message text: see `failure(status:body:…)`.
     func call(_ method: HTTPRequest.Method, _ path: String, query: [String: String] = [:], body: [String: Any]? = nil) throws
         -> [String: Any]
     {
@@ -27,27 +30,70 @@ struct MLflowClient: Sendable {
         var headers = [("Content-Type", "application/json")]
         if let token { headers.append(("Authorization", "Bearer \(token)")) }
         let bytes = try body.map { Array(try JSONSerialization.data(withJSONObject: $0)) } ?? []
-        let response: HTTPResponse
+        let response = try send(
+            HTTPRequest(method: method, url: url, headers: headers, body: bytes, connectTimeout: 5, timeout: 30))
+        guard (200..<300).contains(response.status) else {
+            throw Self.failure(status: response.status, body: response.body, what: "MLflow \(path)", secrets: [token ?? ""])
+        }
+        return try Self.document(response.body, what: "MLflow \(path)")
+    }
+
+    /// Sends a request; a request that got no HTTP answer (refused, reset, timed out) is `.unreachable`.
+    func send(_ request: HTTPRequest) throws(RegistryError) -> HTTPResponse {
         do {
-            response = try transport.sendBlocking(
-                HTTPRequest(method: method, url: url, headers: headers, body: bytes, connectTimeout: 5, timeout: 30))
+            return try transport.sendBlocking(request)
         } catch {
             throw RegistryError(
-                "the MLflow server at \(CurlTransport.host(of: base)) is unreachable: \(error.description)",
-                exitStatus: .infrastructure)
+                .unreachable, "the MLflow server at \(CurlTransport.host(of: base)) is unreachable: \(error.description)")
         }
-        let doc = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] ?? [:]
-        guard (200..<300).contains(response.status) else {
-            let code = doc["error_code"] as? String ?? "HTTP \(response.status)"
-            let message = doc["message"] as? String ?? ""
-            if code == "RESOURCE_DOES_NOT_EXIST" || response.status == 404 {
-                throw MLflowNotFound(message: "\(path): \(message)")
-            }
-            throw RegistryError(
-                "MLflow \(path) failed: \(code) \(Redaction.redactSecrets(message, [token ?? ""]))",
-                exitStatus: response.status >= 500 ? .infrastructure : .badInput)
+    }
+
+    /// The JSON object of a successful answer; an empty body is an empty object, anything else that is not a JSON
+    /// object is `.failed` (a proxy's or a login page's HTML, say), never an empty answer.
+    static func document(_ body: [UInt8], what: String) throws(RegistryError) -> [String: Any] {
+        if body.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) { return [:] }
+        guard let doc = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] else {
+            throw RegistryError(.failed, "\(what) answered with something that is not MLflow's JSON (\(body.count) bytes)")
         }
         return doc
+    }
+
+    /// MLflow's `error_code` of an error answer (`{"error_code": "RESOURCE_DOES_NOT_EXIST", "message": …}`), parsed.
+    static func errorCode(_ body: [UInt8]) -> (code: String, message: String)? {
+        guard let doc = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any],
+            let code = doc["error_code"] as? String, !code.isEmpty
+        else { return nil }
+        return (code, doc["message"] as? String ?? "")
+    }
+
+    /// The registry error for an HTTP answer that is not a success, decided on MLflow's parsed `error_code` and the
+    /// HTTP status:
+    ///
+    /// - `RESOURCE_DOES_NOT_EXIST` → `.notFound`; `RESOURCE_ALREADY_EXISTS` → `.conflict`;
+    ///   `PERMISSION_DENIED`, `UNAUTHENTICATED`, or HTTP 401/403 → `.denied`;
+    /// - HTTP 502, 503, 504 (a proxy whose MLflow is down) → `.unreachable`; any other 5xx → `.failed`;
+    /// - another `error_code` on a 4xx (`INVALID_PARAMETER_VALUE`, `BAD_REQUEST`, …) → `.invalidInput`;
+    /// - an answer without MLflow's error body (a 404 page for a wrong address or path) → `.unreachable`: the MLflow
+    ///   API is not there, which is not the same as "there is no such model".
+    static func failure(status: Int, body: [UInt8], what: String, secrets: [String] = []) -> RegistryError {
+        let parsed = errorCode(body)
+        let said = parsed.map { " \($0.code) \(Redaction.redactSecrets($0.message, secrets))" } ?? ""
+        let description = "\(what) failed (HTTP \(status))\(said)"
+        let code: RegistryError.Code
+        switch (parsed?.code, status) {
+        case ("RESOURCE_DOES_NOT_EXIST"?, _): code = .notFound
+        case ("RESOURCE_ALREADY_EXISTS"?, _): code = .conflict
+        case ("PERMISSION_DENIED"?, _), ("UNAUTHENTICATED"?, _), (_, 401), (_, 403): code = .denied
+        case (_, 502), (_, 503), (_, 504): code = .unreachable
+        case (_, 500...): code = .failed
+        case (_?, _): code = .invalidInput
+        case (nil, _):
+            return RegistryError(
+                .unreachable,
+                "\(what): the server answered HTTP \(status) without MLflow's error body; is it an MLflow tracking "
+                    + "server, and are the root's address and path right?", httpStatus: status)
+        }
+        return RegistryError(code, description, serverCode: parsed?.code, httpStatus: status)
     }
 
     /// Uploads bytes through the server's artifact proxy.
@@ -55,40 +101,32 @@ struct MLflowClient: Sendable {
         let url = base + "/api/2.0/mlflow-artifacts/artifacts/" + path
         var headers = [("Content-Type", "application/octet-stream")]
         if let token { headers.append(("Authorization", "Bearer \(token)")) }
-        let response: HTTPResponse
-        do {
-            response = try transport.sendBlocking(
-                HTTPRequest(method: .put, url: url, headers: headers, body: Array(data), timeout: 120))
-        } catch {
-            throw RegistryError(
-                "the MLflow server at \(CurlTransport.host(of: base)) is unreachable: \(error.description)",
-                exitStatus: .infrastructure)
-        }
+        let response = try send(HTTPRequest(method: .put, url: url, headers: headers, body: Array(data), timeout: 120))
         guard (200..<300).contains(response.status) else {
-            throw RegistryError(
-                "uploading the artifact to MLflow failed (HTTP \(response.status)); is the server started with --serve-artifacts?",
-                exitStatus: .infrastructure)
+            var error = Self.failure(
+                status: response.status, body: response.body, what: "uploading the artifact to MLflow", secrets: [token ?? ""])
+            if error.code == .notFound || error.code == .unreachable {
+                error.description += "; is the server started with --serve-artifacts?"
+            }
+            throw error
         }
     }
 
-    /// Downloads bytes through the artifact proxy; nil when absent.
+    /// Downloads bytes through the artifact proxy; nil when the server answers that the artifact does not exist
+    /// (`RESOURCE_DOES_NOT_EXIST`).
     func getArtifact(_ path: String) throws -> Data? {
         var headers: [(String, String)] = []
         if let token { headers.append(("Authorization", "Bearer \(token)")) }
-        let response: HTTPResponse
-        do {
-            response = try transport.sendBlocking(
-                HTTPRequest(
-                    method: .get, url: base + "/api/2.0/mlflow-artifacts/artifacts/" + path, headers: headers, timeout: 120))
-        } catch {
-            throw RegistryError(
-                "the MLflow server at \(CurlTransport.host(of: base)) is unreachable: \(error.description)",
-                exitStatus: .infrastructure)
-        }
-        if response.status == 404 { return nil }
+        let response = try send(
+            HTTPRequest(
+                method: .get, url: base + "/api/2.0/mlflow-artifacts/artifacts/" + path, headers: headers, timeout: 120))
         guard (200..<300).contains(response.status) else {
-            throw RegistryError(
-                "downloading an artifact from MLflow failed (HTTP \(response.status))", exitStatus: .infrastructure)
+            var error = Self.failure(
+                status: response.status, body: response.body, what: "downloading an artifact from MLflow",
+                secrets: [token ?? ""])
+            if error.code == .notFound { return nil }
+            if error.code == .unreachable { error.description += "; is the server started with --serve-artifacts?" }
+            throw error
         }
         return Data(response.body)
     }
@@ -98,9 +136,4 @@ struct MLflowClient: Sendable {
         allowed.insert(charactersIn: "-._~")
         return value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value
     }
-}
-
-/// MLflow answered RESOURCE_DOES_NOT_EXIST.
-struct MLflowNotFound: Error {
-    var message: String
 }

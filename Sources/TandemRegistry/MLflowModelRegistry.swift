@@ -47,13 +47,26 @@ public final class MLflowModelRegistry: ModelRegistry, @unchecked Sendable {
         let cached = experiments[name]
         lock.unlock()
         if let cached { return cached }
-        let id: String
-        do {
-            let doc = try client.call(.get, "experiments/get-by-name", query: ["experiment_name": name])
-            id = ((doc["experiment"] as? [String: Any])?["experiment_id"] as? String) ?? ""
-        } catch is MLflowNotFound {
-            let doc = try client.call(.post, "experiments/create", body: ["name": name])
-            id = doc["experiment_id"] as? String ?? ""
+        func byName() throws -> String? {
+            try RegistryError.unlessNotFound {
+                let doc = try client.call(.get, "experiments/get-by-name", query: ["experiment_name": name])
+                return ((doc["experiment"] as? [String: Any])?["experiment_id"] as? String) ?? ""
+            }
+        }
+        var id: String
+        if let existing = try byName() {
+            id = existing
+        } else {
+            do {
+                let doc = try client.call(.post, "experiments/create", body: ["name": name])
+                id = doc["experiment_id"] as? String ?? ""
+            } catch let e as RegistryError where e.code == .conflict {
+                // Another writer created it between the two calls.
+                id = try byName() ?? ""
+            }
+        }
+        guard !id.isEmpty else {
+            throw RegistryError(.failed, "MLflow answered without an id for the experiment '\(name)'")
         }
         lock.lock()
         experiments[name] = id
@@ -80,7 +93,7 @@ public final class MLflowModelRegistry: ModelRegistry, @unchecked Sendable {
                 "tags": Self.tags(tags),
             ])
         guard let id = ((doc["run"] as? [String: Any])?["info"] as? [String: Any])?["run_id"] as? String else {
-            throw RegistryError("MLflow runs/create answered without a run id", exitStatus: .infrastructure)
+            throw RegistryError(.failed, "MLflow runs/create answered without a run id")
         }
         if !run.parameters.isEmpty {
             _ = try client.call(.post, "runs/log-batch", body: ["run_id": id, "params": Self.tags(run.parameters)])
@@ -137,8 +150,8 @@ public final class MLflowModelRegistry: ModelRegistry, @unchecked Sendable {
         do {
             let doc = try client.call(.get, "runs/get", query: ["run_id": id])
             return record(doc["run"] as? [String: Any] ?? [:])
-        } catch is MLflowNotFound {
-            throw RegistryError("no run '\(id)' on the MLflow server; list them with `tandem runs list`")
+        } catch let e as RegistryError where e.code == .notFound {
+            throw RegistryError(.notFound, "no run '\(id)' on the MLflow server; list them with `tandem runs list`")
         }
     }
 
@@ -148,8 +161,9 @@ public final class MLflowModelRegistry: ModelRegistry, @unchecked Sendable {
             ids = [try experimentID(experiment)]
         } else {
             let doc = try client.call(.post, "experiments/search", body: ["max_results": 1000])
+            let audit = try experimentID("tandem-audit")
             ids = ((doc["experiments"] as? [[String: Any]]) ?? []).compactMap { $0["experiment_id"] as? String }
-                .filter { $0 != (try? experimentID("tandem-audit")) }
+                .filter { $0 != audit }
         }
         guard !ids.isEmpty else { return [] }
         let doc = try client.call(
@@ -190,13 +204,11 @@ public final class MLflowModelRegistry: ModelRegistry, @unchecked Sendable {
 
     public func artifact(digest: String) throws -> Data {
         guard let data = try client.getArtifact("tandem/sha256/\(digest)") else {
-            throw RegistryError(
-                "the artifact \(digest.prefix(12))… is missing from the MLflow server", exitStatus: .infrastructure)
+            throw RegistryError(.tampered, "the artifact \(digest.prefix(12))… is missing from the MLflow server")
         }
         guard ContentDigest.sha256Hex(data) == digest else {
             throw RegistryError(
-                "the artifact \(digest.prefix(12))… on the MLflow server does not match its digest; it was altered",
-                exitStatus: .infrastructure)
+                .tampered, "the artifact \(digest.prefix(12))… on the MLflow server does not match its digest; it was altered")
         }
         return data
     }
@@ -208,8 +220,11 @@ public final class MLflowModelRegistry: ModelRegistry, @unchecked Sendable {
         let metrics =
             tags["tandem.metrics"].flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Double] } ?? [:]
         let userTags = tags.filter { !$0.key.hasPrefix("tandem.") && !$0.key.hasPrefix("mlflow.") }
+        guard let name = doc["name"] as? String, let number = Int(doc["version"] as? String ?? "") else {
+            throw RegistryError(.failed, "MLflow answered a model version without its name and number")
+        }
         return ModelVersion(
-            name: doc["name"] as? String ?? "", version: Int(doc["version"] as? String ?? "") ?? 0,
+            name: name, version: number,
             createdAt: Self.text((doc["creation_timestamp"] as? NSNumber)?.int64Value) ?? "", runID: doc["run_id"] as? String,
             artifactDigest: tags["tandem.artifact_digest"] ?? "", artifactSize: Int(tags["tandem.artifact_size"] ?? "") ?? 0,
             signature: tags["tandem.signature"] ?? "{}", metrics: metrics, featureTable: tags["tandem.feature_table"],
@@ -220,11 +235,12 @@ public final class MLflowModelRegistry: ModelRegistry, @unchecked Sendable {
 
     public func createVersion(_ version: ModelVersion, actor: String) throws -> ModelVersion {
         guard try client.getArtifact("tandem/sha256/\(version.artifactDigest)") != nil else {
-            throw RegistryError("artifact \(version.artifactDigest.prefix(12))… is not on the MLflow server; store it first")
+            throw RegistryError(
+                .invalidInput, "artifact \(version.artifactDigest.prefix(12))… is not on the MLflow server; store it first")
         }
         do {
             _ = try client.call(.post, "registered-models/create", body: ["name": version.name])
-        } catch let e as RegistryError where e.description.contains("RESOURCE_ALREADY_EXISTS") {}
+        } catch let e as RegistryError where e.code == .conflict {}
         var tags = version.tags
         tags["tandem.artifact_digest"] = version.artifactDigest
         tags["tandem.artifact_size"] = String(version.artifactSize)
@@ -242,7 +258,7 @@ public final class MLflowModelRegistry: ModelRegistry, @unchecked Sendable {
             "name": version.name, "source": "tandem://sha256/\(version.artifactDigest)",
             "tags": Self.tags(tags),
         ]
-        if let run = version.runID, (try? self.run(id: run)) != nil { body["run_id"] = run }
+        if let run = version.runID, try RegistryError.unlessNotFound({ try self.run(id: run) }) != nil { body["run_id"] = run }
         let doc = try client.call(.post, "model-versions/create", body: body)
         let created = try self.version(from: doc["model_version"] as? [String: Any] ?? [:])
         var detail = ["digest": created.artifactDigest, "run_id": created.runID ?? ""]
@@ -254,6 +270,7 @@ public final class MLflowModelRegistry: ModelRegistry, @unchecked Sendable {
     }
 
     public func version(_ reference: ModelReference) throws -> ModelVersion {
+        let missing = RegistryError(.notFound, "no model version \(reference) on the MLflow server; see `tandem models list`")
         do {
             switch reference {
             case .version(let name, let v):
@@ -263,10 +280,13 @@ public final class MLflowModelRegistry: ModelRegistry, @unchecked Sendable {
                 let doc = try client.call(.get, "registered-models/alias", query: ["name": name, "alias": alias])
                 return try version(from: doc["model_version"] as? [String: Any] ?? [:])
             }
-        } catch is MLflowNotFound {
-            throw RegistryError("no model version \(reference) on the MLflow server; see `tandem models list`")
-        } catch let e as RegistryError where e.description.contains("INVALID_PARAMETER_VALUE") {
-            throw RegistryError("no model version \(reference) on the MLflow server; see `tandem models list`")
+        } catch let e as RegistryError where e.code == .notFound {
+            throw missing
+        } catch let e as RegistryError where e.serverCode == "INVALID_PARAMETER_VALUE" {
+            // MLflow answers a missing alias of an existing model with INVALID_PARAMETER_VALUE (HTTP 400), not
+            // RESOURCE_DOES_NOT_EXIST: the model's own alias list (parsed) says whether the alias is absent.
+            guard case .alias(let name, let alias) = reference, try aliases(name: name)[alias] == nil else { throw e }
+            throw missing
         }
     }
 
@@ -282,12 +302,13 @@ public final class MLflowModelRegistry: ModelRegistry, @unchecked Sendable {
 
     public func setAlias(name: String, alias: String, version: Int, actor: String) throws {
         guard Int(alias) == nil, !alias.isEmpty, !alias.contains("@") else {
-            throw RegistryError("'\(alias)' cannot be an alias; an alias is a name such as champion (not a number)")
+            throw RegistryError(
+                .invalidInput, "'\(alias)' cannot be an alias; an alias is a name such as champion (not a number)")
         }
-        guard (try? self.version(.version(name, version))) != nil else {
-            throw RegistryError("no model version \(name)@\(version); an alias must point at an existing version")
+        guard try RegistryError.unlessNotFound({ try self.version(.version(name, version)) }) != nil else {
+            throw RegistryError(.notFound, "no model version \(name)@\(version); an alias must point at an existing version")
         }
-        let previous = try? self.version(.alias(name, alias)).version
+        let previous = try aliases(name: name)[alias]
         _ = try client.call(.post, "registered-models/alias", body: ["name": name, "alias": alias, "version": String(version)])
         try appendAudit(
             actor: actor, action: "alias.set", subject: "\(name)@\(alias)",
@@ -295,8 +316,8 @@ public final class MLflowModelRegistry: ModelRegistry, @unchecked Sendable {
     }
 
     public func deleteAlias(name: String, alias: String, actor: String) throws {
-        guard let previous = try? self.version(.alias(name, alias)).version else {
-            throw RegistryError("no alias \(name)@\(alias)")
+        guard let previous = try RegistryError.unlessNotFound({ try aliases(name: name) })?[alias] else {
+            throw RegistryError(.notFound, "no alias \(name)@\(alias)")
         }
         _ = try client.call(.delete, "registered-models/alias", body: ["name": name, "alias": alias])
 

@@ -8,6 +8,10 @@ import Foundation
 /// (`mlflow+http(s)://` roots). The registry of an environment is chosen from its profile's `registry` root in
 /// one place, `StageContext.openRegistry` (TandemCommands).
 /// Every write is transactional; artifacts are content-addressed and checked against their digest when read.
+///
+/// Failures are `RegistryError`s whose `code` callers decide on: `.notFound` (the registry answered that the thing
+/// does not exist) is the only one that means "absent" (`RegistryError.unlessNotFound`); an unreachable, refused,
+/// damaged or failing registry is never read as an empty one.
 public protocol ModelRegistry: Sendable {
     // Runs.
     /// Records a new run; returns its id (the one given, or the one the registry assigns).

@@ -187,13 +187,68 @@ public enum ModelReference: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// Errors of a registry; messages name what is missing and what to do.
-public struct RegistryError: TandemError {
-    public var description: String
-    public var exitStatus: ExitStatus
+/// Errors of a registry; messages name what is missing and what to do. Callers decide on `code`, never on the
+/// description's text: only `.notFound` means "there is no such thing"; every other code is a failure that
+/// propagates (an unreachable registry is never read as an empty one).
+public struct RegistryError: TandemError, Equatable {
+    /// What kind of failure it is, each with the exit status it maps to.
+    public enum Code: String, Sendable, Codable, CaseIterable {
+        /// The run, model, version, alias or artifact asked for does not exist (the registry answered). Exit 2.
+        case notFound = "not_found"
+        /// The request itself is wrong: a malformed alias, a version whose artifact was not stored first. Exit 2.
+        case invalidInput = "invalid_input"
+        /// It exists already, or it changed under the request. Exit 2.
+        case conflict
+        /// The registry cannot be reached: a server that does not answer, or that is not an MLflow server at that
+        /// address; a database file that is missing from its root or cannot be opened. Exit 3.
+        case unreachable
+        /// The registry refused the credentials (HTTP 401/403, MLflow's PERMISSION_DENIED, UNAUTHENTICATED). Exit 3.
+        case denied
+        /// What the registry holds does not match what it should: an artifact that does not match its digest or
+        /// is missing, an alias that points at no version, a root that lost its ownership stamp. Exit 3.
+        case tampered
+        /// The registry answered but failed (HTTP 5xx, an answer that is not MLflow's JSON, a SQLite error). Exit 3.
+        case failed
 
-    public init(_ description: String, exitStatus: ExitStatus = .badInput) {
+        /// The exit status a stage reports for this code.
+        public var exitStatus: ExitStatus {
+            switch self {
+            case .notFound, .invalidInput, .conflict: .badInput
+            case .unreachable, .denied, .tampered, .failed: .infrastructure
+            }
+        }
+    }
+
+    public var code: Code
+    public var description: String
+    /// MLflow's own `error_code` (`RESOURCE_DOES_NOT_EXIST`, …) when the failure came from an MLflow server.
+    public var serverCode: String?
+    /// The HTTP status of the answer, when there was one.
+    public var httpStatus: Int?
+
+    public var exitStatus: ExitStatus { code.exitStatus }
+
+    public init(_ code: Code, _ description: String, serverCode: String? = nil, httpStatus: Int? = nil) {
+        self.code = code
         self.description = description
-        self.exitStatus = exitStatus
+        self.serverCode = serverCode
+        self.httpStatus = httpStatus
+    }
+
+    /// An error with an exit status but no finer code (bad input → `.invalidInput`, any other → `.failed`).
+    public init(_ description: String, exitStatus: ExitStatus = .badInput) {
+        self.init(exitStatus == .badInput ? .invalidInput : .failed, description)
+    }
+}
+
+extension RegistryError {
+    /// What `body` returns, or nil when it fails with `.notFound`; every other failure (an unreachable or damaged
+    /// registry) propagates. The one way to read "absent" from a registry.
+    public static func unlessNotFound<T>(_ body: () throws -> T) throws -> T? {
+        do {
+            return try body()
+        } catch let e as RegistryError where e.code == .notFound {
+            return nil
+        }
     }
 }

@@ -12,10 +12,77 @@ public final class SQLiteModelRegistry: ModelRegistry, @unchecked Sendable {
     private var versionCache: [String: ModelVersion] = [:]
     private let cacheLock = NSLock()
 
-    public init(root: String) throws(StoreError) {
+    /// The database file of a registry root.
+    public static let databaseName = "registry.sqlite"
+
+    /// Opens the registry of a root, creating its database only when the root holds no registry yet.
+    ///
+    /// - Throws: `RegistryError` `.tampered` (exit 3) when the database is missing from a root that holds a
+    ///   registry's other files (its artifacts, its write-ahead log), or is not a SQLite database;
+    ///   `.unreachable` (exit 3) when it cannot be opened. A damaged registry is never opened as an empty one.
+    public init(root: String) throws(RegistryError) {
         self.root = root
-        queue = try SQLiteDatabase.open(
-            path: (root as NSString).appendingPathComponent("registry.sqlite"), migrations: Self.migrations)
+        let path = (root as NSString).appendingPathComponent(Self.databaseName)
+        if !FileManager.default.fileExists(atPath: path), let left = Self.registryFiles(in: root).first {
+            throw RegistryError(
+                .tampered,
+                "\(path) is missing, but the root holds a registry's \(left): its database was removed or moved; "
+                    + "restore it (a backup, or the root's right path in the profile) rather than start an empty registry")
+        }
+        do {
+            queue = try SQLiteDatabase.open(path: path, migrations: Self.migrations)
+        } catch {
+            let damaged = [ResultCode.SQLITE_NOTADB.rawValue, ResultCode.SQLITE_CORRUPT.rawValue].contains(error.sqliteCode ?? 0)
+            throw RegistryError(damaged ? .tampered : .unreachable, error.description)
+        }
+    }
+
+    /// The files a registry writes beside its database, found in `root` (empty for a root that holds no registry).
+    public static func registryFiles(in root: String) -> [String] {
+        let fm = FileManager.default
+        var found: [String] = []
+        let artifacts = (root as NSString).appendingPathComponent("artifacts")
+        if let entries = try? fm.contentsOfDirectory(atPath: artifacts), !entries.isEmpty { found.append("artifacts") }
+        for suffix in ["-wal", "-shm"]
+        where fm.fileExists(atPath: (root as NSString).appendingPathComponent(databaseName + suffix)) {
+            found.append(databaseName + suffix)
+        }
+        return found
+    }
+
+    /// Whether `root` holds a registry (its database or its other files).
+    public static func holdsRegistry(_ root: String) -> Bool {
+        FileManager.default.fileExists(atPath: (root as NSString).appendingPathComponent(databaseName))
+            || !registryFiles(in: root).isEmpty
+    }
+
+    /// A read of the database; SQLite's failures become registry errors by their result code.
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
+        do { return try queue.read(body) } catch { throw Self.registryError(error) }
+    }
+
+    /// A write transaction; SQLite's failures become registry errors by their result code.
+    func write<T>(_ body: (Database) throws -> T) throws -> T {
+        do { return try queue.write(body) } catch { throw Self.registryError(error) }
+    }
+
+    /// A registry error for what a read or write threw, decided on SQLite's result code: a constraint (a run id
+    /// that exists, the immutability trigger) is `.conflict`; a corrupt file `.tampered`; a file that cannot be
+    /// opened, read or written `.unreachable`; anything else `.failed`. A row that does not decode is `.tampered`.
+    static func registryError(_ error: any Error) -> RegistryError {
+        if let e = error as? RegistryError { return e }
+        if let db = error as? DatabaseError {
+            let description = "registry database: \(SQLiteDatabase.describe(db))"
+            switch db.resultCode.primaryResultCode {
+            case .SQLITE_CONSTRAINT: return RegistryError(.conflict, description)
+            case .SQLITE_CORRUPT, .SQLITE_NOTADB: return RegistryError(.tampered, description)
+            case .SQLITE_CANTOPEN, .SQLITE_IOERR, .SQLITE_READONLY, .SQLITE_PERM, .SQLITE_FULL:
+                return RegistryError(.unreachable, description)
+            default: return RegistryError(.failed, description)
+            }
+        }
+        if error is DecodingError { return RegistryError(.tampered, "a registry row does not decode: \(error)") }
+        return RegistryError(.failed, "\(error)")
     }
 
     static let migrations: [(String, @Sendable (Database) throws -> Void)] = [
@@ -64,7 +131,7 @@ public final class SQLiteModelRegistry: ModelRegistry, @unchecked Sendable {
 
     @discardableResult
     public func createRun(_ run: RunRecord) throws -> String {
-        try queue.write { db in
+        try write { db in
 
             try db.execute(
                 sql: "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -77,29 +144,31 @@ public final class SQLiteModelRegistry: ModelRegistry, @unchecked Sendable {
     }
 
     public func updateRun(_ run: RunRecord) throws {
-        try queue.write { db in
+        try write { db in
             try db.execute(
                 sql: "UPDATE runs SET status = ?, ended_at = ?, body = ? WHERE id = ?",
                 arguments: [run.status, run.endedAt, try Self.json(run), run.id])
-            guard db.changesCount == 1 else { throw RegistryError("no run \(run.id)") }
+            guard db.changesCount == 1 else { throw RegistryError(.notFound, "no run \(run.id)") }
         }
     }
 
     public func logMetrics(runID: String, _ points: [MetricPoint]) throws {
-        try queue.write { db in
+        try write { db in
             let statement = try db.makeStatement(sql: "INSERT INTO run_metrics VALUES (?, ?, ?, ?, ?)")
             for p in points { try statement.execute(arguments: [runID, p.key, p.value, p.step, p.timestamp]) }
         }
     }
 
     public func run(id: String) throws -> RunRecord {
-        let body = try queue.read { db in try String.fetchOne(db, sql: "SELECT body FROM runs WHERE id = ?", arguments: [id]) }
-        guard let body else { throw RegistryError("no run '\(id)' in this registry; list them with `tandem runs list`") }
-        return try Self.decode(RunRecord.self, body)
+        let body = try read { db in try String.fetchOne(db, sql: "SELECT body FROM runs WHERE id = ?", arguments: [id]) }
+        guard let body else {
+            throw RegistryError(.notFound, "no run '\(id)' in this registry; list them with `tandem runs list`")
+        }
+        do { return try Self.decode(RunRecord.self, body) } catch { throw Self.registryError(error) }
     }
 
     public func runs(experiment: String?, limit: Int) throws -> [RunRecord] {
-        try queue.read { db in
+        try read { db in
             let bodies: [String]
             if let experiment {
                 bodies = try String.fetchAll(
@@ -114,7 +183,7 @@ public final class SQLiteModelRegistry: ModelRegistry, @unchecked Sendable {
     }
 
     public func metricHistory(runID: String) throws -> [MetricPoint] {
-        try queue.read { db in
+        try read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM run_metrics WHERE run_id = ? ORDER BY key, step, rowid", arguments: [runID])
                 .map {
                     MetricPoint(key: $0["key"], value: $0["value"], step: $0["step"], timestamp: $0["timestamp"])
@@ -141,8 +210,7 @@ public final class SQLiteModelRegistry: ModelRegistry, @unchecked Sendable {
         try handle?.close()
         guard rename(temporary, path) == 0 else {
             unlink(temporary)
-            throw RegistryError(
-                "\(path): cannot store the artifact (\(String(cString: strerror(errno))))", exitStatus: .infrastructure)
+            throw RegistryError(.unreachable, "\(path): cannot store the artifact (\(String(cString: strerror(errno))))")
         }
         return digest
     }
@@ -150,13 +218,11 @@ public final class SQLiteModelRegistry: ModelRegistry, @unchecked Sendable {
     public func artifact(digest: String) throws -> Data {
         let path = artifactPath(digest)
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw RegistryError(
-                "\(path): the artifact \(digest.prefix(12))… is missing from the registry", exitStatus: .infrastructure)
+            throw RegistryError(.tampered, "\(path): the artifact \(digest.prefix(12))… is missing from the registry")
         }
         guard ContentDigest.sha256Hex(data) == digest else {
             throw RegistryError(
-                "\(path): the artifact does not match its digest \(digest.prefix(12))…; it was altered",
-                exitStatus: .infrastructure)
+                .tampered, "\(path): the artifact does not match its digest \(digest.prefix(12))…; it was altered")
         }
         return data
     }
@@ -165,9 +231,10 @@ public final class SQLiteModelRegistry: ModelRegistry, @unchecked Sendable {
 
     public func createVersion(_ version: ModelVersion, actor: String) throws -> ModelVersion {
         guard FileManager.default.fileExists(atPath: artifactPath(version.artifactDigest)) else {
-            throw RegistryError("artifact \(version.artifactDigest.prefix(12))… is not in this registry; store it first")
+            throw RegistryError(
+                .invalidInput, "artifact \(version.artifactDigest.prefix(12))… is not in this registry; store it first")
         }
-        return try queue.write { db in
+        return try write { db in
             let now = Timestamp.nowMillis()
             try db.execute(sql: "INSERT OR IGNORE INTO registered_models VALUES (?, ?)", arguments: [version.name, now])
             let next =
@@ -188,7 +255,7 @@ public final class SQLiteModelRegistry: ModelRegistry, @unchecked Sendable {
     }
 
     public func version(_ reference: ModelReference) throws -> ModelVersion {
-        let (name, number): (String, Int?) = try queue.read { db in
+        let (name, number): (String, Int?) = try read { db in
             switch reference {
             case .version(let name, let v):
                 return (name, v)
@@ -200,18 +267,28 @@ public final class SQLiteModelRegistry: ModelRegistry, @unchecked Sendable {
                 )
             }
         }
-        guard let number else { throw RegistryError("no model version \(reference) in this registry; see `tandem models list`") }
+        guard let number else {
+            throw RegistryError(.notFound, "no model version \(reference) in this registry; see `tandem models list`")
+        }
         let key = "\(name)@\(number)"
         cacheLock.lock()
         let cached = versionCache[key]
         cacheLock.unlock()
         if let cached { return cached }
-        let body = try queue.read { db in
+        let body = try read { db in
             try String.fetchOne(
                 db, sql: "SELECT body FROM model_versions WHERE name = ? AND version = ?", arguments: [name, number])
         }
-        guard let body else { throw RegistryError("no model version \(reference) in this registry; see `tandem models list`") }
-        let version = try Self.decode(ModelVersion.self, body)
+        guard let body else {
+            if case .alias = reference {
+                // The alias exists but its version does not: the registry was altered, not "no such alias".
+                throw RegistryError(
+                    .tampered, "\(reference) points at version \(number), which is not in this registry; it was altered")
+            }
+            throw RegistryError(.notFound, "no model version \(reference) in this registry; see `tandem models list`")
+        }
+        let version: ModelVersion
+        do { version = try Self.decode(ModelVersion.self, body) } catch { throw Self.registryError(error) }
         cacheLock.lock()
         versionCache[key] = version
         cacheLock.unlock()
@@ -219,24 +296,28 @@ public final class SQLiteModelRegistry: ModelRegistry, @unchecked Sendable {
     }
 
     public func versions(name: String) throws -> [ModelVersion] {
-        try queue.read { db in
+        try read { db in
             try String.fetchAll(db, sql: "SELECT body FROM model_versions WHERE name = ? ORDER BY version", arguments: [name])
-        }.map { try Self.decode(ModelVersion.self, $0) }
+                .map { try Self.decode(ModelVersion.self, $0) }
+        }
     }
 
     public func models() throws -> [String] {
-        try queue.read { db in try String.fetchAll(db, sql: "SELECT name FROM registered_models ORDER BY name") }
+        try read { db in try String.fetchAll(db, sql: "SELECT name FROM registered_models ORDER BY name") }
     }
 
     public func setAlias(name: String, alias: String, version: Int, actor: String) throws {
         guard Int(alias) == nil, !alias.isEmpty, !alias.contains("@") else {
-            throw RegistryError("'\(alias)' cannot be an alias; an alias is a name such as champion (not a number)")
+            throw RegistryError(
+                .invalidInput, "'\(alias)' cannot be an alias; an alias is a name such as champion (not a number)")
         }
-        try queue.write { db in
+        try write { db in
             guard
                 try Int.fetchOne(
                     db, sql: "SELECT 1 FROM model_versions WHERE name = ? AND version = ?", arguments: [name, version]) != nil
-            else { throw RegistryError("no model version \(name)@\(version); an alias must point at an existing version") }
+            else {
+                throw RegistryError(.notFound, "no model version \(name)@\(version); an alias must point at an existing version")
+            }
             let previous = try Int.fetchOne(
                 db, sql: "SELECT version FROM aliases WHERE name = ? AND alias = ?", arguments: [name, alias])
             try db.execute(
@@ -249,10 +330,10 @@ public final class SQLiteModelRegistry: ModelRegistry, @unchecked Sendable {
     }
 
     public func deleteAlias(name: String, alias: String, actor: String) throws {
-        try queue.write { db in
+        try write { db in
             let previous = try Int.fetchOne(
                 db, sql: "SELECT version FROM aliases WHERE name = ? AND alias = ?", arguments: [name, alias])
-            guard let previous else { throw RegistryError("no alias \(name)@\(alias)") }
+            guard let previous else { throw RegistryError(.notFound, "no alias \(name)@\(alias)") }
             try db.execute(sql: "DELETE FROM aliases WHERE name = ? AND alias = ?", arguments: [name, alias])
             try self.audit(
                 db, actor: actor, action: "alias.delete", subject: "\(name)@\(alias)", detail: ["previous": String(previous)])
@@ -260,7 +341,7 @@ public final class SQLiteModelRegistry: ModelRegistry, @unchecked Sendable {
     }
 
     public func aliases(name: String) throws -> [String: Int] {
-        try queue.read { db in
+        try read { db in
             Dictionary(
                 uniqueKeysWithValues: try Row.fetchAll(
                     db, sql: "SELECT alias, version FROM aliases WHERE name = ?", arguments: [name]
@@ -273,7 +354,7 @@ public final class SQLiteModelRegistry: ModelRegistry, @unchecked Sendable {
     // MARK: Audit
 
     public func auditLog() throws -> [AuditEntry] {
-        try queue.read { db in
+        try read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM audit_log ORDER BY sequence").map {
                 AuditEntry(
                     sequence: $0["sequence"], at: $0["at"], actor: $0["actor"], action: $0["action"], subject: $0["subject"],
@@ -284,7 +365,7 @@ public final class SQLiteModelRegistry: ModelRegistry, @unchecked Sendable {
     }
 
     public func appendAudit(actor: String, action: String, subject: String, detail: [String: String]) throws {
-        try queue.write { db in try self.audit(db, actor: actor, action: action, subject: subject, detail: detail) }
+        try write { db in try self.audit(db, actor: actor, action: action, subject: subject, detail: detail) }
     }
 
     func audit(_ db: Database, actor: String, action: String, subject: String, detail: [String: String]) throws {

@@ -7,10 +7,14 @@ import TandemCore
 public struct StoreError: TandemError {
     public var description: String
     public var exitStatus: ExitStatus
+    /// SQLite's primary result code (`SQLITE_NOTADB`, `SQLITE_CANTOPEN`, …) when SQLite failed, for callers that
+    /// decide on the kind of failure.
+    public var sqliteCode: Int32?
 
-    public init(_ description: String, exitStatus: ExitStatus = .infrastructure) {
+    public init(_ description: String, exitStatus: ExitStatus = .infrastructure, sqliteCode: Int32? = nil) {
         self.description = description
         self.exitStatus = exitStatus
+        self.sqliteCode = sqliteCode
     }
 }
 
@@ -34,7 +38,8 @@ public enum SQLiteDatabase {
             return queue
         } catch {
             throw StoreError(
-                "\(path): cannot open the database (\(describe(error))); check the root's permissions and free space")
+                "\(path): cannot open the database (\(describe(error))); check the root's permissions and free space",
+                sqliteCode: (error as? DatabaseError)?.resultCode.primaryResultCode.rawValue)
         }
     }
 

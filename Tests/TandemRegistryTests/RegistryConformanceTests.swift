@@ -1,6 +1,7 @@
 import Foundation
 import TandemCore
 import TandemStorage
+import TandemTestSupport
 import Testing
 
 @testable import TandemRegistry

@@ -1,16 +1,18 @@
 import Foundation
-import TandemTestSupport
 
 /// A real MLflow tracking server (SQLite backend, artifacts proxied) on 127.0.0.1, started once for the
-/// conformance suite. It needs `mlflow` (installed by .ci/run with pip); `TANDEM_REQUIRE_MLFLOW=1` makes its
-/// absence an error instead of leaving the MLflow half of the suite disabled.
-final class MLflowServer: @unchecked Sendable {
-    let folder = NSTemporaryDirectory() + "tandem-mlflow-\(UUID().uuidString)"
+/// conformance suite (`shared`), or by a test of its own that stops it (`stop()`). It needs `mlflow` (installed by
+/// .ci/run with pip); `TANDEM_REQUIRE_MLFLOW=1` makes its absence an error instead of leaving the MLflow tests
+/// disabled.
+public final class MLflowServer: @unchecked Sendable {
+    public let folder = NSTemporaryDirectory() + "tandem-mlflow-\(UUID().uuidString)"
     let process = Process()
-    var base = ""
-    var artifacts: String { folder + "/artifacts" }
+    public private(set) var base = ""
+    public var artifacts: String { folder + "/artifacts" }
+    /// The server's SQLite backend store (what it holds can be read while the server is stopped).
+    public var database: String { folder + "/mlflow.db" }
 
-    static let available: Bool = {
+    public static let available: Bool = {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = ["python3", "-c", "import mlflow"]
@@ -21,11 +23,11 @@ final class MLflowServer: @unchecked Sendable {
         return p.terminationStatus == 0
     }()
 
-    static let enabled = available || ProcessInfo.processInfo.environment["TANDEM_REQUIRE_MLFLOW"] == "1"
+    public static let enabled = available || ProcessInfo.processInfo.environment["TANDEM_REQUIRE_MLFLOW"] == "1"
 
-    static let shared: MLflowServer? = try? MLflowServer()
+    public static let shared: MLflowServer? = try? MLflowServer()
 
-    init() throws {
+    public init() throws {
         try FileManager.default.createDirectory(atPath: folder + "/artifacts", withIntermediateDirectories: true)
         let port = unusedLocalPort()
         // A watchdog shell stops the server (and its workers) when this test process ends, however it ends.
@@ -42,6 +44,7 @@ final class MLflowServer: @unchecked Sendable {
             """
 
             setsid \(server) & s=$!
+            echo $s > \(folder)/server.pid
             while kill -0 \(getpid()) 2>/dev/null; do sleep 1; done
             kill -9 -$s
 
@@ -64,6 +67,27 @@ final class MLflowServer: @unchecked Sendable {
             Thread.sleep(forTimeInterval: 0.5)
         }
         throw CocoaError(.featureUnsupported, userInfo: [NSLocalizedDescriptionKey: "the MLflow server did not start"])
+    }
+
+    /// Stops the server at once (SIGKILL to its process group, workers included) and waits until its port is closed.
+    public func stop() {
+        if let text = try? String(contentsOfFile: folder + "/server.pid", encoding: .utf8),
+            let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
+        {
+            kill(-pid, SIGKILL)
+        }
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            let probe = Process()
+            probe.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            probe.arguments = ["curl", "-s", "-o", "/dev/null", "--max-time", "1", base + "/health"]
+            probe.standardOutput = FileHandle.nullDevice
+            probe.standardError = FileHandle.nullDevice
+            guard (try? probe.run()) != nil else { return }
+            probe.waitUntilExit()
+            if probe.terminationStatus == 7 { return }  // curl: failed to connect
+            Thread.sleep(forTimeInterval: 0.1)
+        }
     }
 
     deinit { try? FileManager.default.removeItem(atPath: folder) }
