@@ -91,16 +91,36 @@ struct TrainBinaryTests {
             method: grid
             parallel: 2
             parameters:
-              training.learning_rate: [0.001, 0.01]
+              training.learning_rate: [0.0003, 0.001, 0.01]
               training.max_epochs: [2]
             """)
         let run = try await repo.run("tandem-train", ["--env", "test", "--sweep", "sweep.yaml", "--json"])
         #expect(run.status == 0, "\(run.stderr)")
         let doc = try json(run.stdout)
         let trials = try #require(doc["trials"] as? [[String: Any]])
-        #expect(trials.count == 2)
+        #expect(trials.count == 3)
         #expect(trials.allSatisfy { $0["status"] as? String == "FINISHED" })
-        #expect(doc["best"] as? Int != nil)
+        // The best trial is the one whose run recorded the highest validation NDCG@10 (best_ndcg@10: the
+        // validation NDCG@10 of the epoch it kept), read back from the registry rather than from the report.
+        var recorded: [Int: Double] = [:]
+        for t in trials {
+            let number = try #require(t["number"] as? Int)
+            let show = try await repo.run("tandem-runs", ["show", "--env", "test", t["run_id"] as? String ?? "-", "--json"])
+            #expect(show.status == 0, "\(show.stderr)")
+            let points = try #require(try json(show.stdout)["metrics"] as? [[String: Any]])
+            let value = try #require(points.last { $0["key"] as? String == "best_ndcg@10" }?["value"] as? Double)
+            recorded[number] = value
+            #expect(t["metric"] as? Double == value, "trial \(number): the report and its run disagree")
+        }
+        #expect(Set(recorded.values).count == 3, "the trials must differ for the choice to mean anything: \(recorded)")
+        let expected = try #require(recorded.max { ($0.value, -$0.key) < ($1.value, -$1.key) }?.key)
+        #expect(doc["metric"] as? String == "ndcg@10")
+        #expect(doc["best"] as? Int == expected, "best \(doc["best"] ?? "none"), validation NDCG@10 by trial \(recorded)")
+        let sweepRun = try json(
+            try await repo.run("tandem-runs", ["show", "--env", "test", doc["sweep_run"] as? String ?? "-", "--json"]).stdout)
+        let tags = (sweepRun["run"] as? [String: Any])?["tags"] as? [String: String] ?? [:]
+        #expect(tags["tandem.best_trial"] == String(expected))
+        #expect(tags["tandem.best_run"] == trials.first { $0["number"] as? Int == expected }?["run_id"] as? String)
         let ids = trials.compactMap { $0["run_id"] as? String }
         let compare = try await repo.run("tandem", ["runs", "compare", "--env", "test"] + ids)
         #expect(compare.status == 0)
