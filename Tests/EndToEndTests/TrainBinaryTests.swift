@@ -133,6 +133,41 @@ struct TrainBinaryTests {
             })
     }
 
+    @Test("runs list keeps every column apart, however long its values")
+    func runsListColumns() async throws {
+        let repo = try await trainedRepository()
+        defer { repo.remove() }
+        let model = "relevance-ranker-with-a-rather-long-experiment-name"
+        let train = try await repo.run(
+            "tandem-train",
+            ["--env", "test", "--set", "model=\(model)", "--set", "training.max_epochs=1", "--no-register", "--json"])
+        #expect(train.status == 0, "\(train.stderr)")
+        let runID = String((try json(train.stdout)["run_id"] as? String ?? "").prefix(12))
+        let list = try await repo.run("tandem-runs", ["list", "--env", "test"])
+        #expect(list.status == 0, "\(list.stderr)")
+        let lines = list.stdout.split(separator: "\n").map(String.init)
+        let header = try #require(lines.first)
+        let row = try #require(lines.first { $0.hasPrefix(runID) }, "\(list.stdout)")
+        // Columns are separated by at least two spaces, and no value is cut.
+        func fields(_ line: String) -> [String] {
+            line.components(separatedBy: "  ").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        #expect(fields(header) == ["RUN", "EXPERIMENT", "NAME", "STATUS", "STARTED", "NDCG@10", "FEATURES"])
+        let values = fields(row)
+        #expect(values.count == 7, "\(row)")
+        #expect(values.count > 3 && values[1] == model && values[2] == "train" && values[3] == "FINISHED", "\(row)")
+        #expect(values.last == "relevance_v1@1", "\(row)")
+        // Each value starts under its heading.
+        var from = row.startIndex
+        for (name, value) in zip(fields(header), values) {
+            let at = header.range(of: name).map { header.distance(from: header.startIndex, to: $0.lowerBound) }
+            let found = row.range(of: value, range: from..<row.endIndex)
+            let valueAt = found.map { row.distance(from: row.startIndex, to: $0.lowerBound) }
+            #expect(at == valueAt, "\(name): \(row)")
+            from = found?.upperBound ?? from
+        }
+    }
+
     @Test("--interactive draws the live view; a stage for test cannot train into prod's registry")
     func interactiveAndProtected() async throws {
         let repo = try await trainedRepository()
