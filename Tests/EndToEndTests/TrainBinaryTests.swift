@@ -100,15 +100,19 @@ struct TrainBinaryTests {
         let trials = try #require(doc["trials"] as? [[String: Any]])
         #expect(trials.count == 3)
         #expect(trials.allSatisfy { $0["status"] as? String == "FINISHED" })
-        // The best trial is the one whose run recorded the highest validation NDCG@10 (best_ndcg@10: the
-        // validation NDCG@10 of the epoch it kept), read back from the registry rather than from the report.
+        // The best trial is the one whose run recorded the highest validation NDCG@10 at the epoch it kept
+        // (val_ndcg@10 at tandem.best_epoch), read back from the registry rather than from the report.
         var recorded: [Int: Double] = [:]
         for t in trials {
             let number = try #require(t["number"] as? Int)
             let show = try await repo.run("tandem-runs", ["show", "--env", "test", t["run_id"] as? String ?? "-", "--json"])
             #expect(show.status == 0, "\(show.stderr)")
-            let points = try #require(try json(show.stdout)["metrics"] as? [[String: Any]])
-            let value = try #require(points.last { $0["key"] as? String == "best_ndcg@10" }?["value"] as? Double)
+            let shown = try json(show.stdout)
+            let points = try #require(shown["metrics"] as? [[String: Any]])
+            let kept = try #require(
+                ((shown["run"] as? [String: Any])?["tags"] as? [String: String])?["tandem.best_epoch"].flatMap { Int($0) })
+            let value = try #require(
+                points.last { $0["key"] as? String == "val_ndcg@10" && $0["step"] as? Int == kept }?["value"] as? Double)
             recorded[number] = value
             #expect(t["metric"] as? Double == value, "trial \(number): the report and its run disagree")
         }
