@@ -82,7 +82,8 @@ struct ChampionChallengerTests {
         let r = Self.decide(
             Self.policy(minImprovement: 0, minQueries: 3), champion: ["ndcg@10": champion], challenger: ["ndcg@10": challenger])
         #expect(r.decision == .inconclusive)
-        #expect(r.reasons.first?.contains("only 2 queries") == true, "\(r.reasons)")
+        #expect(r.primary?.queries == 2)
+        #expect(r.reasons.first?.contains("only 2 ") == true, "\(r.reasons)")
     }
 
     @Test("a guardrail that falls by more than its bound fails a challenger that wins on the primary metric")
@@ -103,11 +104,16 @@ struct ChampionChallengerTests {
         #expect(ok.decision == .pass && ok.guardrails.map(\.ok) == [true])
     }
 
-    @Test("a first release follows the policy's rule", arguments: [FirstReleaseRule.requireApproval, .pass, .refuse])
+    @Test(
+        "a first release follows the policy's rule, and is inconclusive below min_queries",
+        arguments: [FirstReleaseRule.requireApproval, .pass, .refuse])
     func firstRelease(_ rule: FirstReleaseRule) {
-        let r = Self.decide(Self.policy(firstRelease: rule), champion: nil, challenger: ["ndcg@10": [0.5, 0.75]])
+        let challenger: [String: [Double?]] = ["ndcg@10": [0.5, 0.75, nil]]
+        let r = Self.decide(Self.policy(minQueries: 2, firstRelease: rule), champion: nil, challenger: challenger)
         #expect(r.firstRelease && r.primary == nil)
-        #expect(r.decision == (rule == .refuse ? .fail : .pass))
+        #expect(r.decision == (rule == .refuse ? .fail : .pass), "\(r.reasons)")
+        let few = Self.decide(Self.policy(minQueries: 3, firstRelease: rule), champion: nil, challenger: challenger)
+        #expect(few.decision == (rule == .refuse ? .fail : .inconclusive), "\(few.reasons)")
     }
 
     // MARK: Against an independent computation
