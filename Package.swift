@@ -158,6 +158,7 @@ let package = Package(
         .target(name: "TandemTestSupport", dependencies: ["TandemCore"], path: "Tests/TandemTestSupport"),
         .testTarget(name: "TandemComputeTests", dependencies: ["TandemCompute", "TandemCore", "TandemTestSupport"]),
 
+        .testTarget(name: "TandemPromotionTests", dependencies: ["TandemPromotion", "TandemProfiles", "TandemLakehouse"]),
         .testTarget(name: "TandemRegistryTests", dependencies: ["TandemRegistry", "TandemStorage", "TandemTestSupport"]),
         .testTarget(
             name: "TandemWebhooksTests", dependencies: ["TandemWebhooks", "TandemProfiles", "TandemHTTP", "TandemTestSupport"]),

@@ -48,18 +48,15 @@ public struct RunsCommand: StageCommand {
             let registry = try StageContext.load(common).openRegistry(writer: nil)
             let runs = try registry.runs(experiment: experiment, limit: limit)
             if common.json { try Terminal.printJSON(runs); return }
-            print("RUN           EXPERIMENT         NAME    STATUS    STARTED                   NDCG@10  FEATURES")
+            var rows = [["RUN", "EXPERIMENT", "NAME", "STATUS", "STARTED", "NDCG@10", "FEATURES"]]
             for r in runs {
                 let best = try registry.metricHistory(runID: r.id).last { $0.key == "test_ndcg@10" }?.value
-                print(
-                    String(r.id.prefix(12)).padding(toLength: 14, withPad: " ", startingAt: 0)
-                        + r.experiment.padding(toLength: 19, withPad: " ", startingAt: 0)
-                        + r.name.padding(toLength: 8, withPad: " ", startingAt: 0)
-                        + r.status.padding(toLength: 10, withPad: " ", startingAt: 0)
-                        + r.startedAt.padding(toLength: 26, withPad: " ", startingAt: 0)
-                        + (best.map { String(format: "%.4f", $0) } ?? "-").padding(toLength: 9, withPad: " ", startingAt: 0)
-                        + (r.featureTable ?? "-"))
+                rows.append([
+                    String(r.id.prefix(12)), r.experiment, r.name, r.status, r.startedAt,
+                    best.map { String(format: "%.4f", $0) } ?? "-", r.featureTable ?? "-",
+                ])
             }
+            for line in Terminal.table(rows) { print(line) }
         }
     }
 
@@ -126,12 +123,9 @@ public struct RunsCommand: StageCommand {
                 columns.append(Column(run: r.id, parameters: parameters, metrics: last))
             }
             if common.json { try Terminal.printJSON(columns); return }
-            let width = 18
+            var rows: [[String]] = []
             func row(_ label: String, _ values: [String]) {
-                let marker = Set(values).count > 1 ? "≠ " : "  "
-                print(
-                    marker + label.padding(toLength: 22, withPad: " ", startingAt: 0)
-                        + values.map { $0.padding(toLength: width, withPad: " ", startingAt: 0) }.joined())
+                rows.append([(Set(values).count > 1 ? "≠ " : "  ") + label] + values)
             }
             row("run", columns.map { String($0.run.prefix(12)) })
             for key in Set(columns.flatMap { $0.parameters.keys }).sorted() {
@@ -140,6 +134,7 @@ public struct RunsCommand: StageCommand {
             for key in Set(columns.flatMap { $0.metrics.keys }).sorted() {
                 row(key, columns.map { $0.metrics[key].map { String(format: "%.4f", $0) } ?? "-" })
             }
+            for line in Terminal.table(rows) { print(line) }
         }
     }
 }

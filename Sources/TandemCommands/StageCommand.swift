@@ -60,14 +60,47 @@ public enum Terminal {
         errorRaw("error: " + message)
     }
 
-    /// A line on stderr.
+    /// A line on stderr, on a line of its own.
     public static func errorRaw(_ message: String) {
-        FileHandle.standardError.write(Data((message + "\n").utf8))
+        writeLine(message)
     }
 
     /// A note on stderr (kept off stdout so that `--json` output stays one document).
     public static func note(_ message: String) {
-        FileHandle.standardError.write(Data((message + "\n").utf8))
+        writeLine(message)
+    }
+
+    /// Whether a progress bar's line is on stderr without its newline.
+    nonisolated(unsafe) private static var partialLine = false
+    private static let lock = NSLock()
+
+    /// Writes a line on stderr, first ending a progress bar's line if one is drawn (else the message would
+    /// continue it: `silver+gold ████ 100%error: …`).
+    static func writeLine(_ message: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        FileHandle.standardError.write(Data(((partialLine ? "\n" : "") + message + "\n").utf8))
+        partialLine = false
+    }
+
+    /// Writes text that leaves the cursor on an unfinished line (`partial`) or not.
+    static func writePartial(_ text: String, partial: Bool) {
+        lock.lock()
+        defer { lock.unlock() }
+        FileHandle.standardError.write(Data(text.utf8))
+        partialLine = partial
+    }
+
+    /// Rows laid out in columns as wide as their widest value (never cut), separated by two spaces; the last
+    /// column is not padded.
+    public static func table(_ rows: [[String]]) -> [String] {
+        let columns = rows.map(\.count).max() ?? 0
+        let widths = (0..<columns).map { c in rows.map { c < $0.count ? $0[c].count : 0 }.max() ?? 0 }
+        return rows.map { row in
+            row.enumerated().map { c, value in
+                c == row.count - 1 ? value : value + String(repeating: " ", count: widths[c] - value.count + 2)
+            }.joined()
+        }
     }
 
     /// Prints one JSON document (sorted keys, indented).
@@ -99,11 +132,11 @@ public final class ProgressBar: @unchecked Sendable {
         let filled = Int((min(1, max(0, fraction)) * Double(width)).rounded())
         let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
         let text = "\r\(stage.padding(toLength: 14, withPad: " ", startingAt: 0)) \(bar) \(Int(fraction * 100))%"
-        FileHandle.standardError.write(Data(text.utf8))
+        Terminal.writePartial(text, partial: true)
     }
 
     public func finish() {
         guard enabled else { return }
-        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+        Terminal.writePartial("\r\u{1B}[K", partial: false)
     }
 }

@@ -15,6 +15,10 @@ public enum UmbrellaCommand {
         ("promote", "start, status, approve, reject, recover, rollback, list"),
         ("notify", "deliver the webhook outbox"),
         ("jobs", "submit a stage as a job (local:// or slurm://); list, cancel, recover"),
+        ("runs", "list, show and compare tracked training runs"),
+        ("models", "versions, aliases, lock-file verification, audit history"),
+        ("local", "the test environment end to end on this machine"),
+        ("bench", "benchmarks whose figures go into docs/benchmarks.md"),
     ]
 
     /// Words that stand for a stage and its subcommand: `tandem submit …` is `tandem jobs submit …`.

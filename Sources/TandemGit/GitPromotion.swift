@@ -24,40 +24,70 @@ public struct GitPromotion: Sendable {
         return try? git.commit(of: "refs/heads/\(branch)")
     }
 
-    /// The commit that puts `commit` on top of `base`: `commit` itself when it fast-forwards (or there is no
-    /// base), else a merge commit made in a temporary worktree. A conflict throws, leaving nothing changed.
-    public func merge(_ commit: String, onto base: String?, message: String, author: String) throws -> String {
-        guard let base else { return commit }
-        if git.isAncestor(base, of: commit) { return commit }
-        if git.isAncestor(commit, of: base) { return base }
+    /// The commit that puts `commit` on top of `base` with `files` (path → content) written into it. Without
+    /// files: `commit` itself when it fast-forwards (or there is no base), `base` when it already holds it, else a
+    /// merge commit. With files that change something: a commit on top of that one, or the merge commit holding
+    /// them. Every new commit is made in a temporary worktree (nobody's working tree is touched) with `message`
+    /// as its whole message. A conflict throws, leaving nothing changed.
+    public func merge(
+        _ commit: String, onto base: String?, message: String, author: String, files: [String: String] = [:]
+    ) throws -> String {
+        let start: String
+        var other: String?
+        if let base, !git.isAncestor(base, of: commit) {
+            start = base
+            if !git.isAncestor(commit, of: base) { other = commit }
+        } else {
+            start = commit
+        }
+        if other == nil && files.isEmpty { return start }
         let folder = NSTemporaryDirectory() + "tandem-merge-\(UUID().uuidString)"
-        try git.run(["worktree", "add", "--quiet", "--detach", folder, base])
+        try git.run(["worktree", "add", "--quiet", "--detach", folder, start])
         defer {
             _ = try? git.run(["worktree", "remove", "--force", folder])
             try? FileManager.default.removeItem(atPath: folder)
         }
         let tree = Git(folder: folder)
         let identity = ["-c", "user.name=\(author)", "-c", "user.email=\(author)@tandem.invalid"]
-        do {
-            try tree.run(identity + ["merge", "--no-ff", "--no-edit", "-m", message, commit])
-        } catch {
-            // Model lock files: the promoted branch's lock names the model being promoted, so it wins. Any other
-            // conflict fails the promotion with nothing changed.
-            let unmerged = (try? tree.run(["diff", "--name-only", "--diff-filter=U"])) ?? ""
-            let conflicted = unmerged.split(separator: "\n").map(String.init)
-            let onlyLocks = !conflicted.isEmpty && conflicted.allSatisfy { $0.hasPrefix("models/") && $0.hasSuffix(".lock.json") }
-            if onlyLocks, (try? tree.run(["checkout", "--theirs", "--"] + conflicted)) != nil,
-                (try? tree.run(["add", "--"] + conflicted)) != nil, (try? tree.run(identity + ["commit", "--no-edit"])) != nil
-            {
-                return try tree.head()
+        if let other {
+            do {
+                try tree.run(identity + ["merge", "--no-ff", "--no-commit", other])
+            } catch {
+                // Model lock files: the promoted branch's lock names the model being promoted, so it wins (and a
+                // file written by the promotion replaces both sides). Any other conflict fails the promotion with
+                // nothing changed.
+                let unmerged = (try? tree.run(["diff", "--name-only", "--diff-filter=U"])) ?? ""
+                let conflicted = unmerged.split(separator: "\n").map(String.init)
+                let resolvable =
+                    !conflicted.isEmpty
+                    && conflicted.allSatisfy { files[$0] != nil || ($0.hasPrefix("models/") && $0.hasSuffix(".lock.json")) }
+                let theirs = conflicted.filter { files[$0] == nil }
+                var resolved = resolvable
+                if resolved && !theirs.isEmpty {
+                    resolved =
+                        (try? tree.run(["checkout", "--theirs", "--"] + theirs)) != nil
+                        && (try? tree.run(["add", "--"] + theirs)) != nil
+                }
+                guard resolved else {
+                    _ = try? tree.run(["merge", "--abort"])
+                    throw GitError(
+                        "merging \(commit.prefix(12)) into \(branch) conflicts in " + conflicted.joined(separator: ", ")
+                            + "; resolve the conflict on the branch and start a new promotion", exitStatus: .verdictNo)
+                }
             }
-            _ = try? tree.run(["merge", "--abort"])
-            throw GitError(
-                "merging \(commit.prefix(12)) into \(branch) conflicts in " + conflicted.joined(separator: ", ")
-                    + "; resolve the conflict on the branch and start a new promotion", exitStatus: .verdictNo)
         }
+        for (path, content) in files.sorted(by: { $0.key < $1.key }) {
+            let full = (folder as NSString).appendingPathComponent(path)
+            try FileManager.default.createDirectory(
+                atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try content.write(toFile: full, atomically: true, encoding: .utf8)
+            try tree.run(["add", "--", path])
+        }
+        // Nothing to commit: the files were already so and there is no merge.
+        if other == nil, (try? tree.run(["diff", "--cached", "--quiet"])) != nil { return start }
+        // The message is given whole (`-m`), never git's prepared one with its `# Conflicts:` lines.
+        try tree.run(identity + ["commit", "--quiet", "--cleanup=strip", "-m", message])
         return try tree.head()
-
     }
 
     /// Creates an annotated tag (idempotent when it already points at the commit).
@@ -74,6 +104,16 @@ public struct GitPromotion: Sendable {
     }
 
     public func deleteTag(_ name: String) { _ = try? git.run(["tag", "-d", name]) }
+
+    /// Deletes a tag only when it is an annotated tag whose message contains `marker`: the one a promotion made,
+    /// never another of the same name that was there before.
+    public func deleteTag(_ name: String, ifMessageContains marker: String) {
+        guard (try? git.run(["cat-file", "-t", "refs/tags/\(name)"])) == "tag",
+            let message = try? git.run(["for-each-ref", "--format=%(contents)", "refs/tags/\(name)"]),
+            message.contains(marker)
+        else { return }
+        deleteTag(name)
+    }
 
     /// Pushes the branch and the tag in one atomic push; a branch someone else moved rejects both.
     public func publish(_ commit: String, tag: String?) throws {

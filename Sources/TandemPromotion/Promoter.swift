@@ -26,6 +26,9 @@ struct Promoter {
         GitPromotion(git: engine.git, branch: context.target.git.productionBranch, remote: context.target.git.remote)
     }
 
+    /// What the message of the tag a promotion makes ends with: how `undo` knows the tag is its own.
+    func tagMarker(_ p: Promotion) -> String { "promotion \(p.id)" }
+
     func tagName(_ p: Promotion) -> String { "\(context.target.git.tagPrefix)/\(p.model)/v\(p.targetVersion ?? p.version)" }
 
     /// Runs (or resumes) every step after the last one done.
@@ -66,9 +69,10 @@ struct Promoter {
                     guard digest == source.artifactDigest else {
                         throw PromotionError("the copied artifact's digest changed", exitStatus: .infrastructure)
                     }
+                    // Nothing of this promotion goes on the version (versions are immutable, and a promotion may
+                    // still be undone): the promotion record and the `promotion.promoted` audit entry link them.
                     var v = source
                     v.copiedFrom = origin
-                    v.tags["tandem.promotion"] = p.id
                     copied = try targetRegistry.createVersion(v, actor: context.actor)
                 }
                 p.targetVersion = copied.version
@@ -78,9 +82,16 @@ struct Promoter {
             if !done("merge") {
                 try mark("merge", "started")
                 let head = try git.currentHead()
+                // The production branch's lock file names the target's version, so that `tandem models verify`
+                // in the target agrees on it (the branch's names the source's).
+                let copied = try targetRegistry.version(.version(p.model, p.targetVersion ?? 0))
+                let lockPath = ModelLock.path(model: p.model)
                 let merged = try git.merge(
-                    p.commit, onto: head, message: "Promote \(p.branch) with \(p.model)@\(p.version) to \(p.target) (\(p.id))",
-                    author: context.actor)
+                    p.commit, onto: head,
+                    message: "Promote \(p.branch) with \(p.model)@\(p.version) to \(p.target) (\(p.id))\n\n"
+                        + "\(lockPath) names \(p.target):\(copied.reference), copied from \(p.source):\(p.model)@\(p.version).",
+                    author: context.actor,
+                    files: [lockPath: try ModelLock(environment: p.target, version: copied).text()])
                 p.mergeCommit = merged
                 p.previousBranchHead = head
                 try store.save(p)
@@ -91,7 +102,7 @@ struct Promoter {
                 try git.tag(
                     tagName(p), at: p.mergeCommit ?? p.commit,
                     message:
-                        "\(p.model)@\(p.targetVersion ?? 0) in \(p.target), from \(p.source):\(p.model)@\(p.version); promotion \(p.id)",
+                        "\(p.model)@\(p.targetVersion ?? 0) in \(p.target), from \(p.source):\(p.model)@\(p.version); \(tagMarker(p))",
                     author: context.actor)
                 p.tag = tagName(p)
                 try store.save(p)
@@ -144,12 +155,13 @@ struct Promoter {
                 + "@ \((p.mergeCommit ?? p.commit).prefix(12))")
     }
 
-    /// Undoes a promotion that stopped before its commit point: the local tag goes, the lock is released,
-    /// the promotion fails with its reason. (A version copied into the target stays, not champion: harmless.)
+    /// Undoes a promotion that stopped before its commit point: the local tag it made goes (never a tag of the
+    /// same name it found there), the lock is released, the promotion fails with its reason. (A version copied
+    /// into the target stays, not champion and carrying nothing of this promotion: harmless.)
     func undo(_ promotion: Promotion, because reason: String) throws {
         var p = promotion
         let journaled = try context.store.journalEntries(p.id)["tag"]?.detail["tag"]
-        if let tag = p.tag ?? journaled { gitPromotion().deleteTag(tag) }
+        if let tag = p.tag ?? journaled { gitPromotion().deleteTag(tag, ifMessageContains: tagMarker(p)) }
         try context.store.unlock(target: p.target, promotion: p.id)
         try context.store.journal(p.id, step: "undone", status: "done", detail: ["reason": reason])
         p.reason = "promotion undone, nothing changed in \(p.target): \(reason)"

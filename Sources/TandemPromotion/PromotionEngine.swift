@@ -309,7 +309,8 @@ public final class PromotionEngine: @unchecked Sendable {
         guard let outbox = context.outbox else { return }
         let e = WebhookEvent(
             type: event, promotionID: p.id, environment: p.target, state: p.state.rawValue, commit: p.commit, branch: p.branch,
-            model: p.model, modelVersion: p.version, reportDigest: p.reportDigest, summary: summary, link: nil,
+            model: p.model, modelVersion: p.targetVersion, sourceEnvironment: p.source, sourceVersion: p.version,
+            reportDigest: p.reportDigest, summary: summary, link: nil,
             time: Timestamp.now())
         try outbox.enqueue(MessageFactory.messages(for: e, profile: context.target, now: Timestamp.nowMillis()))
     }

@@ -27,8 +27,8 @@ public enum MessageFactory {
     /// A description cut to GitHub's 140 characters.
     static func description(_ event: WebhookEvent) -> String {
         let text =
-            "\(event.type.replacingOccurrences(of: "promotion.", with: "")): \(event.model)"
-            + (event.modelVersion.map { "@\($0)" } ?? "") + (event.summary.isEmpty ? "" : " — \(event.summary)")
+            "\(event.type.replacingOccurrences(of: "promotion.", with: "")): \(event.subject)"
+            + (event.summary.isEmpty ? "" : " — \(event.summary)")
         return text.count <= 140 ? text : String(text.prefix(139)) + "…"
     }
 
@@ -77,10 +77,9 @@ public enum MessageFactory {
                 stream: stream, destination: n.name, kind: "generic", eventType: event.type, url: n.url, urlEnv: n.urlEnv,
                 secretEnv: n.secretEnv, headers: ["Content-Type": "application/json"], body: generic(event), createdAt: now)
         case .slack:
-            let title =
-                "*\(event.type)* — \(event.model)" + (event.modelVersion.map { " v\($0)" } ?? "") + " in \(event.environment)"
+            let title = "*\(event.type)* — \(event.subject)"
             var fields: [[String: Any]] = [
-                ["type": "mrkdwn", "text": "*Model*\n\(event.model)" + (event.modelVersion.map { "@\($0)" } ?? "")],
+                ["type": "mrkdwn", "text": "*Model*\n\(event.subject)"],
                 ["type": "mrkdwn", "text": "*State*\n\(event.state)"],
                 ["type": "mrkdwn", "text": "*Branch*\n\(event.branch) (`\(event.commit.prefix(12))`)"],
                 ["type": "mrkdwn", "text": "*Promotion*\n\(event.promotionID)"],
@@ -96,9 +95,7 @@ public enum MessageFactory {
             if let link = event.link {
                 blocks.append(["type": "context", "elements": [["type": "mrkdwn", "text": "<\(link)|Details>"]]])
             }
-            let text =
-                "\(event.type): \(event.model)" + (event.modelVersion.map { "@\($0)" } ?? "") + " in \(event.environment)"
-                + (event.summary.isEmpty ? "" : " — \(event.summary)")
+            let text = "\(event.type): \(event.subject)" + (event.summary.isEmpty ? "" : " — \(event.summary)")
             return OutboxMessage(
                 stream: stream, destination: n.name, kind: "slack", eventType: event.type, url: n.url, urlEnv: n.urlEnv,
                 headers: ["Content-Type": "application/json"], body: json(["text": text, "blocks": blocks]), createdAt: now)

@@ -20,7 +20,9 @@ struct PromotionBinaryTests {
         #expect(approved.status == 0, "\(approved.stdout)\(approved.stderr)")
         #expect(approved.stdout.hasPrefix("promotion \(id): promoted"))
         let featureHead = try await r.git(["rev-parse", "feature/a"])
-        #expect(try await r.productionHead() == featureHead)
+        // production: the branch's commit, plus the lock file naming prod's version.
+        let firstRelease = try await r.productionHead()
+        #expect(try await r.git(["rev-parse", "\(firstRelease)^"]) == featureHead)
         #expect(try await r.champion() == 1)
         #expect(try await r.git(["ls-remote", "--tags", "origin"]).contains("refs/tags/tandem/prod/relevance-ranker/v1"))
 
@@ -57,12 +59,115 @@ struct PromotionBinaryTests {
         #expect(try await r.champion() == 1)
         let reverted = try await r.productionHead()
         #expect(
-            try await r.git(["rev-parse", "\(reverted)^{tree}"]) == (try await r.git(["rev-parse", "\(featureHead)^{tree}"])))
+            try await r.git(["rev-parse", "\(reverted)^{tree}"]) == (try await r.git(["rev-parse", "\(firstRelease)^{tree}"])))
         #expect(try await r.git(["merge-base", "--is-ancestor", merged, reverted]).isEmpty, "history is never rewritten")
         let history = try await r.repo.run("tandem-models", ["history", "--env", "prod"])
         #expect(history.status == 0)
         #expect(history.stdout.contains("promotion.rolled_back"))
         #expect(history.stdout.contains("audit chain intact"))
+    }
+
+    @Test("the lock file on production names prod's version, models verify --env prod passes there, events say prod's version")
+    func productionLock() async throws {
+        let r = try await PromotionRepository.make()
+        defer { r.remove() }
+        // A second training on the branch: the branch's lock names test@2, which becomes prod@1.
+        let train = try await r.repo.run(
+            "tandem-train", ["--env", "test", "--set", "training.max_epochs=1"], environment: ["TANDEM_ACTOR": "dana"])
+        #expect(train.status == 0, "\(train.stderr)")
+        let branchLock = try json(try await r.git(["show", "feature/a:models/relevance-ranker.lock.json"]))
+        #expect(branchLock["environment"] as? String == "test" && branchLock["version"] as? Int == 2)
+        let (started, id) = try await r.start()
+        #expect(started.status == 4, "\(started.stderr)")
+        let approved = try await r.promote(["approve", "--env", "test", id], as: "alice")
+        #expect(approved.status == 0, "\(approved.stdout)\(approved.stderr)")
+        #expect(try await r.champion() == 1)
+
+        let lock = try json(try await r.git(["show", "production:models/relevance-ranker.lock.json"]))
+        #expect(lock["environment"] as? String == "prod", "\(lock)")
+        #expect(lock["version"] as? Int == 1, "\(lock)")
+        #expect(lock["artifact_digest"] as? String == branchLock["artifact_digest"] as? String)
+        // The production branch holds the branch's code (its head is the promoted commit plus the lock).
+        let featureHead = try await r.git(["rev-parse", "feature/a"])
+        #expect(try await r.git(["merge-base", "--is-ancestor", featureHead, "production"]).isEmpty)
+        #expect(try await r.git(["diff", "--name-only", featureHead, "production"]) == "models/relevance-ranker.lock.json")
+
+        try await PromotionRepository.git(["checkout", "-q", "production"], in: r.root)
+        let verify = try await r.repo.run("tandem-models", ["verify", "--env", "prod"])
+        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+        #expect(verify.stdout.contains("agree on relevance-ranker@1"))
+
+        // The promoted event: prod's version, with where it came from; Slack's text and GitHub's status alike.
+        let outbox = try await r.repo.run("tandem-notify", ["list", "--env", "test", "--all", "--json"])
+        let messages = try #require(try JSONSerialization.jsonObject(with: Data(outbox.stdout.utf8)) as? [[String: Any]])
+        let promoted = messages.compactMap { $0["message"] as? [String: Any] }.filter {
+            $0["event_type"] as? String == "promotion.promoted"
+        }
+        let bodies = Dictionary(
+            promoted.map { ($0["kind"] as? String ?? "", $0["body"] as? String ?? "") }, uniquingKeysWith: { a, _ in a })
+        let generic = try json(try #require(bodies["generic"]))
+        #expect(generic["model_version"] as? Int == 1, "\(generic)")
+        #expect(generic["source_version"] as? Int == 2 && generic["source_environment"] as? String == "test")
+        let slack = try json(try #require(bodies["slack"]))["text"] as? String ?? ""
+        #expect(slack.hasPrefix("promotion.promoted: relevance-ranker@1 in prod (from test:relevance-ranker@2)"), "\(slack)")
+        #expect(!slack.contains("@2 in prod"))
+        let status = try json(try #require(bodies["github"]))["description"] as? String ?? ""
+        #expect(status.hasPrefix("promoted: relevance-ranker@1 in prod"), "\(status)")
+    }
+
+    @Test("a promotion whose tag already exists fails without deleting that tag, leaving nothing of it on prod's version")
+    func existingTag() async throws {
+        let r = try await PromotionRepository.make()
+        defer { r.remove() }
+        // Someone's tag of the name the promotion will use, on another commit.
+        try await PromotionRepository.git(
+            [
+                "-c", "user.name=dev", "-c", "user.email=d@x", "tag", "-a", "tandem/prod/relevance-ranker/v1", "main", "-m",
+                "not yours",
+            ],
+            in: r.root)
+        let before = try await r.git(["rev-parse", "tandem/prod/relevance-ranker/v1"])
+        let (_, id) = try await r.start()
+        let approved = try await r.promote(["approve", "--env", "test", id], as: "alice")
+        #expect(approved.status == 2, "\(approved.stdout)\(approved.stderr)")
+        #expect(approved.stderr.contains("tag tandem/prod/relevance-ranker/v1 already exists on another commit"))
+        #expect(try await r.git(["tag", "-l", "tandem/prod/relevance-ranker/v1"]) == "tandem/prod/relevance-ranker/v1")
+        #expect(try await r.git(["rev-parse", "tandem/prod/relevance-ranker/v1"]) == before, "the existing tag is kept")
+        let status = try json(try await r.promote(["status", "--env", "test", id, "--json"], as: "alice").stdout)
+        #expect(status["state"] as? String == "failed")
+        #expect(try await r.productionHead().isEmpty)
+        #expect(try await r.champion() == nil)
+        // The version copied into prod stays (not champion), with nothing naming the undone promotion.
+        let show = try await r.repo.run("tandem-models", ["show", "--env", "prod", "relevance-ranker@1", "--json"])
+        #expect(show.status == 0, "\(show.stderr)")
+        let version = try json(show.stdout)
+        #expect(!show.stdout.contains(id), "\(version)")
+        #expect((version["tags"] as? [String: String] ?? [:]).isEmpty, "\(version)")
+    }
+
+    @Test("a merge that resolved lock-file conflicts has Tandem's message, without git's # Conflicts: lines")
+    func mergeMessage() async throws {
+        let r = try await PromotionRepository.make()
+        defer { r.remove() }
+        // production exists, diverged from the branch, with a lock file of its own: the merge conflicts on it.
+        try await PromotionRepository.git(["checkout", "-q", "-b", "production", "main"], in: r.root)
+        try r.repo.write("models/relevance-ranker.lock.json", "{\"environment\" : \"prod\", \"version\" : 9}\n")
+        try await PromotionRepository.git(["add", "models/relevance-ranker.lock.json"], in: r.root)
+        try await PromotionRepository.git(
+            ["-c", "user.name=dev", "-c", "user.email=d@x", "commit", "-qm", "an older lock"], in: r.root)
+        try await PromotionRepository.git(["push", "-q", "origin", "production"], in: r.root)
+        try await PromotionRepository.git(["checkout", "-q", "feature/a"], in: r.root)
+        let (_, id) = try await r.start()
+        let approved = try await r.promote(["approve", "--env", "test", id], as: "alice")
+        #expect(approved.status == 0, "\(approved.stdout)\(approved.stderr)")
+        let head = try await r.productionHead()
+        #expect(try await r.git(["rev-list", "--parents", "-n", "1", head]).split(separator: " ").count == 3, "a merge commit")
+        let message = try await r.git(["log", "-1", "--format=%B", head])
+        #expect(message.hasPrefix("Promote feature/a with relevance-ranker@1 to prod (\(id))"), "\(message)")
+        #expect(!message.contains("Conflicts"), "\(message)")
+        #expect(!message.split(separator: "\n").contains { $0.hasPrefix("#") }, "\(message)")
+        let lock = try json(try await r.git(["show", "\(head):models/relevance-ranker.lock.json"]))
+        #expect(lock["environment"] as? String == "prod" && lock["version"] as? Int == 1, "\(lock)")
     }
 
     @Test("an inference pipeline over its p99 latency budget fails the promotion's tests, exit 1")
@@ -123,7 +228,8 @@ struct PromotionBinaryTests {
         #expect(advanced.stdout.contains("approvals: 0 of 2"))
         #expect(try await r.promote(["approve", "--env", "test", id], as: "bob").status == 4)
         #expect(try await r.promote(["approve", "--env", "test", id], as: "alice").status == 0)
-        #expect(try await r.productionHead() == (try await r.git(["rev-parse", "feature/a"])))
+        #expect(
+            try await r.git(["rev-parse", "\(try await r.productionHead())^"]) == (try await r.git(["rev-parse", "feature/a"])))
     }
 
     @Test("a merge conflict fails the promotion with nothing changed in prod")
@@ -197,8 +303,9 @@ struct PromotionBinaryTests {
         let champion = try await r.champion()
         let featureHead = try await r.git(["rev-parse", "feature/a"])
         if state == "promoted" {
+            let promoted = head.isEmpty ? "" : try await r.git(["rev-parse", "\(head)^"])
             #expect(
-                head == featureHead && champion == 1,
+                promoted == featureHead && champion == 1,
                 "\(step): promoted but branch \(head) champion \(String(describing: champion))")
         } else {
             #expect(state == "failed", "\(step): \(String(describing: state))")

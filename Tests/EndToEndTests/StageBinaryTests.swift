@@ -13,6 +13,25 @@ struct StageBinaryTests {
         #expect(try Binaries.run("tandem-etl", ["--version"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0.1.0")
     }
 
+    @Test("tandem alone lists every stage built beside it as built-in, with its description")
+    func builtInStages() throws {
+        let built = try FileManager.default.contentsOfDirectory(atPath: Binaries.folder).filter {
+            $0.hasPrefix("tandem-") && !$0.contains(".")
+                && FileManager.default.isExecutableFile(atPath: Binaries.folder + "/" + $0)
+        }.map { String($0.dropFirst("tandem-".count)) }
+        #expect(Set(built).isSuperset(of: ["env", "etl", "models", "runs", "local", "jobs", "promote"]), "\(built)")
+        // Nothing on PATH: every stage listed is one of ours.
+        let run = try Binaries.run("tandem", [], environment: ["PATH": "/nonexistent"])
+        #expect(run.status == 0)
+        let lines = run.stdout.split(separator: "\n").map(String.init)
+        for stage in built {
+            let line = lines.first { $0.hasPrefix("  \(stage) ") }
+            #expect(line != nil, "tandem does not list \(stage)")
+            #expect(line?.contains("third-party") == false, "\(line ?? "")")
+        }
+        #expect(!run.stdout.contains("third-party"), "\(run.stdout)")
+    }
+
     @Test("an unknown stage exits 2 saying where it looked")
     func unknownStage() throws {
         let run = try Binaries.run("tandem", ["nope"])
@@ -62,6 +81,26 @@ struct StageBinaryTests {
         let unknownEnv = try repo.run("tandem-etl", ["--env", "tset"])
         #expect(unknownEnv.status == 2)
         #expect(unknownEnv.stderr.contains("no environment named 'tset' (did you mean 'test'?)"))
+    }
+
+    @Test(
+        "an error after a progress bar is drawn starts a line of its own, on a terminal",
+        .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script"), "needs script(1) for a terminal"))
+    func errorAfterProgressBar() throws {
+        let repo = try ScratchRepository()
+        defer { repo.remove() }
+        // The ETL draws its bar on stderr (a terminal, through script), then fails exporting silver.
+        let command = [
+            Binaries.folder + "/tandem-etl", "--env", "test", "--project", repo.root, "--export-silver", "/proc/tandem-nowhere/x",
+        ].map { "'\($0)'" }.joined(separator: " ")
+        let run = try Binaries.run("/usr/bin/script", ["-qec", command, "/dev/null"], in: repo.root)
+        #expect(run.status != 0)
+        #expect(run.stdout.contains("100%"), "no progress bar was drawn: \(run.stdout.debugDescription)")
+        let lines = run.stdout.replacingOccurrences(of: "\r\n", with: "\n").split(
+            separator: "\n", omittingEmptySubsequences: false)
+        let errorLine = try #require(lines.first { $0.lowercased().contains("error: ") }, "\(run.stdout.debugDescription)")
+        #expect(errorLine.lowercased().hasPrefix("error: "), "\(errorLine.debugDescription)")
+        #expect(run.stdout.unicodeScalars.last == "\n", "the error line ends with its newline")
     }
 
     @Test("tandem env show test --json prints the three resolved roots, secrets only by variable name")

@@ -91,16 +91,40 @@ struct TrainBinaryTests {
             method: grid
             parallel: 2
             parameters:
-              training.learning_rate: [0.001, 0.01]
+              training.learning_rate: [0.0003, 0.001, 0.01]
               training.max_epochs: [2]
             """)
         let run = try await repo.run("tandem-train", ["--env", "test", "--sweep", "sweep.yaml", "--json"])
         #expect(run.status == 0, "\(run.stderr)")
         let doc = try json(run.stdout)
         let trials = try #require(doc["trials"] as? [[String: Any]])
-        #expect(trials.count == 2)
+        #expect(trials.count == 3)
         #expect(trials.allSatisfy { $0["status"] as? String == "FINISHED" })
-        #expect(doc["best"] as? Int != nil)
+        // The best trial is the one whose run recorded the highest validation NDCG@10 at the epoch it kept
+        // (val_ndcg@10 at tandem.best_epoch), read back from the registry rather than from the report.
+        var recorded: [Int: Double] = [:]
+        for t in trials {
+            let number = try #require(t["number"] as? Int)
+            let show = try await repo.run("tandem-runs", ["show", "--env", "test", t["run_id"] as? String ?? "-", "--json"])
+            #expect(show.status == 0, "\(show.stderr)")
+            let shown = try json(show.stdout)
+            let points = try #require(shown["metrics"] as? [[String: Any]])
+            let kept = try #require(
+                ((shown["run"] as? [String: Any])?["tags"] as? [String: String])?["tandem.best_epoch"].flatMap { Int($0) })
+            let value = try #require(
+                points.last { $0["key"] as? String == "val_ndcg@10" && $0["step"] as? Int == kept }?["value"] as? Double)
+            recorded[number] = value
+            #expect(t["metric"] as? Double == value, "trial \(number): the report and its run disagree")
+        }
+        #expect(Set(recorded.values).count == 3, "the trials must differ for the choice to mean anything: \(recorded)")
+        let expected = try #require(recorded.max { ($0.value, -$0.key) < ($1.value, -$1.key) }?.key)
+        #expect(doc["metric"] as? String == "ndcg@10")
+        #expect(doc["best"] as? Int == expected, "best \(doc["best"] ?? "none"), validation NDCG@10 by trial \(recorded)")
+        let sweepRun = try json(
+            try await repo.run("tandem-runs", ["show", "--env", "test", doc["sweep_run"] as? String ?? "-", "--json"]).stdout)
+        let tags = (sweepRun["run"] as? [String: Any])?["tags"] as? [String: String] ?? [:]
+        #expect(tags["tandem.best_trial"] == String(expected))
+        #expect(tags["tandem.best_run"] == trials.first { $0["number"] as? Int == expected }?["run_id"] as? String)
         let ids = trials.compactMap { $0["run_id"] as? String }
         let compare = try await repo.run("tandem", ["runs", "compare", "--env", "test"] + ids)
         #expect(compare.status == 0)
@@ -111,6 +135,41 @@ struct TrainBinaryTests {
             all.filter { $0["name"] as? String == "trial" }.allSatisfy {
                 $0["parent_id"] as? String == doc["sweep_run"] as? String
             })
+    }
+
+    @Test("runs list keeps every column apart, however long its values")
+    func runsListColumns() async throws {
+        let repo = try await trainedRepository()
+        defer { repo.remove() }
+        let model = "relevance-ranker-with-a-rather-long-experiment-name"
+        let train = try await repo.run(
+            "tandem-train",
+            ["--env", "test", "--set", "model=\(model)", "--set", "training.max_epochs=1", "--no-register", "--json"])
+        #expect(train.status == 0, "\(train.stderr)")
+        let runID = String((try json(train.stdout)["run_id"] as? String ?? "").prefix(12))
+        let list = try await repo.run("tandem-runs", ["list", "--env", "test"])
+        #expect(list.status == 0, "\(list.stderr)")
+        let lines = list.stdout.split(separator: "\n").map(String.init)
+        let header = try #require(lines.first)
+        let row = try #require(lines.first { $0.hasPrefix(runID) }, "\(list.stdout)")
+        // Columns are separated by at least two spaces, and no value is cut.
+        func fields(_ line: String) -> [String] {
+            line.components(separatedBy: "  ").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        #expect(fields(header) == ["RUN", "EXPERIMENT", "NAME", "STATUS", "STARTED", "NDCG@10", "FEATURES"])
+        let values = fields(row)
+        #expect(values.count == 7, "\(row)")
+        #expect(values.count > 3 && values[1] == model && values[2] == "train" && values[3] == "FINISHED", "\(row)")
+        #expect(values.last == "relevance_v1@1", "\(row)")
+        // Each value starts under its heading.
+        var from = row.startIndex
+        for (name, value) in zip(fields(header), values) {
+            let at = header.range(of: name).map { header.distance(from: header.startIndex, to: $0.lowerBound) }
+            let found = row.range(of: value, range: from..<row.endIndex)
+            let valueAt = found.map { row.distance(from: row.startIndex, to: $0.lowerBound) }
+            #expect(at == valueAt, "\(name): \(row)")
+            from = found?.upperBound ?? from
+        }
     }
 
     @Test("--interactive draws the live view; a stage for test cannot train into prod's registry")

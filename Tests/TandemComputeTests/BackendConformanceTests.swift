@@ -119,10 +119,23 @@ struct BackendConformanceTests {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         setenv("TANDEM_TEST_SECRET", "s3cr3t-value-42", 1)
         defer { unsetenv("TANDEM_TEST_SECRET") }
-        let r = try await runJob(kind, job("secret", "echo seen=$TANDEM_TEST_SECRET"))[0]
-        #expect(r.log?.contains("seen=s3cr3t-value-42") == true)
-        for f in (try? FileManager.default.contentsOfDirectory(atPath: folder + "/logs")) ?? [] where f.hasSuffix(".sh") {
-            #expect(!(try String(contentsOfFile: folder + "/logs/" + f, encoding: .utf8)).contains("s3cr3t"))
+        // The job shows it got the secret without printing it: its length and its bytes in hex.
+        let r = try await runJob(
+            kind,
+            job(
+                "secret",
+                #"echo "seen ${#TANDEM_TEST_SECRET} bytes: $(printf %s "$TANDEM_TEST_SECRET" | od -An -tx1 | tr -d ' \n')""#)
+        )[0]
+        let hex = "s3cr3t-value-42".utf8.map { String(format: "%02x", $0) }.joined()
+        #expect(r.outcome == .completed, "\(r)")
+        #expect(r.log?.contains("seen 15 bytes: \(hex)") == true, "\(r.log ?? "no log")")
+        // Every file the backend wrote for the job: its log (local://, slurm://) and its job script (slurm://).
+        let written = ((try? FileManager.default.contentsOfDirectory(atPath: folder + "/logs")) ?? []).sorted()
+        #expect(written.contains((r.logPath as NSString).lastPathComponent), "\(written)")
+        if kind == .slurm { #expect(written.contains { $0.hasSuffix(".sh") }, "\(written)") }
+        for f in written {
+            let text = try String(contentsOfFile: folder + "/logs/" + f, encoding: .utf8)
+            #expect(!text.contains("s3cr3t"), "\(f) holds the secret")
         }
     }
 

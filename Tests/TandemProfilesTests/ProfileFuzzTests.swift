@@ -6,11 +6,20 @@ import Testing
 
 @Suite("Profile loader fuzzing")
 struct ProfileFuzzTests {
+    /// The seed: `TANDEM_FUZZ_SEED` when set (to replay a failure), else a new one each run, printed either way.
+    static func seed() -> UInt64 {
+        if let text = ProcessInfo.processInfo.environment["TANDEM_FUZZ_SEED"], let seed = UInt64(text) { return seed }
+        return UInt64.random(in: 0...UInt64.max)
+    }
+
     /// Feeds truncated, mutated and random YAML to the loader: it never crashes; it either loads or throws a
-    /// located ProfileError with exit status 2.
+    /// located ProfileError with exit status 2. Every failure names the seed and the round, to replay it with
+    /// `TANDEM_FUZZ_SEED=SEED swift test --filter ProfileFuzzTests`.
     @Test("random and truncated YAML never crashes and always gives a located error")
     func fuzz() {
-        var rng = SystemRandomNumberGenerator()
+        let seed = Self.seed()
+        print("ProfileFuzzTests: TANDEM_FUZZ_SEED=\(seed)")
+        var rng = SeededGenerator(seed: seed)
         let base = Array(validProfile().utf8)
         let alphabet = Array(":-[]{}#&*!|>'\"%@` \n\tabc01.~?,".utf8)
         var refused = 0
@@ -35,12 +44,38 @@ struct ProfileFuzzTests {
                 _ = try ProfileSet.decodeSingle(text, name: "test", file: "environments/test.yaml")
             } catch {
                 refused += 1
-                #expect(error.exitStatus == .badInput)
-                #expect(error.location.file == "environments/test.yaml")
-                #expect(error.location.line >= 1 && error.location.column >= 1)
-                #expect(error.description.hasPrefix("environments/test.yaml:\(error.location.line):\(error.location.column): "))
+                let replay = "TANDEM_FUZZ_SEED=\(seed), round \(round), input \(text.debugDescription)"
+                #expect(error.exitStatus == .badInput, "\(replay)")
+                #expect(error.location.file == "environments/test.yaml", "\(replay)")
+                #expect(error.location.line >= 1 && error.location.column >= 1, "\(replay)")
+                #expect(
+                    error.description.hasPrefix("environments/test.yaml:\(error.location.line):\(error.location.column): "),
+                    "\(replay)")
             }
         }
-        #expect(refused > 1000)
+        #expect(refused > 1000, "TANDEM_FUZZ_SEED=\(seed)")
+    }
+
+    @Test("the same seed replays the same inputs")
+    func replay() {
+        var a = SeededGenerator(seed: 42)
+        var b = SeededGenerator(seed: 42)
+        var c = SeededGenerator(seed: 43)
+        let first = (0..<8).map { _ in a.next() }
+        #expect(first == (0..<8).map { _ in b.next() })
+        #expect(first != (0..<8).map { _ in c.next() })
+    }
+}
+
+/// SplitMix64, so a seed gives the same sequence on every machine.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }

@@ -57,7 +57,7 @@ struct RegistryConformanceTests {
         let got = try r.version(.version(ranker, 1))
         #expect(got.featureTable == "relevance_v1@1" && got.gitCommit == "c0ffee" && got.gitBranch == "feature")
         #expect(got.metrics == ["ndcg@10": 0.8] && got.dataDigest == "abc")
-        #expect(throws: RegistryError.self) { try r.version(.version(ranker, 3)) }
+        expectRegistryError(.noSuchVersion) { try r.version(.version(ranker, 3)) }
     }
 
     @Test("setting an alias moves it; getting by alias; deleting it", arguments: backends)
@@ -71,10 +71,10 @@ struct RegistryConformanceTests {
         try r.setAlias(name: ranker, alias: "champion", version: 2, actor: "a")
         #expect(try r.version(.alias(ranker, "champion")).version == 2)
         #expect(try r.aliases(name: ranker) == ["champion": 2])
-        #expect(throws: RegistryError.self) { try r.setAlias(name: ranker, alias: "champion", version: 9, actor: "a") }
-        #expect(throws: RegistryError.self) { try r.setAlias(name: ranker, alias: "3", version: 1, actor: "a") }
+        expectRegistryError(.aliasToMissingVersion) { try r.setAlias(name: ranker, alias: "champion", version: 9, actor: "a") }
+        expectRegistryError(.invalidAlias) { try r.setAlias(name: ranker, alias: "3", version: 1, actor: "a") }
         try r.deleteAlias(name: ranker, alias: "champion", actor: "a")
-        #expect(throws: RegistryError.self) { try r.version(.alias(ranker, "champion")) }
+        expectRegistryError(.noSuchVersion) { try r.version(.alias(ranker, "champion")) }
     }
 
     @Test("artifacts are content-addressed and checked when read", arguments: backends)
@@ -92,7 +92,7 @@ struct RegistryConformanceTests {
             : (MLflowServer.shared?.artifacts ?? "") + "/tandem/sha256/\(digest)"
         #expect(FileManager.default.fileExists(atPath: path))
         try Data("tampered".utf8).write(to: URL(fileURLWithPath: path))
-        #expect(throws: RegistryError.self) { try r.artifact(digest: digest) }
+        expectRegistryError(.artifactAltered) { try r.artifact(digest: digest) }
     }
 
     @Test("runs keep parameters, tags, git lineage and the full metric history", arguments: backends)
@@ -177,20 +177,78 @@ struct RegistryConformanceTests {
         let r = try registry(backend)
         var v = try version(r)
         v.artifactDigest = String(repeating: "a", count: 64)
-        #expect(throws: RegistryError.self) { try r.createVersion(v, actor: "a") }
+        expectRegistryError(.artifactNotStored) { try r.createVersion(v, actor: "a") }
     }
 
-    @Test("versions are immutable in SQLite")
+    /// Runs one statement with the sqlite3 shell; its exit status and what it printed on stderr.
+    func sqlite3(_ statement: String) throws -> (status: Int32, stderr: String) {
+        let sqlite = Process()
+        sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        sqlite.arguments = ["sqlite3", root + "/registry.sqlite", statement]
+        let err = Pipe()
+        sqlite.standardError = err
+        try sqlite.run()
+        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        sqlite.waitUntilExit()
+        return (sqlite.terminationStatus, text)
+    }
+
+    @Test("versions are immutable in SQLite: the trigger refuses an UPDATE, and the version is unchanged")
     func immutable() throws {
         defer { try? FileManager.default.removeItem(atPath: root) }
         let r = try registry()
-        _ = try r.createVersion(try version(r), actor: "a")
-        let sqlite = Process()
-        sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        sqlite.arguments = ["sqlite3", root + "/registry.sqlite", "UPDATE model_versions SET body = '{}' WHERE version = 1"]
-        sqlite.standardError = FileHandle.nullDevice
-        try sqlite.run()
-        sqlite.waitUntilExit()
-        #expect(sqlite.terminationStatus != 0)
+        let created = try r.createVersion(try version(r), actor: "a")
+        // The same shell changes a table without the trigger (so a refusal below is the trigger's, not a missing
+        // sqlite3, a locked file or bad SQL).
+        let other = try sqlite3("UPDATE aliases SET version = version + 1 WHERE name = 'nothing'")
+        try #require(other.status == 0, "sqlite3 cannot change the registry at all: \(other.stderr)")
+        let update = try sqlite3("UPDATE model_versions SET body = '{}' WHERE version = 1")
+        #expect(update.status != 0)
+        #expect(update.stderr.contains("model versions are immutable"), "\(update.stderr)")
+        let after = try r.version(.version(ranker, 1))
+        #expect(after.artifactDigest == created.artifactDigest && after.createdAt == created.createdAt)
+        #expect(try r.versions(name: ranker).count == 1)
+    }
+}
+
+/// The registry failures the conformance suite expects, each told apart from the others and from an
+/// unreachable registry (which also throws a RegistryError, exit 3): by exit status and by what it says.
+enum ExpectedRegistryError: CustomStringConvertible {
+    case noSuchVersion, invalidAlias, aliasToMissingVersion, artifactNotStored, artifactAltered
+
+    var exitStatus: TandemCore.ExitStatus {
+        switch self {
+        case .noSuchVersion, .invalidAlias, .aliasToMissingVersion, .artifactNotStored: .badInput
+        case .artifactAltered: .infrastructure
+        }
+    }
+
+    /// What the error's message says, for both backends.
+    var says: String {
+        switch self {
+        case .noSuchVersion: "no model version "
+        case .invalidAlias: "cannot be an alias"
+        case .aliasToMissingVersion: "an alias must point at an existing version"
+        case .artifactNotStored: "store it first"
+        case .artifactAltered: "does not match its digest"
+        }
+    }
+
+    var description: String { "\(says) (exit \(exitStatus.rawValue))" }
+}
+
+func expectRegistryError<T>(
+    _ expected: ExpectedRegistryError, sourceLocation: Testing.SourceLocation = #_sourceLocation, _ body: () throws -> T
+) {
+    do {
+        _ = try body()
+        Issue.record("expected a registry error: \(expected)", sourceLocation: sourceLocation)
+    } catch let error as RegistryError {
+        #expect(
+            error.exitStatus == expected.exitStatus && error.description.contains(expected.says),
+            "expected \(expected), got (exit \(error.exitStatus.rawValue)) \(error.description)", sourceLocation: sourceLocation)
+        #expect(!error.description.contains("unreachable"), "\(error.description)", sourceLocation: sourceLocation)
+    } catch {
+        Issue.record("expected a registry error: \(expected), got \(error)", sourceLocation: sourceLocation)
     }
 }
