@@ -43,6 +43,20 @@ void tandem_dense_pack(const float *w, int k, int n, float *packed) {
     }
 }
 
+void tandem_dense_pack_transposed(const float *w, int k, int n, float *packed) {
+    // wᵀ is n × k: its row i is column i of w; its panels hold 16 of its columns, i.e. 16 rows of w.
+    int panels = (k + PANEL - 1) / PANEL;
+    for (int q = 0; q < panels; q++) {
+        float *p = packed + (size_t)q * PANEL * (size_t)n;
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < PANEL; j++) {
+                int c = q * PANEL + j;
+                p[(size_t)i * PANEL + j] = c < k ? w[(size_t)c * (size_t)n + (size_t)i] : 0.0f;
+            }
+        }
+    }
+}
+
 // MARK: The generic path (any CPU): fmaf, exactly rounded in hardware or in software.
 
 static void generic_tile(

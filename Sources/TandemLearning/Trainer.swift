@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import TandemCKernels
 import TandemCore
 
 /// Fits a `RankerModel` with the listwise softmax cross-entropy of ListNet (top-1, targets
@@ -25,6 +26,11 @@ public final class Trainer: @unchecked Sendable {
     private let adamM: FloatBuffer
     private let adamV: FloatBuffer
     private let workers: [Worker]
+    /// Each layer's weights packed for the dense kernel, refreshed once per step (the forward pass).
+    private let packed: [FloatBuffer]
+    /// Each layer's weights transposed and packed, for the backward pass's `delta · Wᵀ`; zeros for its bias.
+    private let packedTransposed: [FloatBuffer]
+    private let zeros: FloatBuffer
     private var adamStep = 0
     /// Steps of the whole run (every epoch up to `maxEpochs`), for the learning-rate schedule.
     private var totalSteps = 1
@@ -90,6 +96,11 @@ public final class Trainer: @unchecked Sendable {
         adamM = FloatBuffer(count: count)
         adamV = FloatBuffer(count: count)
         workers = (0..<max(1, settings.threads)).map { _ in Worker(sizes: sizes, maxRows: maxRows) }
+        packed = (1..<sizes.count).map { FloatBuffer(count: tandem_dense_packed_count(Int32(sizes[$0 - 1]), Int32(sizes[$0]))) }
+        packedTransposed = (1..<sizes.count).map {
+            FloatBuffer(count: tandem_dense_packed_count(Int32(sizes[$0]), Int32(sizes[$0 - 1])))
+        }
+        zeros = FloatBuffer(count: sizes.max() ?? 1)
         // Each worker runs its share on one OpenBLAS thread; the trainer spreads work across threads itself.
         BLAS.setThreads(1)
     }
@@ -228,6 +239,7 @@ public final class Trainer: @unchecked Sendable {
         }
         while bounds.count < shares + 1 { bounds.append(batch.endIndex) }
         let all = workers
+        packWeights()
         let parts = bounds
         if shares == 1 {
             gather(batch, into: workers[0])
@@ -337,8 +349,22 @@ public final class Trainer: @unchecked Sendable {
             let nOut = sizes[l]
             let previous = l == 1 ? worker.batchX.pointer : worker.activations[l - 2].pointer
             let o = worker.activations[l - 1].pointer
-            BLAS.gemm(m: rows, n: nOut, k: nIn, a: previous, lda: nIn, b: p + w, ldb: nOut, c: o, ldc: nOut)
-            VectorOps.addBias(o, p + b, rows: rows, n: nOut, relu: l < last)
+            _ = w
+            tandem_dense_forward(
+                previous, Int32(nIn), Int32(rows), Int32(nIn), packed[l - 1].pointer, Int32(nOut), p + b, l < last ? 1 : 0, o,
+                Int32(nOut))
+        }
+    }
+
+    /// Packs the current weights for the forward passes of this step.
+    private func packWeights() {
+        for l in 1..<sizes.count {
+            let (w, _) = RankerModel.offsets(sizes: sizes, layer: l)
+            tandem_dense_pack(params.pointer + w, Int32(sizes[l - 1]), Int32(sizes[l]), packed[l - 1].pointer)
+            if l > 1 && sizes[l] > 1 {
+                tandem_dense_pack_transposed(
+                    params.pointer + w, Int32(sizes[l - 1]), Int32(sizes[l]), packedTransposed[l - 1].pointer)
+            }
         }
     }
 
@@ -368,8 +394,9 @@ public final class Trainer: @unchecked Sendable {
                     below.update(repeating: 0, count: rows * nIn)
                     BLAS.ger(m: rows, n: nIn, x: delta, y: p + w, a: below, lda: nIn)
                 } else {
-                    BLAS.gemm(
-                        transB: true, m: rows, n: nIn, k: nOut, a: delta, lda: nOut, b: p + w, ldb: nOut, c: below, ldc: nIn)
+                    tandem_dense_forward(
+                        delta, Int32(nOut), Int32(rows), Int32(nOut), packedTransposed[l - 1].pointer, Int32(nIn),
+                        zeros.pointer, 0, below, Int32(nIn))
                 }
                 VectorOps.reluMask(below, by: worker.activations[l - 2].pointer, count: rows * nIn)
             }

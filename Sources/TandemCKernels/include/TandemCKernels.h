@@ -17,6 +17,9 @@ size_t tandem_dense_packed_count(int k, int n);
 /// Packs row-major weights `w` (`k × n`) into panels of 16 columns (`k × 16` floats each, zero padded).
 void tandem_dense_pack(const float *w, int k, int n, float *packed);
 
+/// Packs the transpose of row-major `w` (`k × n`): the panels of `wᵀ` (`n × k`), for products with `wᵀ`.
+void tandem_dense_pack_transposed(const float *w, int k, int n, float *packed);
+
 /// `out[r·ldo + j] = act(Σ_i x[r·ldx + i] · w[i][j] + bias[j])` for `r < rows`, `j < n`, with `w` packed.
 void tandem_dense_forward(
     const float *x, int ldx, int rows, int k, const float *packed, int n, const float *bias, int relu, float *out,
