@@ -8,7 +8,7 @@ import TandemCKernels
 /// over its inputs in ascending order, then the bias, then ReLU. Rows never interact and the order of a row's
 /// additions never depends on how many rows are scored, where the row sits, the CPU's vector width or the BLAS
 /// library, so a row's score is the same bits alone, in a 30-candidate request, in a batch of millions, on one
-/// thread or several, on any machine. (Training runs on OpenBLAS; only scoring uses this kernel.)
+/// thread or several, on any machine.
 public final class Scorer {
     public let model: RankerModel
     /// Threads a large batch is spread over (rows are independent, so the bits do not depend on it).
