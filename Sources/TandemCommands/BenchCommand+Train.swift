@@ -124,7 +124,8 @@ extension BenchCommand {
                 if let o = r.onnxPairsPerSecond {
                     print(
                         String(
-                            format: "reference onnxruntime %@: %.0f pairs/s batch — Tandem %.2f×; 30 candidates p50 %.1f µs, p99 %.1f µs",
+                            format:
+                                "reference onnxruntime %@: %.0f pairs/s batch — Tandem %.2f×; 30 candidates p50 %.1f µs, p99 %.1f µs",
                             r.onnxVersion ?? "?", o, result.batchPairsPerSecond / o, r.onnxP50Micros ?? 0,
                             r.onnxP99Micros ?? 0))
                 }

@@ -8,7 +8,8 @@ import Testing
 struct HonestEvaluationBinaryTests {
     /// The OpenBLAS core types this CPU can execute, as .ci/run detects them.
     static func coreTypes() throws -> [String] {
-        let run = try Binaries.run("/usr/bin/env", ["bash", Binaries.repository + "/scripts/openblas-coretypes"], in: Binaries.repository)
+        let run = try Binaries.run(
+            "/usr/bin/env", ["bash", Binaries.repository + "/scripts/openblas-coretypes"], in: Binaries.repository)
         return run.stdout.split(separator: "\n").map(String.init).filter { $0 != "default" }
     }
 
@@ -37,7 +38,9 @@ struct HonestEvaluationBinaryTests {
         if runs[2]["digest"] as? String != runs[0]["digest"] as? String {
             let note = try #require(runs[2]["reproducibility_note"] as? String)
             #expect(note.contains("relevance-ranker@2"), "\(note)")
-            #expect(note.lowercased().contains(cores[0].lowercased()) && note.lowercased().contains(cores[cores.count - 1].lowercased()))
+            #expect(
+                note.lowercased().contains(cores[0].lowercased())
+                    && note.lowercased().contains(cores[cores.count - 1].lowercased()))
         } else {
             #expect(runs[2]["reproducibility_note"] == nil)
         }
