@@ -119,8 +119,14 @@ public struct EnvCommand: StageCommand {
             }
             let environment = ProcessInfo.processInfo.environment
             for (key, variable) in p.secretVariables {
-                let set = !(environment[variable] ?? "").isEmpty
-                findings.append(Finding(item: key, ok: set, detail: set ? "$\(variable) is set" : "$\(variable) is not set"))
+                let value = environment[variable] ?? ""
+                if value.isEmpty {
+                    findings.append(Finding(item: key, ok: false, detail: "$\(variable) is not set"))
+                } else if let unsafe = NotifyCommand.unsafeVariables([(key, variable)], environment).first {
+                    findings.append(Finding(item: key, ok: false, detail: unsafe.description))
+                } else {
+                    findings.append(Finding(item: key, ok: true, detail: "$\(variable) is set"))
+                }
             }
             let failed = findings.filter { !$0.ok }
             if common.json {

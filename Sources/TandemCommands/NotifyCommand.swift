@@ -16,7 +16,12 @@ public struct NotifyCommand: StageCommand {
             Every CI status and team notification is stored in the environment's outbox (in its registry root) \
             before any attempt, then delivered with retries and exponential back-off; messages a receiver refuses \
             for good go to the dead letters. Stages flush the outbox on their way out; `flush` delivers what is \
-            still due. Secrets come from the variables the profile names and never appear in output.
+            still due. Secrets come from the variables the profile names and never appear in output; a variable \
+            whose value holds a line break or another control character is refused (exit 2) before anything is sent.
+
+            Flushes may run at the same time: each message is claimed for a lease before it is sent \
+            (TANDEM_OUTBOX_LEASE_SECONDS, 60 by default), so it is sent once. A flush killed while sending leaves \
+            its claim to expire; the next flush then sends the message again, with the same webhook-id.
 
             Example:
               tandem notify flush --env prod
@@ -41,6 +46,25 @@ public struct NotifyCommand: StageCommand {
         return try Outbox(root: path)
     }
 
+    /// The set variables among `variables` whose value cannot go into a request (a line break in a token, a URL
+    /// that is not http(s)); each error names the variable, never its value.
+    static func unsafeVariables(
+        _ variables: [(key: String, variable: String)], _ environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> [UnsafeValueError] {
+        variables.compactMap { (key, variable) -> UnsafeValueError? in
+            guard let value = environment[variable], !value.isEmpty else { return nil }
+            do throws(UnsafeValueError) {
+                try HTTPSafety.checkVariable(variable, value, isURL: key.hasSuffix("url_env"))
+                return nil
+            } catch { return error }
+        }
+    }
+
+    /// Refuses (exit 2) to send anything while a variable the profile names holds a value that cannot be sent.
+    static func refuseUnsafeVariables(_ context: StageContext) throws {
+        if let first = unsafeVariables(context.profile.secretVariables).first { throw first }
+    }
+
     static func deliverer(_ context: StageContext, outbox: Outbox) -> Deliverer {
         Deliverer(outbox: outbox, transport: CurlTransport(), secretVariables: context.profile.secretVariables.map(\.variable))
     }
@@ -54,6 +78,7 @@ public struct NotifyCommand: StageCommand {
 
         func run() async throws {
             let context = try StageContext.load(common)
+            try NotifyCommand.refuseUnsafeVariables(context)
             let outbox = try NotifyCommand.outbox(context, writing: true)
             let summary = try await NotifyCommand.deliverer(context, outbox: outbox).flush(deadline: wait)
             if common.json {
@@ -79,10 +104,15 @@ public struct NotifyCommand: StageCommand {
             let entries = try NotifyCommand.outbox(context, writing: false).list(state: all ? nil : (dead ? "dead" : "pending"))
             if common.json { try Terminal.printJSON(entries); return }
             if entries.isEmpty { print(dead ? "no dead letters" : "nothing pending") }
+            let now = Date().timeIntervalSince1970
             for e in entries {
+                let inFlight = e.delivery.claimedUntil.flatMap { until in
+                    until >= now ? "  being sent by \(e.delivery.claimedBy ?? "?") (claim ends in \(Int(until - now)) s)" : nil
+                }
                 print(
                     "\(e.message.id)  \(e.delivery.state)  \(e.message.destination)  \(e.message.eventType)  attempts \(e.delivery.attempts)"
-                        + (e.delivery.lastStatus.map { "  HTTP \($0)" } ?? "") + (e.delivery.lastError.map { "  \($0)" } ?? ""))
+                        + (e.delivery.lastStatus.map { "  HTTP \($0)" } ?? "") + (e.delivery.lastError.map { "  \($0)" } ?? "")
+                        + (inFlight ?? ""))
             }
         }
     }
@@ -107,6 +137,7 @@ public struct NotifyCommand: StageCommand {
 
         func run() async throws {
             let context = try StageContext.load(common)
+            try NotifyCommand.refuseUnsafeVariables(context)
             let outbox = try NotifyCommand.outbox(context, writing: true)
             let git = GitInfo.current(at: context.repositoryRoot)
             let id = "test-" + UUID().uuidString.lowercased().prefix(8)

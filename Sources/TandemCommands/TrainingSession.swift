@@ -156,8 +156,11 @@ struct TrainingSession {
             result.reproducibilityNote = Reproducibility.note(for: version, manifest: manifest, registry: registry)
         }
         if writeLock, git?.branch != nil {
+            // The registry's audit head (its entry for this version, or a later one) goes into the lock file: an
+            // anchor outside the registry that `tandem models verify` compares the chain with.
             let (file, commit) = try LockFileWriter.write(
-                version: version, environment: context.profile.name, repository: context.repositoryRoot, actor: actor)
+                version: version, environment: context.profile.name, repository: context.repositoryRoot, actor: actor,
+                auditHead: AuditAnchor.head(of: try registry.auditLog()))
             result.lockFile = file
             result.lockCommit = commit
         }
@@ -167,12 +170,15 @@ struct TrainingSession {
 
 /// Writes a model's lock file on the current branch and commits it.
 enum LockFileWriter {
-    static func write(version: ModelVersion, environment: String, repository: String, actor: String) throws -> (String, String) {
+    static func write(
+        version: ModelVersion, environment: String, repository: String, actor: String, auditHead: AuditAnchor? = nil
+    ) throws -> (String, String) {
         let relative = ModelLock.path(model: version.name)
         let path = (repository as NSString).appendingPathComponent(relative)
         try FileManager.default.createDirectory(
             atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try ModelLock(environment: environment, version: version).text().write(toFile: path, atomically: true, encoding: .utf8)
+        try ModelLock(environment: environment, version: version, auditHead: auditHead).text().write(
+            toFile: path, atomically: true, encoding: .utf8)
         let commit = try Git(folder: repository).commitFile(
             relative,
             message:

@@ -47,6 +47,11 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
 
     private func perform(_ request: HTTPRequest) -> Result<HTTPResponse, HTTPError> {
         guard let h = handle else { return .failure(HTTPError("libcurl could not create a handle", isTransient: false)) }
+        // libcurl sends header lines and the URL as given: a line break in one would add lines of its own.
+        if let problem = HTTPSafety.problem(of: request) {
+            return .failure(
+                HTTPError("refused to send \(request.method.rawValue) \(Self.host(of: request.url)): \(problem)", isTransient: false))
+        }
         curl_easy_reset(h)
         let sink = Sink()
         let context = Unmanaged.passUnretained(sink).toOpaque()

@@ -83,15 +83,17 @@ struct Promoter {
                 try mark("merge", "started")
                 let head = try git.currentHead()
                 // The production branch's lock file names the target's version, so that `tandem models verify`
-                // in the target agrees on it (the branch's names the source's).
+                // in the target agrees on it (the branch's names the source's). It anchors the target's audit head,
+                // and expects this promotion's `promotion.promoted` entry after it.
                 let copied = try targetRegistry.version(.version(p.model, p.targetVersion ?? 0))
+                let anchor = AuditAnchor.head(of: try targetRegistry.auditLog(), promotion: p.id)
                 let lockPath = ModelLock.path(model: p.model)
                 let merged = try git.merge(
                     p.commit, onto: head,
                     message: "Promote \(p.branch) with \(p.model)@\(p.version) to \(p.target) (\(p.id))\n\n"
                         + "\(lockPath) names \(p.target):\(copied.reference), copied from \(p.source):\(p.model)@\(p.version).",
                     author: context.actor,
-                    files: [lockPath: try ModelLock(environment: p.target, version: copied).text()])
+                    files: [lockPath: try ModelLock(environment: p.target, version: copied, auditHead: anchor).text()])
                 p.mergeCommit = merged
                 p.previousBranchHead = head
                 try store.save(p)

@@ -43,6 +43,51 @@ public enum AuditChain {
     }
 }
 
+/// A point of a registry's audit chain recorded outside the registry (in a lock file committed on a branch):
+/// the sequence and digest of the entry that was the head then. The chain's digests cover every entry before, so
+/// while the log still holds that entry with that digest, entries 1…`sequence` are as they were; a log that ends
+/// before it, or holds another digest there, was cut short or rewritten.
+public struct AuditAnchor: Sendable, Codable, Equatable, Hashable {
+    public var sequence: Int
+    public var digest: String
+    /// The promotion that wrote the anchor (on the production branch): its `promotion.promoted` entry, appended
+    /// after the anchor once the promotion is published, must be in the log.
+    public var promotion: String?
+
+    public init(sequence: Int, digest: String, promotion: String? = nil) {
+        self.sequence = sequence
+        self.digest = digest
+        self.promotion = promotion
+    }
+
+    /// The head of a log (nil for an empty one).
+    public static func head(of entries: [AuditEntry], promotion: String? = nil) -> AuditAnchor? {
+        entries.last.map { AuditAnchor(sequence: $0.sequence, digest: $0.digest, promotion: promotion) }
+    }
+
+    /// What is wrong with `entries` against this anchor, read from `source` (nil when they agree).
+    public func problem(in entries: [AuditEntry], source: String) -> String? {
+        guard let entry = entries.first(where: { $0.sequence == sequence }) else {
+            return "\(source) anchors audit entry \(sequence) (sha256:\(digest.prefix(12))…), but the log ends at entry "
+                + "\(entries.last?.sequence ?? 0): entries were deleted from its end"
+        }
+        if entry.digest != digest {
+            return "\(source) anchors audit entry \(sequence) as sha256:\(digest.prefix(12))…, but the log holds "
+                + "sha256:\(entry.digest.prefix(12))… there: the log was rewritten"
+        }
+        if let promotion,
+            !entries.contains(where: {
+                $0.sequence > sequence && $0.action == "promotion.promoted" && $0.detail["promotion"] == promotion
+            })
+        {
+            return "\(source) was written by promotion \(promotion), but the log has no promotion.promoted entry of it after "
+                + "entry \(sequence): it was deleted from the log's end, or the promotion is unfinished "
+                + "(`tandem promote recover` finishes it)"
+        }
+        return nil
+    }
+}
+
 /// Who is acting: `TANDEM_ACTOR` when set (CI sets it from its authenticated user), else the OS user.
 public enum Actor {
     public static func current(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> String {

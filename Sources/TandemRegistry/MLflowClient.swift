@@ -10,7 +10,10 @@ struct MLflowClient: Sendable {
     /// The variable holding a bearer token for servers behind authentication, if any.
     let token: String?
 
-    init(base: String, token: String? = ProcessInfo.processInfo.environment["MLFLOW_TRACKING_TOKEN"]) {
+    /// The variable a bearer token is read from.
+    static let tokenVariable = "MLFLOW_TRACKING_TOKEN"
+
+    init(base: String, token: String? = ProcessInfo.processInfo.environment[tokenVariable]) {
         self.base = base.hasSuffix("/") ? String(base.dropLast()) : base
         self.transport = CurlTransport()
         self.token = token
@@ -40,6 +43,11 @@ struct MLflowClient: Sendable {
 
     /// Sends a request; a request that got no HTTP answer (refused, reset, timed out) is `.unreachable`.
     func send(_ request: HTTPRequest) throws(RegistryError) -> HTTPResponse {
+        // A line break in the token would add header lines of its own: refused before anything is sent.
+        if let token, let problem = HTTPSafety.valueProblem(token) {
+            throw RegistryError(
+                .invalidInput, UnsafeValueError(variable: Self.tokenVariable, problem: problem).description)
+        }
         do {
             return try transport.sendBlocking(request)
         } catch {

@@ -261,11 +261,9 @@ public final class MLflowModelRegistry: ModelRegistry, @unchecked Sendable {
         if let run = version.runID, try RegistryError.unlessNotFound({ try self.run(id: run) }) != nil { body["run_id"] = run }
         let doc = try client.call(.post, "model-versions/create", body: body)
         let created = try self.version(from: doc["model_version"] as? [String: Any] ?? [:])
-        var detail = ["digest": created.artifactDigest, "run_id": created.runID ?? ""]
-        if let from = created.copiedFrom { detail["copied_from"] = from }
         try appendAudit(
             actor: actor, action: created.copiedFrom == nil ? "version.create" : "version.copy", subject: created.reference,
-            detail: detail)
+            detail: created.auditDetail)
         return created
     }
 

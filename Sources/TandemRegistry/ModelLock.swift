@@ -11,8 +11,12 @@ public struct ModelLock: Sendable, Codable, Equatable {
     public var featureTable: String?
     public var dataDigest: String?
     public var registeredAt: String
+    /// The registry's audit head when the lock file was written: an anchor outside the registry, so that a log cut
+    /// short or rewritten before it is detected (`tandem models verify`, `tandem models history`). Absent in lock
+    /// files written before anchors were recorded.
+    public var auditHead: AuditAnchor?
 
-    public init(environment: String, version: ModelVersion) {
+    public init(environment: String, version: ModelVersion, auditHead: AuditAnchor? = nil) {
         self.environment = environment
         self.model = version.name
         self.version = version.version
@@ -21,6 +25,7 @@ public struct ModelLock: Sendable, Codable, Equatable {
         self.featureTable = version.featureTable
         self.dataDigest = version.dataDigest
         self.registeredAt = version.createdAt
+        self.auditHead = auditHead
     }
 
     enum CodingKeys: String, CodingKey {
@@ -30,6 +35,7 @@ public struct ModelLock: Sendable, Codable, Equatable {
         case featureTable = "feature_table"
         case dataDigest = "data_digest"
         case registeredAt = "registered_at"
+        case auditHead = "audit_head"
     }
 
     /// The lock file's path in a repository, for a model.

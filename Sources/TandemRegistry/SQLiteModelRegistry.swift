@@ -245,11 +245,9 @@ public final class SQLiteModelRegistry: ModelRegistry, @unchecked Sendable {
             v.createdAt = now
             try db.execute(
                 sql: "INSERT INTO model_versions VALUES (?, ?, ?, ?)", arguments: [v.name, next, now, try Self.json(v)])
-            var detail = ["digest": v.artifactDigest, "run_id": v.runID ?? ""]
-            if let from = v.copiedFrom { detail["copied_from"] = from }
             try self.audit(
                 db, actor: actor, action: v.copiedFrom == nil ? "version.create" : "version.copy", subject: v.reference,
-                detail: detail)
+                detail: v.auditDetail)
             return v
         }
     }

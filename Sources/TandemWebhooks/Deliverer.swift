@@ -11,8 +11,12 @@ public final class Deliverer: @unchecked Sendable {
     public let transport: any HTTPTransport
     public let policy: RetryPolicy
     let environment: [String: String]
-    /// Seconds one attempt may take in all.
+    /// Seconds one attempt may take in all (at most half the lease, so a claim never expires during an attempt).
     public var requestTimeout: Double = 10
+    /// Seconds a claim on a message holds (`Outbox.lease`, `TANDEM_OUTBOX_LEASE_SECONDS`, 60 by default).
+    public let lease: Double
+    /// This flusher's name in the claims it takes.
+    let claimant = Outbox.claimant()
     private var random = SystemRandomNumberGenerator()
 
     /// Values of every secret variable the environment's profile names: redacted from anything stored,
@@ -27,6 +31,7 @@ public final class Deliverer: @unchecked Sendable {
         self.transport = transport
         self.policy = policy
         self.environment = environment
+        self.lease = Outbox.lease(environment)
         self.knownSecrets = secretVariables.compactMap { environment[$0] }.filter { !$0.isEmpty }
     }
 
@@ -39,22 +44,24 @@ public final class Deliverer: @unchecked Sendable {
     }
 
     /// Delivers what is due until nothing is due or `deadline` seconds have passed; waits for retries that
-    /// fall due before the deadline.
+    /// fall due before the deadline, and for messages other flushers are sending (their outcome may make the next
+    /// message of a stream due).
+    ///
+    /// Each message is claimed before it is sent (`Outbox.claim`), so flushers running at the same time send every
+    /// message once; one killed while sending leaves its claim to expire after `lease` seconds, and the message is
+    /// then sent again (with the same `webhook-id`, which receivers use to drop the duplicate).
     public func flush(deadline seconds: Double) async throws -> Summary {
         let end = Date().timeIntervalSince1970 + seconds
         var summary = Summary()
         // Streams whose message waits for a variable that is not set: this process cannot send them.
         var blocked = Set<String>()
-        while true {
+        flushing: while true {
             let now = Date().timeIntervalSince1970
-            let heads = try outbox.heads().filter { !blocked.contains($0.message.stream) && isConfigured($0.message) }
-            let due = heads.filter { $0.delivery.nextAttemptAt <= now }
-            if due.isEmpty {
-                guard let next = heads.map(\.delivery.nextAttemptAt).min(), next < end else { break }
-                try await Task.sleep(nanoseconds: UInt64(max(0.005, min(next, end) - now) * 1e9))
-                continue
+            let claim = try outbox.claim(owner: claimant, lease: lease, now: now) {
+                !blocked.contains($0.message.stream) && self.isConfigured($0.message)
             }
-            for entry in due {
+            switch claim {
+            case .claimed(let entry):
                 switch try await attempt(entry) {
                 case "delivered": summary.delivered += 1
                 case "dead": summary.dead += 1
@@ -63,7 +70,12 @@ public final class Deliverer: @unchecked Sendable {
                     blocked.insert(entry.message.stream)
                 default: summary.retried += 1
                 }
-                if Date().timeIntervalSince1970 >= end { break }
+            case .wait(let next, let inFlight):
+                guard var wake = next else { break flushing }
+                // Another flusher is sending: look again soon rather than at the end of its lease.
+                if inFlight { wake = min(wake, now + 0.05) }
+                guard wake < end else { break flushing }
+                try await Task.sleep(nanoseconds: UInt64(max(0.005, min(wake, end) - now) * 1e9))
             }
             if Date().timeIntervalSince1970 >= end { break }
         }
@@ -89,7 +101,7 @@ public final class Deliverer: @unchecked Sendable {
                 Date().timeIntervalSince1970
                 + policy.delay(afterAttempts: attempts, retryAfter: retryAfter, random: Double.random(in: 0...1, using: &random))
             try outbox.record(
-                id: m.id, state: dead ? "dead" : "pending", attempts: attempts, nextAttemptAt: next, status: status,
+                id: m.id, owner: claimant, state: dead ? "dead" : "pending", attempts: attempts, nextAttemptAt: next, status: status,
                 error: redact(error, secrets), response: response.map { redact(String($0.prefix(2048)), secrets) })
             return dead ? "dead" : "pending"
         }
@@ -108,24 +120,35 @@ public final class Deliverer: @unchecked Sendable {
                 permanent: false)
         }
         if m.urlEnv != nil { secrets.append(url) }
+        let token = secret(m.tokenEnv)
+        if let tokenEnv = m.tokenEnv, token == nil {
+            return try fail(
+                "$\(tokenEnv) is not set; set it to the API token", status: nil, response: nil, retryAfter: nil,
+                permanent: false)
+        }
+        let signingSecret = secret(m.secretEnv)
+        if let secretEnv = m.secretEnv, signingSecret == nil {
+            return try fail(
+                "$\(secretEnv) is not set; set it to the whsec_… signing secret", status: nil, response: nil, retryAfter: nil,
+                permanent: false)
+        }
+        // A value with a line break would add header lines of its own: refused before anything is sent, naming
+        // the variable (this process cannot send the stream; another with the variable fixed can).
+        do {
+            if let urlEnv = m.urlEnv { try HTTPSafety.checkVariable(urlEnv, url, isURL: true) }
+            if let tokenEnv = m.tokenEnv, let token { try HTTPSafety.checkVariable(tokenEnv, token) }
+            if let secretEnv = m.secretEnv, let signingSecret { try HTTPSafety.checkVariable(secretEnv, signingSecret) }
+        } catch {
+            return try unconfigured(error.description)
+        }
         var headers = m.headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
-        if let tokenEnv = m.tokenEnv {
-            guard let token = secret(tokenEnv) else {
-                return try fail(
-                    "$\(tokenEnv) is not set; set it to the API token", status: nil, response: nil, retryAfter: nil,
-                    permanent: false)
-            }
+        if let token {
             headers.append(m.authStyle == "private-token" ? ("PRIVATE-TOKEN", token) : ("Authorization", "Bearer \(token)"))
         }
         let body = Array(m.body.utf8)
-        if let secretEnv = m.secretEnv {
-            guard let value = secret(secretEnv) else {
-                return try fail(
-                    "$\(secretEnv) is not set; set it to the whsec_… signing secret", status: nil, response: nil, retryAfter: nil,
-                    permanent: false)
-            }
+        if let secretEnv = m.secretEnv, let signingSecret {
             do {
-                let k = try StandardWebhooks.keys(from: value)
+                let k = try StandardWebhooks.keys(from: signingSecret)
                 let timestamp = Int(Date().timeIntervalSince1970)
                 headers.append(("webhook-id", m.id))
                 headers.append(("webhook-timestamp", String(timestamp)))
@@ -137,7 +160,7 @@ public final class Deliverer: @unchecked Sendable {
         }
         let request = HTTPRequest(
             method: HTTPRequest.Method(rawValue: m.method) ?? .post, url: url, headers: headers, body: body,
-            connectTimeout: min(5, requestTimeout), timeout: requestTimeout)
+            connectTimeout: min(5, requestTimeout, lease / 2), timeout: min(requestTimeout, lease / 2))
         let response: HTTPResponse
         do {
             response = try await transport.send(request)
@@ -149,7 +172,7 @@ public final class Deliverer: @unchecked Sendable {
         switch response.status {
         case 200..<300:
             try outbox.record(
-                id: m.id, state: "delivered", attempts: attempts, nextAttemptAt: 0, status: response.status, error: nil,
+                id: m.id, owner: claimant, state: "delivered", attempts: attempts, nextAttemptAt: 0, status: response.status, error: nil,
                 response: redact(String(response.text.prefix(2048)), secrets))
             return "delivered"
         case 408, 429, 500...599:

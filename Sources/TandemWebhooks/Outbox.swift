@@ -5,6 +5,11 @@ import TandemStorage
 
 /// The durable outbox of an environment (`outbox.sqlite` in its registry root): every message is stored
 /// before any attempt to send it, so nothing is lost when a receiver is down or Tandem crashes.
+///
+/// Flushers that run at the same time (several `tandem notify flush`, a promotion's own flush) share the work
+/// through claims: a flusher takes one due message at a time with a lease (`claim`), in an IMMEDIATE
+/// transaction, so no two live flushers send the same message; its `record` ends the claim. A killed flusher's
+/// claim expires with its lease and the next flusher sends the message again, with the same `webhook-id`.
 public final class Outbox: @unchecked Sendable {
     let queue: DatabaseQueue
     public let path: String
@@ -27,7 +32,18 @@ public final class Outbox: @unchecked Sendable {
                                 CREATE INDEX messages_pending ON messages(state, stream, seq);
                                 """)
                     }
-                )
+                ),
+                (
+                    "v2-claims",
+                    { db in
+                        // Who is sending a message, and until when the claim holds (epoch seconds; 0: unclaimed).
+                        try db.execute(
+                            sql: """
+                                ALTER TABLE messages ADD COLUMN claimed_by TEXT;
+                                ALTER TABLE messages ADD COLUMN claimed_until REAL NOT NULL DEFAULT 0;
+                                """)
+                    }
+                ),
             ])
     }
 
@@ -63,7 +79,8 @@ public final class Outbox: @unchecked Sendable {
             delivery: DeliveryState(
                 state: row["state"], attempts: row["attempts"], nextAttemptAt: row["next_attempt_at"],
                 lastStatus: row["last_status"],
-                lastError: row["last_error"], lastResponse: row["last_response"], deliveredAt: row["delivered_at"]),
+                lastError: row["last_error"], lastResponse: row["last_response"], deliveredAt: row["delivered_at"],
+                claimedBy: row["claimed_by"], claimedUntil: (row["claimed_until"] as Double?).flatMap { $0 > 0 ? $0 : nil }),
             createdEpoch: row["created_epoch"])
     }
 
@@ -94,18 +111,26 @@ public final class Outbox: @unchecked Sendable {
         }
     }
 
-    /// Records an attempt's outcome.
+    /// Records an attempt's outcome and ends the claim. Only the claim's holder (`owner`) records a failure; a
+    /// delivery is recorded by whoever made it, even after its lease expired (the message was sent). Returns whether
+    /// the outcome was recorded (false: another flusher holds the message now, or it was delivered meanwhile).
+    @discardableResult
     public func record(
-        id: String, state: String, attempts: Int, nextAttemptAt: Double, status: Int?, error: String?,
+        id: String, owner: String, state: String, attempts: Int, nextAttemptAt: Double, status: Int?, error: String?,
         response: String?
-    ) throws {
+    ) throws -> Bool {
         try queue.write { db in
             try db.execute(
                 sql: """
                     UPDATE messages SET state = ?, attempts = ?, next_attempt_at = ?, last_status = ?, last_error = ?,
-                    last_response = ?, delivered_at = CASE WHEN ? = 'delivered' THEN ? ELSE delivered_at END WHERE id = ?
+                    last_response = ?, delivered_at = CASE WHEN ? = 'delivered' THEN ? ELSE delivered_at END,
+                    claimed_by = NULL, claimed_until = 0
+                    WHERE id = ? AND state = 'pending' AND (claimed_by IS ? OR ? = 'delivered')
                     """,
-                arguments: [state, attempts, nextAttemptAt, status, error, response, state, Timestamp.nowMillis(), id])
+                arguments: [
+                    state, attempts, nextAttemptAt, status, error, response, state, Timestamp.nowMillis(), id, owner, state,
+                ])
+            return db.changesCount == 1
         }
     }
 

@@ -70,6 +70,25 @@ public struct DeliveryState: Sendable, Codable, Equatable {
     /// The last response body, redacted (secrets replaced by ***), at most 2 KiB.
     public var lastResponse: String?
     public var deliveredAt: String?
+    /// The flusher sending it now (`host:pid:random`), while its claim holds.
+    public var claimedBy: String?
+    /// Until when (epoch seconds) that claim holds; after it, another flusher may send the message again.
+    public var claimedUntil: Double?
+
+    public init(
+        state: String, attempts: Int, nextAttemptAt: Double, lastStatus: Int?, lastError: String?, lastResponse: String?,
+        deliveredAt: String?, claimedBy: String? = nil, claimedUntil: Double? = nil
+    ) {
+        self.state = state
+        self.attempts = attempts
+        self.nextAttemptAt = nextAttemptAt
+        self.lastStatus = lastStatus
+        self.lastError = lastError
+        self.lastResponse = lastResponse
+        self.deliveredAt = deliveredAt
+        self.claimedBy = claimedBy
+        self.claimedUntil = claimedUntil
+    }
 
     enum CodingKeys: String, CodingKey {
         case state, attempts
@@ -78,6 +97,8 @@ public struct DeliveryState: Sendable, Codable, Equatable {
         case lastError = "last_error"
         case lastResponse = "last_response"
         case deliveredAt = "delivered_at"
+        case claimedBy = "claimed_by"
+        case claimedUntil = "claimed_until"
     }
 }
 

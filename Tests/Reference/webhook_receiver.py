@@ -14,6 +14,7 @@ JSON line: {path, method, headers, body, answer}. The first path segment chooses
   /flaky/…          503 for the first request of each webhook-id, then 200
   /reject/…         400
   /hang/…           sleeps 30 s before answering
+  /slow/…           200 after 0.2 s (so that senders running at the same time overlap)
   /reset/…          closes the connection without an answer
 """
 import base64, hashlib, hmac, json, os, sys, threading, time
@@ -76,6 +77,10 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self.connection.shutdown(2)
             return
+        if mode == "slow":
+            time.sleep(0.2)
+            self.record(body, 200)
+            return self.answer(200, "ok")
         if mode == "hang":
             self.record(body, "hang")
             time.sleep(30)

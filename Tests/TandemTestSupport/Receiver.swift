@@ -1,18 +1,18 @@
 import Foundation
-import TandemTestSupport
-import Testing
 
 /// The Python webhook receiver of Tests/Reference, started on 127.0.0.1 for one test and stopped after it.
-final class Receiver {
+public final class Receiver: @unchecked Sendable {
     let process = Process()
-    let log: String
-    let port: Int
-    var base: String { "http://127.0.0.1:\(port)" }
+    /// The file the receiver appends every request to (one JSON line each).
+    public let log: String
+    public let port: Int
+    public var base: String { "http://127.0.0.1:\(port)" }
 
-    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    /// The receiver's script, `Tests/Reference/webhook_receiver.py`.
+    public static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Reference/webhook_receiver.py").path
 
-    init(environment: [String: String] = [:], port fixed: Int? = nil) throws {
+    public init(environment: [String: String] = [:], port fixed: Int? = nil) throws {
         log = NSTemporaryDirectory() + "tandem-receiver-\(UUID().uuidString).jsonl"
         FileManager.default.createFile(atPath: log, contents: nil)
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -32,7 +32,7 @@ final class Receiver {
         port = Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
     }
 
-    func stop() {
+    public func stop() {
         // SIGKILL: a process spawned from a dispatch worker thread inherits its blocked signals, SIGTERM included.
         if process.isRunning {
             kill(process.processIdentifier, SIGKILL)
@@ -43,7 +43,7 @@ final class Receiver {
     deinit { stop() }
 
     /// Every request received so far.
-    func requests() throws -> [[String: Any]] {
+    public func requests() throws -> [[String: Any]] {
         let text = try String(contentsOfFile: log, encoding: .utf8)
         return text.split(separator: "\n").compactMap {
             try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]

@@ -1,0 +1,72 @@
+import Foundation
+
+/// An anchor and where it was read (`production@1a2b3c4d5e6f:models/relevance-ranker.lock.json`).
+public struct FoundAnchor: Sendable, Equatable {
+    public var source: String
+    public var anchor: AuditAnchor
+
+    public init(source: String, anchor: AuditAnchor) {
+        self.source = source
+        self.anchor = anchor
+    }
+}
+
+/// Whether a registry is what its audit log, and the anchors of the log kept outside the registry, say it must be.
+public struct IntegrityReport: Sendable, Codable, Equatable {
+    /// The number of entries in the log.
+    public var entries: Int
+    /// Whether every entry's digest and link hold.
+    public var chainIntact: Bool
+    /// How many anchors were compared with the log, and the newest one's sequence.
+    public var anchors: Int
+    public var newestAnchor: Int?
+    /// What differs, in words; empty when the registry is intact.
+    public var problems: [String]
+
+    public var intact: Bool { problems.isEmpty }
+
+    enum CodingKeys: String, CodingKey {
+        case entries, anchors, problems
+        case chainIntact = "chain_intact"
+        case newestAnchor = "newest_anchor"
+    }
+
+    /// The error to stop on when the registry is not intact (`.tampered`, exit 3), naming what differs.
+    public func error(environment: String) -> RegistryError? {
+        guard !problems.isEmpty else { return nil }
+        return RegistryError(
+            .tampered,
+            "the \(environment) registry was tampered with (\(problems.count) finding(s)): "
+                + problems.joined(separator: "; ")
+                + ". Restore the registry root from a backup, and find out who could write it")
+    }
+}
+
+/// The checks behind `tandem models verify` and `tandem models history`.
+public enum RegistryIntegrity {
+    /// Checks the registry's audit chain, its versions and aliases against the replay of the chain, and the chain
+    /// against `anchors`.
+    ///
+    /// What this detects: an entry altered, removed or reordered anywhere (the chain); a version or alias row
+    /// added, removed or edited without its entry (the replay, on every field of versions registered since
+    /// entries carry the record's digest, else on digest, run and origin); entries removed from the end of the
+    /// log, or the log rewritten, up to the newest anchor (the anchors). What it cannot detect: entries removed
+    /// from the end after the newest anchor together with the rows they changed (the registry then looks as it
+    /// did before them), except a promotion's own `promotion.promoted` entry, which its anchor expects.
+    public static func check(_ registry: any ModelRegistry, anchors: [FoundAnchor]) throws -> IntegrityReport {
+        let entries = try registry.auditLog()
+        var problems: [String] = []
+        let broken = AuditChain.firstBrokenEntry(entries)
+        if let broken {
+            problems.append("audit entry \(broken) does not match its hash chain (an entry was altered, removed or reordered)")
+        }
+        problems += try AuditReplay.differences(registry, entries: entries)
+        var seen = Set<AuditAnchor>()
+        for found in anchors.sorted(by: { $0.anchor.sequence > $1.anchor.sequence }) where seen.insert(found.anchor).inserted {
+            if let problem = found.anchor.problem(in: entries, source: found.source) { problems.append(problem) }
+        }
+        return IntegrityReport(
+            entries: entries.count, chainIntact: broken == nil, anchors: seen.count,
+            newestAnchor: seen.map(\.sequence).max(), problems: problems)
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import TandemCore
+import TandemStorage
+import TandemTestSupport
+import Testing
+
+@testable import TandemRegistry
+
+@Suite("Registry rows against the audit chain, and anchors of the chain", .serialized)
+struct AuditReplayTests {
+    let conformance = RegistryConformanceTests()
+    var root: String { conformance.root }
+    var ranker: String { conformance.ranker }
+
+    /// The differences that concern this test's models (an MLflow server is shared by the suite's tests).
+    func differences(_ r: any ModelRegistry) throws -> [String] {
+        try AuditReplay.differences(r, entries: try r.auditLog()).filter { $0.contains(conformance.tag) }
+    }
+
+    @Test("every write of either backend leaves rows that agree with the replayed log", arguments: backends)
+    func agree(_ backend: Backend) throws {
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let r = try conformance.registry(backend)
+        _ = try r.createVersion(try conformance.version(r), actor: "a")
+        var copy = try conformance.version(r, content: "copied")
+        copy.copiedFrom = "dev:\(ranker)@7"
+        _ = try r.createVersion(copy, actor: "a")
+        try r.setAlias(name: ranker, alias: "champion", version: 1, actor: "a")
+        try r.setAlias(name: ranker, alias: "champion", version: 2, actor: "a")
+        try r.setAlias(name: ranker, alias: "previous", version: 1, actor: "a")
+        try r.deleteAlias(name: ranker, alias: "previous", actor: "a")
+        #expect(try differences(r) == [])
+        let entries = try r.auditLog()
+        let mine = entries.filter { $0.subject.hasPrefix(ranker + "@") && $0.action.hasPrefix("version.") }
+        #expect(mine.allSatisfy { $0.detail["record"]?.count == 64 }, "\(mine.map(\.detail))")
+        let head = try #require(AuditAnchor.head(of: entries))
+        #expect(head.problem(in: entries, source: "lock") == nil)
+    }
+
+    @Test("rows added, deleted or edited behind the registry's back (SQLite CLI) are each named")
+    func tampered() throws {
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let r = try conformance.registry()
+        let v1 = try r.createVersion(try conformance.version(r), actor: "a")
+        _ = try r.createVersion(try conformance.version(r, content: "2"), actor: "a")
+        try r.setAlias(name: ranker, alias: "champion", version: 1, actor: "a")
+        #expect(try differences(r) == [])
+        _ = try conformance.sqlite3("INSERT INTO aliases VALUES ('\(ranker)', 'shadow', 2)")
+        _ = try conformance.sqlite3("DELETE FROM aliases WHERE alias = 'champion'")
+        _ = try conformance.sqlite3(
+            "DROP TRIGGER model_versions_immutable; "
+                + "UPDATE model_versions SET body = json_set(body, '$.run_id', 'r-forged') WHERE version = 1; "
+                + "INSERT INTO model_versions SELECT name, 3, created_at, json_set(body, '$.version', 3) FROM model_versions "
+                + "WHERE version = 2; DELETE FROM model_versions WHERE version = 2")
+        let found = try differences(r)
+        #expect(found.count == 5, "\(found)")
+        #expect(found.contains { $0.hasPrefix("\(ranker)@shadow points at version 2 in the registry, but the audit log never set it") })
+        #expect(found.contains { $0.hasPrefix("\(ranker)@champion is missing from the registry, but entry 3 set it to version 1") })
+        #expect(found.contains { $0.hasPrefix("\(ranker)@1: the registry's run is r-forged, entry 1 registered none") })
+        #expect(found.contains { $0.hasPrefix("\(ranker)@2 is missing from the registry, but entry 2 registered it") })
+        #expect(found.contains { $0.hasPrefix("\(ranker)@3 (sha256:") && $0.contains("no audit entry registered it") })
+        let report = try RegistryIntegrity.check(r, anchors: [])
+        #expect(report.chainIntact && !report.intact)
+        #expect(report.error(environment: "test")?.code == .tampered)
+        #expect(v1.recordDigest == (try r.auditLog()).first?.detail["record"])
+    }
+
+    @Test("an anchor detects a log cut short, a log rewritten, and a promotion's missing promoted entry")
+    func anchors() throws {
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let r = try conformance.registry()
+        _ = try r.createVersion(try conformance.version(r), actor: "a")
+        try r.setAlias(name: ranker, alias: "champion", version: 1, actor: "a")
+        var entries = try r.auditLog()
+        let anchor = try #require(AuditAnchor.head(of: entries))
+        #expect(anchor.sequence == 2 && anchor.problem(in: entries, source: "L") == nil)
+        #expect(anchor.problem(in: Array(entries.dropLast()), source: "L")?.contains("entries were deleted from its end") == true)
+        entries[1].digest = String(repeating: "f", count: 64)
+        #expect(anchor.problem(in: entries, source: "L")?.contains("the log was rewritten") == true)
+        let promoted = AuditAnchor(sequence: 1, digest: entries[0].digest, promotion: "p-1")
+        #expect(promoted.problem(in: entries, source: "L")?.contains("no promotion.promoted entry of it after entry 1") == true)
+        try r.appendAudit(actor: "a", action: "promotion.promoted", subject: "\(ranker)@1", detail: ["promotion": "p-1"])
+        #expect(promoted.problem(in: try r.auditLog(), source: "L") == nil)
+        let report = try RegistryIntegrity.check(
+            r, anchors: [FoundAnchor(source: "L", anchor: anchor), FoundAnchor(source: "M", anchor: anchor)])
+        #expect(report.intact && report.anchors == 1 && report.newestAnchor == 2, "\(report)")
+    }
+
+    @Test("an MLflow token holding a line break is refused before any request, naming MLFLOW_TRACKING_TOKEN")
+    func mlflowToken() throws {
+        let receiver = try Receiver()
+        defer { receiver.stop() }
+        let client = MLflowClient(base: receiver.base, token: "secret-token\r\nX-Injected: yes")
+        do {
+            _ = try client.call(.get, "registered-models/search")
+            Issue.record("the request was sent")
+        } catch let error as RegistryError {
+            #expect(error.code == .invalidInput && error.exitStatus == .badInput)
+            #expect(error.description.hasPrefix("$MLFLOW_TRACKING_TOKEN holds a line break"), "\(error.description)")
+            #expect(!error.description.contains("secret-token"))
+        } catch {
+            Issue.record("expected a registry error, got \(error)")
+        }
+        #expect(try receiver.requests().isEmpty)
+    }
+}
