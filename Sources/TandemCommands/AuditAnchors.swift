@@ -23,7 +23,9 @@ enum AuditAnchors {
         var found: [FoundAnchor] = []
         for ref in refs {
             guard (try? git.commit(of: ref)) != nil,
-                let log = try? git.run(["log", "--format=%x00%H", "--name-only", "-n", String(depth), ref, "--", "models/*.lock.json"])
+                let log = try? git.run([
+                    "log", "--format=%x00%H", "--name-only", "-n", String(depth), ref, "--", "models/*.lock.json",
+                ])
             else { continue }
             for record in log.split(separator: "\0") {
                 let lines = record.split(separator: "\n").map(String.init)

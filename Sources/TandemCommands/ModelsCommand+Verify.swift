@@ -65,7 +65,8 @@ extension ModelsCommand {
                 do {
                     let data = try registry.artifact(digest: v.artifactDigest)
                     if data.count != v.artifactSize {
-                        tampered.append("\(v.reference): the artifact has \(data.count) bytes, the version says \(v.artifactSize)")
+                        tampered.append(
+                            "\(v.reference): the artifact has \(data.count) bytes, the version says \(v.artifactSize)")
                     }
                 } catch let e as RegistryError where e.code == .tampered {
                     tampered.append(e.description)
@@ -86,14 +87,16 @@ extension ModelsCommand {
             }
             var integrity = try RegistryIntegrity.check(registry, anchors: AuditAnchors.collect(context))
             integrity.problems = tampered + integrity.problems
-            let report = Report(ok: differences.isEmpty && integrity.intact, lock: lock, differences: differences, integrity: integrity)
+            let report = Report(
+                ok: differences.isEmpty && integrity.intact, lock: lock, differences: differences, integrity: integrity)
             if common.json {
                 try Terminal.printJSON(report)
             } else {
                 if differences.isEmpty {
                     print(
                         "ok: \(relative) and the \(context.profile.name) registry agree on \(lock.model)@\(lock.version) "
-                            + "(sha256:\(lock.artifactDigest.prefix(12))…)" + (tampered.isEmpty ? "; the artifact's bytes match" : ""))
+                            + "(sha256:\(lock.artifactDigest.prefix(12))…)"
+                            + (tampered.isEmpty ? "; the artifact's bytes match" : ""))
                 } else {
                     print("\(relative) and the \(context.profile.name) registry disagree:")
                     for d in differences { print("  - \(d)") }

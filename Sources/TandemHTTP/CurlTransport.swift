@@ -50,7 +50,8 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
         // libcurl sends header lines and the URL as given: a line break in one would add lines of its own.
         if let problem = HTTPSafety.problem(of: request) {
             return .failure(
-                HTTPError("refused to send \(request.method.rawValue) \(Self.host(of: request.url)): \(problem)", isTransient: false))
+                HTTPError(
+                    "refused to send \(request.method.rawValue) \(Self.host(of: request.url)): \(problem)", isTransient: false))
         }
         curl_easy_reset(h)
         let sink = Sink()

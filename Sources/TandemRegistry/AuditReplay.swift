@@ -72,13 +72,16 @@ public enum AuditReplay {
                 let subject = "\(name)@\(alias)"
                 switch (aliases[alias], wantedAliases[alias]) {
                 case (let a?, nil):
-                    out.append("\(subject) points at version \(a) in the registry, but the audit log never set it (a row was added)")
+                    out.append(
+                        "\(subject) points at version \(a) in the registry, but the audit log never set it (a row was added)")
                 case (nil, let w?):
                     out.append(
-                        "\(subject) is missing from the registry, but entry \(w.sequence) set it to version \(w.version) (a row was deleted)")
+                        "\(subject) is missing from the registry, but entry \(w.sequence) set it to version \(w.version) (a row was deleted)"
+                    )
                 case (let a?, let w?) where a != w.version:
                     out.append(
-                        "\(subject) points at version \(a) in the registry, but entry \(w.sequence) set it to version \(w.version) (a row was edited)")
+                        "\(subject) points at version \(a) in the registry, but entry \(w.sequence) set it to version \(w.version) (a row was edited)"
+                    )
                 default: break
                 }
             }
@@ -104,10 +107,15 @@ public enum AuditReplay {
                         + "\(w.artifactDigest.prefix(12))… (the row was edited)")
             }
             if (a.runID ?? "") != w.runID {
-                out.append("\(reference): the registry's run is \(a.runID ?? "none"), \(entry) registered \(w.runID.isEmpty ? "none" : w.runID)")
+                out.append(
+                    "\(reference): the registry's run is \(a.runID ?? "none"), \(entry) registered \(w.runID.isEmpty ? "none" : w.runID)"
+                )
             }
             if a.copiedFrom != w.copiedFrom {
-                out.append("\(reference): the registry says copied from \(a.copiedFrom ?? "nowhere"), \(entry) \(w.copiedFrom ?? "nowhere")")
+                out.append(
+                    "\(reference): the registry says it was copied from \(a.copiedFrom ?? "nowhere"), \(entry) registered it "
+                        + "as copied from \(w.copiedFrom ?? "nowhere")"
+                )
             }
             if let record = w.record, out.isEmpty, a.recordDigest != record {
                 out.append(

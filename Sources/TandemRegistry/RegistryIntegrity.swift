@@ -31,14 +31,15 @@ public struct IntegrityReport: Sendable, Codable, Equatable {
         case newestAnchor = "newest_anchor"
     }
 
-    /// The error to stop on when the registry is not intact (`.tampered`, exit 3), naming what differs.
+    /// The error to stop on when the registry is not intact (`.tampered`, exit 3), naming the first difference (the
+    /// commands print them all).
     public func error(environment: String) -> RegistryError? {
         guard !problems.isEmpty else { return nil }
+        let more = problems.count > 1 ? " (and \(problems.count - 1) more finding(s), listed above)" : ""
         return RegistryError(
             .tampered,
-            "the \(environment) registry was tampered with (\(problems.count) finding(s)): "
-                + problems.joined(separator: "; ")
-                + ". Restore the registry root from a backup, and find out who could write it")
+            "the \(environment) registry was tampered with: \(problems[0])\(more). Restore the registry root from a "
+                + "backup, and find out who could write it")
     }
 }
 

@@ -101,7 +101,8 @@ public final class Deliverer: @unchecked Sendable {
                 Date().timeIntervalSince1970
                 + policy.delay(afterAttempts: attempts, retryAfter: retryAfter, random: Double.random(in: 0...1, using: &random))
             try outbox.record(
-                id: m.id, owner: claimant, state: dead ? "dead" : "pending", attempts: attempts, nextAttemptAt: next, status: status,
+                id: m.id, owner: claimant, state: dead ? "dead" : "pending", attempts: attempts, nextAttemptAt: next,
+                status: status,
                 error: redact(error, secrets), response: response.map { redact(String($0.prefix(2048)), secrets) })
             return dead ? "dead" : "pending"
         }
@@ -172,7 +173,8 @@ public final class Deliverer: @unchecked Sendable {
         switch response.status {
         case 200..<300:
             try outbox.record(
-                id: m.id, owner: claimant, state: "delivered", attempts: attempts, nextAttemptAt: 0, status: response.status, error: nil,
+                id: m.id, owner: claimant, state: "delivered", attempts: attempts, nextAttemptAt: 0, status: response.status,
+                error: nil,
                 response: redact(String(response.text.prefix(2048)), secrets))
             return "delivered"
         case 408, 429, 500...599:

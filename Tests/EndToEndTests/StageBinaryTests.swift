@@ -155,8 +155,16 @@ struct StageBinaryTests {
         let missing = try repo.run("tandem-env", ["check", "test"], removing: ["GITHUB_TOKEN", "SLACK_RANKING_WEBHOOK_URL"])
         #expect(missing.status == 3)
         #expect(missing.stdout.contains("FAIL reporter.token_env: $GITHUB_TOKEN is not set"))
-        let ready = try repo.run(
+        // A URL variable must hold an http(s) URL (what libcurl would be given).
+        let notURL = try repo.run(
             "tandem-env", ["check", "test"], environment: ["GITHUB_TOKEN": "x", "SLACK_RANKING_WEBHOOK_URL": "y"])
+        #expect(notURL.status == 3)
+        #expect(
+            notURL.stdout.contains("FAIL notifiers[0].url_env: $SLACK_RANKING_WEBHOOK_URL is not an http:// or https:// URL"),
+            "\(notURL.stdout)")
+        let ready = try repo.run(
+            "tandem-env", ["check", "test"],
+            environment: ["GITHUB_TOKEN": "x", "SLACK_RANKING_WEBHOOK_URL": "https://hooks.slack.com/services/T0/B0/X"])
         #expect(ready.status == 0, "\(ready.stdout)\(ready.stderr)")
     }
 

@@ -42,7 +42,8 @@ struct TamperingBinaryTests {
     func editedRows() async throws {
         let (repo, first) = try await registeredRepository()
         defer { repo.remove() }
-        #expect(try await repo.run("tandem-models", ["alias", "--env", "test", "relevance-ranker", "challenger", "1"]).status == 0)
+        #expect(
+            try await repo.run("tandem-models", ["alias", "--env", "test", "relevance-ranker", "challenger", "1"]).status == 0)
         let second = try json(
             try await repo.run("tandem-train", ["--env", "test", "--set", "training.max_epochs=2", "--json"]).stdout)
         let digest1 = try #require(first["digest"] as? String)
@@ -83,7 +84,8 @@ struct TamperingBinaryTests {
         let metric = try await repo.run("tandem-models", ["history", "--env", "test", "--json"])
         #expect(metric.status == 3)
         let problems = (try json(metric.stdout)["integrity"] as? [String: Any])?["problems"] as? [String] ?? []
-        #expect(problems.count == 1 && problems.first?.hasPrefix("relevance-ranker@1: the version's record") == true, "\(problems)")
+        #expect(
+            problems.count == 1 && problems.first?.hasPrefix("relevance-ranker@1: the version's record") == true, "\(problems)")
     }
 
     @Test("the last audit entry deleted: the lock file's anchor says the log was cut short")
@@ -100,7 +102,8 @@ struct TamperingBinaryTests {
         #expect(history.status == 3, "\(history.stdout)\(history.stderr)")
         #expect(!history.stdout.contains("audit chain intact"))
         #expect(
-            history.stdout.contains("anchors audit entry \(sequence)") && history.stdout.contains("entries were deleted from its end"),
+            history.stdout.contains("anchors audit entry \(sequence)")
+                && history.stdout.contains("entries were deleted from its end"),
             "\(history.stdout)")
         #expect(try await repo.run("tandem-models", ["verify", "--env", "test"]).status == 3)
     }

@@ -24,7 +24,9 @@ struct HeaderInjectionTests {
         defer { h.remove() }
         let p = try profile(
             reporter: .init(kind: .github, api: receiver.base + "/github", repository: "acme/ranker", tokenEnv: "GITHUB_TOKEN"),
-            notifiers: [NotifierSettings(name: "hook", kind: .generic, url: nil, urlEnv: "HOOK_URL", secretEnv: "S", events: ["*"])])
+            notifiers: [
+                NotifierSettings(name: "hook", kind: .generic, url: nil, urlEnv: "HOOK_URL", secretEnv: "S", events: ["*"])
+            ])
         try h.outbox.enqueue(MessageFactory.messages(for: event("promotion.requested"), profile: p, now: "t"))
         _ = try await h.deliverer.flush(deadline: 1)
         let requests = try receiver.requests()
