@@ -13,7 +13,11 @@ extension ModelsCommand {
         let anchored =
             integrity.newestAnchor.map { "; anchored at entry \($0) by \(integrity.anchors) lock file revision(s)" }
             ?? "; no lock file anchors it yet"
-        return ["audit chain intact (\(integrity.entries) entries); versions and aliases agree with it" + anchored]
+        let others =
+            integrity.otherRegistries > 0
+            ? " (\(integrity.otherRegistries) other anchor(s) were taken on another registry, such as another machine's)"
+            : ""
+        return ["audit chain intact (\(integrity.entries) entries); versions and aliases agree with it" + anchored + others]
     }
 
     struct Verify: StageCommand {
@@ -85,7 +89,8 @@ extension ModelsCommand {
             } else {
                 differences.append("the lock file is not committed on this branch")
             }
-            var integrity = try RegistryIntegrity.check(registry, anchors: AuditAnchors.collect(context))
+            var integrity = try RegistryIntegrity.check(
+                registry, anchors: AuditAnchors.collect(context), sameRegistry: context.profile.protected)
             integrity.problems = tampered + integrity.problems
             let report = Report(
                 ok: differences.isEmpty && integrity.intact, lock: lock, differences: differences, integrity: integrity)
@@ -142,7 +147,8 @@ extension ModelsCommand {
             let context = try StageContext.load(common)
             let registry = try context.openRegistry(writer: nil)
             let entries = try registry.auditLog()
-            let integrity = try RegistryIntegrity.check(registry, anchors: AuditAnchors.collect(context))
+            let integrity = try RegistryIntegrity.check(
+                registry, anchors: AuditAnchors.collect(context), sameRegistry: context.profile.protected)
             var aliases: [String: Int]?
             if let at {
                 guard at.count >= 20, at.hasSuffix("Z") else {

@@ -44,47 +44,74 @@ public enum AuditChain {
 }
 
 /// A point of a registry's audit chain recorded outside the registry (in a lock file committed on a branch):
-/// the sequence and digest of the entry that was the head then. The chain's digests cover every entry before, so
-/// while the log still holds that entry with that digest, entries 1…`sequence` are as they were; a log that ends
-/// before it, or holds another digest there, was cut short or rewritten.
+/// the sequence and digest of the entry that was the head then, and the digest of the log's first entry, which
+/// tells one registry's chain from another's. The chain's digests cover every entry before, so while the log still
+/// holds that entry with that digest, entries 1…`sequence` are as they were; a log that ends before it, or holds
+/// another digest there, was cut short or rewritten.
 public struct AuditAnchor: Sendable, Codable, Equatable, Hashable {
     public var sequence: Int
     public var digest: String
+    /// The digest of the log's first entry when the anchor was taken.
+    public var chain: String?
     /// The promotion that wrote the anchor (on the production branch): its `promotion.promoted` entry, appended
     /// after the anchor once the promotion is published, must be in the log.
     public var promotion: String?
 
-    public init(sequence: Int, digest: String, promotion: String? = nil) {
+    public init(sequence: Int, digest: String, chain: String?, promotion: String? = nil) {
         self.sequence = sequence
         self.digest = digest
+        self.chain = chain
         self.promotion = promotion
     }
 
     /// The head of a log (nil for an empty one).
     public static func head(of entries: [AuditEntry], promotion: String? = nil) -> AuditAnchor? {
-        entries.last.map { AuditAnchor(sequence: $0.sequence, digest: $0.digest, promotion: promotion) }
+        entries.last.map {
+            AuditAnchor(sequence: $0.sequence, digest: $0.digest, chain: entries.first?.digest, promotion: promotion)
+        }
     }
 
-    /// What is wrong with `entries` against this anchor, read from `source` (nil when they agree).
-    public func problem(in entries: [AuditEntry], source: String) -> String? {
+    /// What comparing a log with an anchor found.
+    public enum Finding: Sendable, Equatable {
+        /// The log holds the anchored entry (and the promotion's entry after it).
+        case holds
+        /// The anchor was taken on another registry's chain (another machine's test registry, say).
+        case otherRegistry
+        /// The log was cut short or rewritten; in words, naming `source`.
+        case problem(String)
+    }
+
+    /// Compares `entries` with this anchor, read from `source`. With `sameRegistry` (a protected environment, which
+    /// has one registry), an anchor of another chain is a problem too: this log was rewritten from its start.
+    public func check(_ entries: [AuditEntry], source: String, sameRegistry: Bool = false) -> Finding {
+        if let chain, chain != entries.first?.digest {
+            guard sameRegistry else { return .otherRegistry }
+            let first = entries.first.map { "sha256:\($0.digest.prefix(12))…" } ?? "missing (the log is empty)"
+            return .problem(
+                "\(source) anchors a log whose first entry is sha256:\(chain.prefix(12))…, but this registry's is \(first): "
+                    + "the log was rewritten from its start, or this is not the registry the lock file was written against")
+        }
         guard let entry = entries.first(where: { $0.sequence == sequence }) else {
-            return "\(source) anchors audit entry \(sequence) (sha256:\(digest.prefix(12))…), but the log ends at entry "
-                + "\(entries.last?.sequence ?? 0): entries were deleted from its end"
+            return .problem(
+                "\(source) anchors audit entry \(sequence) (sha256:\(digest.prefix(12))…), but the log ends at entry "
+                    + "\(entries.last?.sequence ?? 0): entries were deleted from its end")
         }
         if entry.digest != digest {
-            return "\(source) anchors audit entry \(sequence) as sha256:\(digest.prefix(12))…, but the log holds "
-                + "sha256:\(entry.digest.prefix(12))… there: the log was rewritten"
+            return .problem(
+                "\(source) anchors audit entry \(sequence) as sha256:\(digest.prefix(12))…, but the log holds "
+                    + "sha256:\(entry.digest.prefix(12))… there: the log was rewritten")
         }
         if let promotion,
             !entries.contains(where: {
                 $0.sequence > sequence && $0.action == "promotion.promoted" && $0.detail["promotion"] == promotion
             })
         {
-            return "\(source) was written by promotion \(promotion), but the log has no promotion.promoted entry of it after "
-                + "entry \(sequence): it was deleted from the log's end, or the promotion is unfinished "
-                + "(`tandem promote recover` finishes it)"
+            return .problem(
+                "\(source) was written by promotion \(promotion), but the log has no promotion.promoted entry of it after "
+                    + "entry \(sequence): it was deleted from the log's end, or the promotion is unfinished "
+                    + "(`tandem promote recover` finishes it)")
         }
-        return nil
+        return .holds
     }
 }
 

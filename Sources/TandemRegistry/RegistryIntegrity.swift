@@ -20,6 +20,8 @@ public struct IntegrityReport: Sendable, Codable, Equatable {
     /// How many anchors were compared with the log, and the newest one's sequence.
     public var anchors: Int
     public var newestAnchor: Int?
+    /// How many anchors were ignored as taken on another registry's chain (not a protected environment's).
+    public var otherRegistries: Int
     /// What differs, in words; empty when the registry is intact.
     public var problems: [String]
 
@@ -29,6 +31,7 @@ public struct IntegrityReport: Sendable, Codable, Equatable {
         case entries, anchors, problems
         case chainIntact = "chain_intact"
         case newestAnchor = "newest_anchor"
+        case otherRegistries = "other_registries"
     }
 
     /// The error to stop on when the registry is not intact (`.tampered`, exit 3), naming the first difference (the
@@ -46,15 +49,19 @@ public struct IntegrityReport: Sendable, Codable, Equatable {
 /// The checks behind `tandem models verify` and `tandem models history`.
 public enum RegistryIntegrity {
     /// Checks the registry's audit chain, its versions and aliases against the replay of the chain, and the chain
-    /// against `anchors`.
+    /// against `anchors`. With `sameRegistry` (a protected environment, which has one registry), anchors taken on
+    /// another chain are problems; otherwise they are counted and ignored (another machine's registry).
     ///
     /// What this detects: an entry altered, removed or reordered anywhere (the chain); a version or alias row
     /// added, removed or edited without its entry (the replay, on every field of versions registered since
     /// entries carry the record's digest, else on digest, run and origin); entries removed from the end of the
     /// log, or the log rewritten, up to the newest anchor (the anchors). What it cannot detect: entries removed
     /// from the end after the newest anchor together with the rows they changed (the registry then looks as it
-    /// did before them), except a promotion's own `promotion.promoted` entry, which its anchor expects.
-    public static func check(_ registry: any ModelRegistry, anchors: [FoundAnchor]) throws -> IntegrityReport {
+    /// did before them), except a promotion's own `promotion.promoted` entry, which its anchor expects; and, outside
+    /// protected environments, a log rewritten from its first entry on.
+    public static func check(_ registry: any ModelRegistry, anchors: [FoundAnchor], sameRegistry: Bool = false) throws
+        -> IntegrityReport
+    {
         let entries = try registry.auditLog()
         var problems: [String] = []
         let broken = AuditChain.firstBrokenEntry(entries)
@@ -63,11 +70,19 @@ public enum RegistryIntegrity {
         }
         problems += try AuditReplay.differences(registry, entries: entries)
         var seen = Set<AuditAnchor>()
+        var checked: [Int] = []
+        var others = 0
         for found in anchors.sorted(by: { $0.anchor.sequence > $1.anchor.sequence }) where seen.insert(found.anchor).inserted {
-            if let problem = found.anchor.problem(in: entries, source: found.source) { problems.append(problem) }
+            switch found.anchor.check(entries, source: found.source, sameRegistry: sameRegistry) {
+            case .holds: checked.append(found.anchor.sequence)
+            case .otherRegistry: others += 1
+            case .problem(let problem):
+                checked.append(found.anchor.sequence)
+                problems.append(problem)
+            }
         }
         return IntegrityReport(
-            entries: entries.count, chainIntact: broken == nil, anchors: seen.count,
-            newestAnchor: seen.map(\.sequence).max(), problems: problems)
+            entries: entries.count, chainIntact: broken == nil, anchors: checked.count, newestAnchor: checked.max(),
+            otherRegistries: others, problems: problems)
     }
 }

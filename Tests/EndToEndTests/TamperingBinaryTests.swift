@@ -88,24 +88,46 @@ struct TamperingBinaryTests {
             problems.count == 1 && problems.first?.hasPrefix("relevance-ranker@1: the version's record") == true, "\(problems)")
     }
 
-    @Test("the last audit entry deleted: the lock file's anchor says the log was cut short")
+    @Test("the last audit entry deleted, with the version row it registered: the lock file's anchor says the log was cut short")
     func deletedTail() async throws {
         let (repo, _) = try await registeredRepository()
         defer { repo.remove() }
+        let second = try await repo.run("tandem-train", ["--env", "test", "--set", "training.max_epochs=1"])
+        #expect(second.status == 0, "\(second.stderr)")
         let lock = try json(try String(contentsOfFile: repo.root + "/models/relevance-ranker.lock.json", encoding: .utf8))
         let head = try #require(lock["audit_head"] as? [String: Any])
         let sequence = try #require(head["sequence"] as? Int)
         let clean = try await repo.run("tandem-models", ["history", "--env", "test"])
-        #expect(clean.stdout.contains("anchored at entry \(sequence)"), "\(clean.stdout)")
-        try sqlite(repo, "test", "DELETE FROM audit_log WHERE sequence = (SELECT MAX(sequence) FROM audit_log)")
-        let history = try await repo.run("tandem-models", ["history", "--env", "test"])
+        #expect(clean.stdout.contains("anchored at entry \(sequence) by 2 lock file revision(s)"), "\(clean.stdout)")
+        // The registry then looks as it did before version 2: only the anchor outside it says otherwise.
+        try sqlite(
+            repo, "test",
+            "DELETE FROM audit_log WHERE sequence = (SELECT MAX(sequence) FROM audit_log); "
+                + "DELETE FROM model_versions WHERE version = 2")
+        let history = try await repo.run("tandem-models", ["history", "--env", "test", "--json"])
         #expect(history.status == 3, "\(history.stdout)\(history.stderr)")
-        #expect(!history.stdout.contains("audit chain intact"))
+        let problems = (try json(history.stdout)["integrity"] as? [String: Any])?["problems"] as? [String] ?? []
+        #expect(problems.count == 1, "\(problems)")
         #expect(
-            history.stdout.contains("anchors audit entry \(sequence)")
-                && history.stdout.contains("entries were deleted from its end"),
-            "\(history.stdout)")
+            problems.first?.contains("anchors audit entry \(sequence)") == true
+                && problems.first?.contains("entries were deleted from its end") == true, "\(problems)")
+        let text = try await repo.run("tandem-models", ["history", "--env", "test"])
+        #expect(text.status == 3 && !text.stdout.contains("audit chain intact"))
         #expect(try await repo.run("tandem-models", ["verify", "--env", "test"]).status == 3)
+    }
+
+    @Test("lock files written against another registry (another machine's test registry) are not taken for tampering")
+    func otherRegistry() async throws {
+        let (repo, _) = try await registeredRepository()
+        defer { repo.remove() }
+        // A fresh test registry (another machine, say) under the same history.
+        try FileManager.default.removeItem(atPath: repo.root + "/.tandem/test/registry")
+        let train = try await repo.run("tandem-train", ["--env", "test", "--set", "training.max_epochs=1"])
+        #expect(train.status == 0, "\(train.stderr)")
+        let history = try await repo.run("tandem-models", ["history", "--env", "test"])
+        #expect(history.status == 0, "\(history.stdout)\(history.stderr)")
+        #expect(history.stdout.contains("anchored at entry 1 by 1 lock file revision(s) (1 other anchor(s)"), "\(history.stdout)")
+        #expect(try await repo.run("tandem-models", ["verify", "--env", "test"]).status == 0)
     }
 
     @Test("prod after a promotion: its promoted entry deleted, then the whole tail and the alias rows: still detected")
@@ -134,6 +156,7 @@ struct TamperingBinaryTests {
         try await PromotionRepository.git(["checkout", "-q", "production"], in: r.root)
         let verify = try await r.repo.run("tandem-models", ["verify", "--env", "prod"])
         #expect(verify.status == 3, "\(verify.stdout)\(verify.stderr)")
-        #expect(verify.stdout.contains("anchors audit entry 1"), "\(verify.stdout)")
+        #expect(verify.stdout.contains("anchors a log whose first entry is sha256:"), "\(verify.stdout)")
+        #expect(verify.stdout.contains("but this registry's is missing (the log is empty)"), "\(verify.stdout)")
     }
 }

@@ -49,7 +49,7 @@ struct AuditReplayTests {
         #expect(v1.recordDigest == (try r.auditLog()).first?.detail["record"])
     }
 
-    @Test("an anchor detects a log cut short, a log rewritten, and a promotion's missing promoted entry")
+    @Test("an anchor detects a log cut short, rewritten, or rewritten from its start; a promotion's missing promoted entry")
     func anchors() throws {
         defer { try? FileManager.default.removeItem(atPath: root) }
         let r = try conformance.registry()
@@ -57,17 +57,37 @@ struct AuditReplayTests {
         try r.setAlias(name: ranker, alias: "champion", version: 1, actor: "a")
         var entries = try r.auditLog()
         let anchor = try #require(AuditAnchor.head(of: entries))
-        #expect(anchor.sequence == 2 && anchor.problem(in: entries, source: "L") == nil)
-        #expect(anchor.problem(in: Array(entries.dropLast()), source: "L")?.contains("entries were deleted from its end") == true)
+        func says(_ finding: AuditAnchor.Finding, _ words: String) -> Bool {
+            if case .problem(let text) = finding { return text.contains(words) }
+            return false
+        }
+        #expect(anchor.sequence == 2 && anchor.chain == entries[0].digest && anchor.check(entries, source: "L") == .holds)
+        #expect(says(anchor.check(Array(entries.dropLast()), source: "L"), "entries were deleted from its end"))
+        let original = entries
         entries[1].digest = String(repeating: "f", count: 64)
-        #expect(anchor.problem(in: entries, source: "L")?.contains("the log was rewritten") == true)
-        let promoted = AuditAnchor(sequence: 1, digest: entries[0].digest, promotion: "p-1")
-        #expect(promoted.problem(in: entries, source: "L")?.contains("no promotion.promoted entry of it after entry 1") == true)
+        #expect(says(anchor.check(entries, source: "L"), "the log was rewritten"))
+        // Another chain (another machine's registry, or this one rewritten from its first entry): ignored, unless the
+        // environment has one registry only (protected).
+        entries[0].digest = String(repeating: "e", count: 64)
+        #expect(anchor.check(entries, source: "L") == .otherRegistry)
+        #expect(says(anchor.check(entries, source: "L", sameRegistry: true), "the log was rewritten from its start"))
+        #expect(says(anchor.check([], source: "L", sameRegistry: true), "missing (the log is empty)"))
+        let promoted = AuditAnchor(sequence: 1, digest: original[0].digest, chain: original[0].digest, promotion: "p-1")
+        #expect(says(promoted.check(original, source: "L"), "no promotion.promoted entry of it after entry 1"))
         try r.appendAudit(actor: "a", action: "promotion.promoted", subject: "\(ranker)@1", detail: ["promotion": "p-1"])
-        #expect(promoted.problem(in: try r.auditLog(), source: "L") == nil)
+        #expect(promoted.check(try r.auditLog(), source: "L") == .holds)
+        var foreign = anchor
+        foreign.chain = String(repeating: "d", count: 64)
         let report = try RegistryIntegrity.check(
-            r, anchors: [FoundAnchor(source: "L", anchor: anchor), FoundAnchor(source: "M", anchor: anchor)])
-        #expect(report.intact && report.anchors == 1 && report.newestAnchor == 2, "\(report)")
+            r,
+            anchors: [
+                FoundAnchor(source: "L", anchor: anchor), FoundAnchor(source: "M", anchor: anchor),
+                FoundAnchor(source: "N", anchor: foreign),
+            ])
+        #expect(report.intact && report.anchors == 1 && report.newestAnchor == 2 && report.otherRegistries == 1, "\(report)")
+        #expect(
+            try RegistryIntegrity.check(r, anchors: [FoundAnchor(source: "N", anchor: foreign)], sameRegistry: true).problems
+                .count == 1)
     }
 
     @Test("an MLflow token holding a line break is refused before any request, naming MLFLOW_TRACKING_TOKEN")
@@ -110,6 +130,6 @@ extension RegistryConformanceTests {
         let mine = entries.filter { $0.subject.hasPrefix(ranker + "@") && $0.action.hasPrefix("version.") }
         #expect(mine.allSatisfy { $0.detail["record"]?.count == 64 }, "\(mine.map(\.detail))")
         let head = try #require(AuditAnchor.head(of: entries))
-        #expect(head.problem(in: entries, source: "lock") == nil)
+        #expect(head.check(entries, source: "lock", sameRegistry: true) == .holds)
     }
 }
