@@ -7,9 +7,13 @@ extension StageContext {
     /// The one place a registry implementation is chosen from the profile's `registry` root.
     ///
     /// - Parameter writer: who will write (`nil` to open for reading only: the root must already exist).
+    ///   A stage's write is refused when the environment is protected as its production branch says
+    ///   (`protection()`), whatever the checkout's profile says.
     public func openRegistry(writer: RootWriter?) throws -> any ModelRegistry {
+        var protected = profile.protected
+        if case .stage? = writer { protected = try protection().protected }
         if case .mlflow(let base) = profile.roots.registry {
-            if profile.protected, case .stage(let stage)? = writer {
+            if protected, case .stage(let stage)? = writer {
                 throw UsageError(
                     "the \(profile.name) registry is written only by the promotion engine; '\(stage)' may read it but not write it"
                 )
@@ -31,7 +35,7 @@ extension StageContext {
         }
         if let writer {
             try RootGuard.claim(
-                path: path, environment: profile.name, role: .registry, protected: profile.protected, writer: writer)
+                path: path, environment: profile.name, role: .registry, protected: protected, writer: writer)
         } else {
             try requireOwnRoot(
                 path, ifEmpty: "the registry of '\(profile.name)' is empty; nothing has been trained or promoted there yet")

@@ -9,6 +9,9 @@ public struct StageContext: Sendable {
     public let repositoryRoot: String
     public let profiles: ProfileSet
     public let profile: Profile
+    /// False for `tandem local test`'s rehearsal roots, which no production branch governs: their protection is
+    /// the (localised) profile's own.
+    public var readsProductionSide = true
 
     /// Finds the repository, loads and checks every profile, and selects the environment.
     public static func load(_ options: CommonOptions, environment name: String? = nil) throws -> StageContext {
@@ -47,8 +50,8 @@ public struct StageContext: Sendable {
     public func claim(_ role: RootRole, stage: String) throws -> String {
         let path = try folder(of: role)
         try RootGuard.claim(
-            path: path, environment: profile.name, role: role, protected: profile.protected,
-            writer: .stage(stage))
+            path: path, environment: profile.name, role: role,
+            protected: role == .registry ? try protection().protected : profile.protected, writer: .stage(stage))
         return path
     }
 

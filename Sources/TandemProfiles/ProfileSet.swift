@@ -35,16 +35,29 @@ public struct ProfileSet: Sendable {
                 fix: "run Tandem inside a repository with environments/*.yaml, or set TANDEM_PROJECT to its root",
                 exitStatus: .badInput)
         }
-        var trees: [String: YAMLTree] = [:]
+        var files: [String: Data] = [:]
         for name in names {
-            let relative = "\(directory)/\(name).yaml"
             let path = (folder as NSString).appendingPathComponent("\(name).yaml")
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw ProfileError(
-                    location: SourceLocation(file: relative, line: 1, column: 1),
+                    location: SourceLocation(file: "\(directory)/\(name).yaml", line: 1, column: 1),
                     problem: "cannot be read", fix: "check the file's permissions")
             }
-            guard let text = String(data: data, encoding: .utf8) else {
+            files[name] = data
+        }
+        return try load(repositoryRoot: repositoryRoot, files: files, directory: directory)
+    }
+
+    /// Loads profiles given as file contents (environment name → the bytes of `NAME.yaml`), such as those
+    /// committed on a branch; `directory` is what their locations name (`production@1a2b3c:environments`).
+    public static func load(repositoryRoot: String, files: [String: Data], directory: String) throws(ProfileError)
+        -> ProfileSet
+    {
+        let names = files.keys.sorted()
+        var trees: [String: YAMLTree] = [:]
+        for name in names {
+            let relative = "\(directory)/\(name).yaml"
+            guard let data = files[name], let text = String(data: data, encoding: .utf8) else {
                 throw ProfileError(
                     location: SourceLocation(file: relative, line: 1, column: 1),
                     problem: "is not UTF-8 text", fix: "save it as UTF-8")
