@@ -79,7 +79,7 @@ public struct PromoteCommand: StageCommand {
         profiles[target.name] = target
         let set = try ProfileSet(repositoryRoot: source.repositoryRoot, profiles: profiles)
         let targetContext = StageContext(repositoryRoot: source.repositoryRoot, profiles: set, profile: target)
-        if let side { try targetContext.requireRecordedProductionBranch(side.branch) }
+        if let side, needsGate { try targetContext.requireRecordedProductionBranch(side.branch) }
         let registryRoot = try source.claim(.registry, stage: "promote")
         var context = PromotionContext(
             repositoryRoot: source.repositoryRoot, source: source.profile, target: target,

@@ -205,11 +205,14 @@ struct GateBinaryTests {
         let r = try await PromotionRepository.make()
         defer { r.remove() }
         try await firstRelease(r)
-        // "evil" has a self-consistent prod profile with no gate, and is pushed.
+        // "evil" has a self-consistent prod profile with no gate (any challenger passes, nobody approves), and is
+        // pushed: read from there, the same version would be promoted again with no approval.
         try await r.git(["checkout", "-q", "-b", "evil", "feature/a"])
         try edit(r, "environments/prod.yaml") {
             $0.replacingOccurrences(of: "production_branch: production", with: "production_branch: evil")
                 .replacingOccurrences(of: "  required: 1", with: "  required: 0")
+                .replacingOccurrences(of: "  min_improvement: 0.005", with: "  min_improvement: -1")
+                .replacingOccurrences(of: "      max_regression: 0.01", with: "      max_regression: 1")
         }
         try await r.git(["-c", "user.name=mallory", "-c", "user.email=m@x", "commit", "-qam", "my production"])
         try await r.git(["push", "-q", "origin", "evil"])
