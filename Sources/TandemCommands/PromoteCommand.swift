@@ -67,10 +67,10 @@ public struct PromoteCommand: StageCommand {
         }
         let checkoutTarget = try source.profiles.profile(named: targetName)
         let side: ProductionSide?
-        do {
+        if needsGate {
             side = try ProductionSide.read(checkoutTarget, repositoryRoot: source.repositoryRoot)
-        } catch where !needsGate {
-            side = nil
+        } else {
+            side = (try? ProductionSide.read(checkoutTarget, repositoryRoot: source.repositoryRoot)) ?? nil
         }
         if side == nil && needsGate { throw noProductionBranch(checkoutTarget) }
         let target = side?.profile ?? checkoutTarget

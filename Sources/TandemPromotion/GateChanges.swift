@@ -79,7 +79,8 @@ public enum GateChanges {
         let needed = max(target.approvals.required, 1)
         lines.append(
             "  a change to the gate is itself gated: \(needed) approval(s) from "
-                + (target.approvals.approvers.isEmpty ? "nobody (no approvers)" : target.approvals.approvers.joined(separator: ", ")))
+                + (target.approvals.approvers.isEmpty
+                    ? "nobody (no approvers)" : target.approvals.approvers.joined(separator: ", ")))
         return lines.joined(separator: "\n")
     }
 }

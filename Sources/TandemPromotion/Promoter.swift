@@ -45,7 +45,8 @@ struct Promoter {
         if !done("lock") {
             if let holder = try store.lock(target: p.target, promotion: p.id) {
                 // Nothing was done: the promotion waits again, its approvals kept, and `advance` retries.
-                let waiting = "\(p.target) is being promoted by \(holder); `tandem promote advance \(p.id)` continues after it ends"
+                let waiting =
+                    "\(p.target) is being promoted by \(holder); `tandem promote advance \(p.id)` continues after it ends"
                 try engine.transition(p, to: .awaitingApproval, event: nil, summary: waiting)
                 throw PromotionError(
                     "\(p.target) is being promoted by \(holder); wait for it to finish (or `tandem promote recover \(holder)`), "

@@ -180,7 +180,8 @@ struct GateBinaryTests {
         let reason = status["reason"] as? String ?? ""
         #expect(reason.hasPrefix("promotion undone: production and the champion of prod are unchanged"), "\(reason)")
         #expect(reason.contains("prod's registry keeps relevance-ranker@1"), "\(reason)")
-        let list = try json(try await r.repo.run("tandem-models", ["show", "--env", "prod", "relevance-ranker@1", "--json"]).stdout)
+        let list = try json(
+            try await r.repo.run("tandem-models", ["show", "--env", "prod", "relevance-ranker@1", "--json"]).stdout)
         #expect(list["copied_from"] as? String == "test:relevance-ranker@1", "\(list)")
         let log = try await history(r)
         #expect(log.contains("promotion.undone  relevance-ranker@1"), "\(log)")
