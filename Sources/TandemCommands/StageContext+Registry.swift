@@ -7,11 +7,11 @@ extension StageContext {
     /// The one place a registry implementation is chosen from the profile's `registry` root.
     ///
     /// - Parameter writer: who will write (`nil` to open for reading only: the root must already exist).
-    ///   A stage's write is refused when the environment is protected as its production branch says
-    ///   (`protection()`), whatever the checkout's profile says.
+    ///   A stage's write is refused when the checkout's profile says the environment is protected, or its
+    ///   production branch does (`protection()`), whatever the checkout says.
     public func openRegistry(writer: RootWriter?) throws -> any ModelRegistry {
         var protected = profile.protected
-        if case .stage? = writer { protected = try protection().protected }
+        if case .stage? = writer, !protected { protected = try protection().protected }
         if case .mlflow(let base) = profile.roots.registry {
             if protected, case .stage(let stage)? = writer {
                 throw UsageError(

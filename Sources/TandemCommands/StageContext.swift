@@ -51,7 +51,7 @@ public struct StageContext: Sendable {
         let path = try folder(of: role)
         try RootGuard.claim(
             path: path, environment: profile.name, role: role,
-            protected: role == .registry ? try protection().protected : profile.protected, writer: .stage(stage))
+            protected: profile.protected || (role == .registry && (try protection().protected)), writer: .stage(stage))
         return path
     }
 
