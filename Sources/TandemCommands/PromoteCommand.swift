@@ -87,7 +87,7 @@ public struct PromoteCommand: StageCommand {
             sourceRegistry: try source.openRegistry(writer: .stage("promote")),
             openTargetRegistry: { try targetContext.openRegistry(writer: .promotionEngine) }, resolve: { source.resolve($0) },
             store: try PromotionStore(root: registryRoot), outbox: try Outbox(root: registryRoot), actor: Actor.current(),
-            gateSource: side.map { "\($0.branch)@\($0.commit.prefix(12))" })
+            productionSide: side)
         // The integration tests run as a job on the source environment's compute backend.
         context.runIntegrationTests = try IntegrationTestJob.runner(source, latencyBudgetMs: target.policy.latencyBudgetMs)
         return PromotionEngine(context: context)

@@ -1,5 +1,6 @@
 import Foundation
 import TandemCore
+import TandemGit
 import TandemProfiles
 
 /// What a promoted branch changes in its own copy of the target's profile, against the production side's.
@@ -45,31 +46,41 @@ public enum GateChanges {
         ]
     }
 
-    /// `key old → new` for every setting `branch` changes from `production`.
-    public static func between(production: Profile, branch: Profile) -> [String] {
+    /// `key old → new` (or only `key`) for every setting `branch` has otherwise than `production`.
+    public static func between(production: Profile, branch: Profile, keysOnly: Bool = false) -> [String] {
         let old = settings(production)
         let new = Dictionary(settings(branch), uniquingKeysWith: { a, _ in a })
         return old.compactMap { key, value in
             guard let changed = new[key], changed != value else { return nil }
-            return "\(key) \(value) → \(changed)"
+            return keysOnly ? key : "\(key) \(value) → \(changed)"
         }
     }
 
-    /// What the branch at `commit` changes in the target's profile (`target`, the production side's), read from
-    /// its own committed profiles; a branch whose profiles do not load, or that has none of the target, is a
-    /// change too.
-    public static func of(commit: String, target: Profile, repositoryRoot: String) -> [String] {
+    /// What the branch at `commit` changes in the target's profile: the settings where its own committed copy
+    /// differs both from the production side's and from the copy at its merge base with production (what it
+    /// forked from), shown as `key production's → branch's`. A setting production changed after the branch
+    /// forked is not the branch's change (the merge keeps production's). A branch whose profiles do not load, or
+    /// that removes the target's, is a change too.
+    public static func of(commit: String, production side: ProductionSide, repositoryRoot: String) -> [String] {
+        let target = side.profile
         let file = "environments/\(target.name).yaml"
+        func load(_ commit: String) throws -> Profile? {
+            try ProductionSide.profiles(at: commit, label: "\(commit.prefix(12)):environments", repositoryRoot: repositoryRoot)
+                .profiles[target.name]
+        }
         let branch: Profile
         do {
-            let set = try ProductionSide.profiles(
-                at: commit, label: "\(commit.prefix(12)):environments", repositoryRoot: repositoryRoot)
-            guard let p = set.profiles[target.name] else { return ["\(file) is removed"] }
+            guard let p = try load(commit) else { return ["\(file) is removed"] }
             branch = p
         } catch {
             return ["its profiles do not load (\(error)); production's apply"]
         }
-        return between(production: target, branch: branch)
+        let git = Git(folder: repositoryRoot)
+        let forked = (try? git.run(["merge-base", commit, side.commit])).flatMap { try? load($0) }
+        let changedSinceFork = Set(forked.map { between(production: $0, branch: branch, keysOnly: true) } ?? [])
+        let all = between(production: target, branch: branch, keysOnly: true)
+        let changes = between(production: target, branch: branch, keysOnly: false)
+        return zip(all, changes).filter { forked == nil || changedSinceFork.contains($0.0) }.map(\.1)
     }
 
     /// The lines the decision report shows.

@@ -16,9 +16,9 @@ public struct PromotionContext: Sendable {
     /// The target's profile as its production branch holds it (`ProductionSide`): its approvals, approvers,
     /// policy and protection judge every promotion.
     public var target: Profile
-    /// Where `target` was read (`production@1a2b3c4d5e6f`), so that a branch's own copy of it is compared and its
-    /// changes shown; nil when the target is the checkout's (`tandem local test`, which promotes nothing).
-    public var gateSource: String?
+    /// Where `target` was read, so that a branch's own copy of it is compared and its changes shown; nil when the
+    /// target is the checkout's (`tandem local test`, which promotes nothing).
+    public var productionSide: ProductionSide?
     /// The source environment's feature store and registry (test).
     public var sourceStore: FeatureStore
     public var sourceRegistry: any ModelRegistry
@@ -37,9 +37,9 @@ public struct PromotionContext: Sendable {
         repositoryRoot: String, source: Profile, target: Profile, sourceStore: FeatureStore, sourceRegistry: any ModelRegistry,
         openTargetRegistry: @escaping @Sendable () throws -> any ModelRegistry, resolve: @escaping @Sendable (String) -> String,
         store: PromotionStore, outbox: Outbox?, actor: String,
-        runIntegrationTests: (@Sendable (Promotion) throws -> [TestResult])? = nil, gateSource: String? = nil
+        runIntegrationTests: (@Sendable (Promotion) throws -> [TestResult])? = nil, productionSide: ProductionSide? = nil
     ) {
-        self.gateSource = gateSource
+        self.productionSide = productionSide
         self.repositoryRoot = repositoryRoot
         self.source = source
         self.target = target
@@ -170,8 +170,8 @@ public final class PromotionEngine: @unchecked Sendable {
     func evaluate(_ p: Promotion) throws -> Promotion {
         var p = p
         let policy = context.target.policy
-        if context.gateSource != nil {
-            p.gateChanges = GateChanges.of(commit: p.commit, target: context.target, repositoryRoot: context.repositoryRoot)
+        if let side = context.productionSide {
+            p.gateChanges = GateChanges.of(commit: p.commit, production: side, repositoryRoot: context.repositoryRoot)
         }
         let challengerVersion = try context.sourceRegistry.version(.version(p.model, p.version))
         let (challenger, _) = try ModelArtifact.decode(
@@ -221,8 +221,10 @@ public final class PromotionEngine: @unchecked Sendable {
         p.reportDigest = try context.sourceRegistry.storeArtifact(stored)
         p.report = ChampionChallenger.render(
             decision, champion: champion?.1, challenger: "\(context.source.name):\(challengerVersion.reference)")
-        if let changes = p.gateChanges, !changes.isEmpty, let production = context.gateSource {
-            p.report = (p.report ?? "") + "\n" + GateChanges.render(changes, target: context.target, production: production)
+        if let changes = p.gateChanges, !changes.isEmpty, let side = context.productionSide {
+            p.report =
+                (p.report ?? "") + "\n"
+                + GateChanges.render(changes, target: context.target, production: "\(side.branch)@\(side.commit.prefix(12))")
         }
         p.decision = decision.decision.rawValue
         let summary = decision.reasons.first ?? decision.decision.rawValue
