@@ -52,20 +52,25 @@ struct LeftoversBinaryTests {
         let repo = try ScratchRepository()
         defer { repo.remove() }
         let input = repo.root + "/big"
-        let fixtures = try await repo.run("tandem-fixtures", ["generate", "--queries", "1500", "--out", input])
+        let fixtures = try await repo.run("tandem-fixtures", ["generate", "--queries", "800", "--out", input])
         #expect(fixtures.status == 0, "\(fixtures.stderr)")
         let root = repo.root + "/.tandem/test/features"
         let leftBefore: [String] = try await offPool {
             for _ in 0..<30 {
                 let etl = try launch(repo, "tandem-etl", ["--env", "test", "--input", input])
-                // Killed as soon as it has staging on disk: mid-copy, mid-write or mid-registration.
-                _ = waitUntil(20) { !stagingEntries(root).isEmpty || !etl.isRunning }
-                usleep(UInt32.random(in: 0...1_500_000))
+                // Killed once it writes silver and gold under staging names: mid-write or mid-registration.
+                let own = ".staging-\(etl.processIdentifier)-"
+                _ = waitUntil(60) {
+                    stagingEntries(root).contains { ($0.hasPrefix("silver/") || $0.hasPrefix("gold/")) && $0.contains(own) }
+                        || !etl.isRunning
+                }
+                usleep(UInt32.random(in: 0...200_000))
                 killNine(etl)
             }
             return stagingEntries(root)
         }
         #expect(!leftBefore.isEmpty, "no killed ETL left staging behind; the test did not exercise anything")
+        print("30 killed ETLs: \(leftBefore.count) staging entries on disk before the next run")
 
         // Staging of processes that still run (this test's own), of another host, and of a dead owner.
         let me = ProcessIdentity.current
