@@ -83,11 +83,12 @@ struct FullDiskBinaryTests {
         defer { repo.remove() }
         let root = disk.folder + "/registry"
         try moveRoot(repo, "registry", to: root)
-        // A first training creates the databases; then the disk is filled to a few pages.
+        // A first training creates the databases; then the disk is filled so that the run's rows still fit but not
+        // the next artifact (about 190 KB): the failure comes when the artifact is stored, mid-run.
         let first = try await repo.run("tandem-train", ["--env", "test", "--set", "training.max_epochs=1", "--no-lock"])
         #expect(first.status == 0, "\(first.stderr)")
-        try disk.fill(leaving: 8192)
-        let train = try await repo.run("tandem-train", ["--env", "test", "--set", "training.max_epochs=3", "--no-lock"])
+        try disk.fill(leaving: 120 * 1024)
+        let train = try await repo.run("tandem-train", ["--env", "test", "--set", "training.max_epochs=1", "--set", "training.seed=8", "--no-lock"])
         #expect(train.status == 3, "\(train.stdout)\(train.stderr)")
         #expect(train.stderr.contains(root), "\(train.stderr)")
         #expect(!train.stderr.contains("NSCocoaErrorDomain"))

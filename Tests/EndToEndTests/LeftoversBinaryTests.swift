@@ -57,11 +57,11 @@ struct LeftoversBinaryTests {
         let root = repo.root + "/.tandem/test/features"
         let leftBefore: [String] = try await offPool {
             for _ in 0..<30 {
+                let earlier = Set(stagingEntries(root))
                 let etl = try launch(repo, "tandem-etl", ["--env", "test", "--input", input])
-                // Killed once it writes silver and gold under staging names: mid-write or mid-registration.
-                let own = ".staging-\(etl.processIdentifier)-"
+                // Killed once it writes silver and gold under staging names of its own: mid-write or mid-registration.
                 _ = waitUntil(60) {
-                    stagingEntries(root).contains { ($0.hasPrefix("silver/") || $0.hasPrefix("gold/")) && $0.contains(own) }
+                    stagingEntries(root).contains { ($0.hasPrefix("silver/") || $0.hasPrefix("gold/")) && !earlier.contains($0) }
                         || !etl.isRunning
                 }
                 usleep(UInt32.random(in: 0...200_000))
