@@ -73,7 +73,8 @@ struct SweepRunner {
                 "metric": spec.metric,
             ],
             tags: ["tandem.environment": context.profile.name, "tandem.actor": Actor.current()].merging(
-                RunRecovery.ownerTags()) { a, _ in a })
+                RunRecovery.ownerTags()
+            ) { a, _ in a })
         let sweepID = try registry.createRun(sweepRun)
         sweepRun.id = sweepID
 

@@ -144,11 +144,11 @@ final class AppendOnlyFile {
     }
 
     func write(_ raw: UnsafeRawBufferPointer) throws {
-        guard raw.count > 0 else { return }
+        guard let base = raw.baseAddress, raw.count > 0 else { return }
         digest.update(raw)
         var offset = 0
         while offset < raw.count {
-            let n = systemWrite(handle.fileDescriptor, raw.baseAddress! + offset, raw.count - offset)
+            let n = systemWrite(handle.fileDescriptor, base + offset, raw.count - offset)
             if n < 0 {
                 if errno == EINTR { continue }
                 throw WriteFailure.lastError(path)

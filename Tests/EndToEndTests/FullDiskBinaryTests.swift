@@ -68,7 +68,8 @@ struct FullDiskBinaryTests {
         let etl = try await repo.run("tandem-etl", ["--env", "test"])
         #expect(etl.status == 3, "\(etl.stdout)\(etl.stderr)")
         #expect(etl.stderr.contains(root), "\(etl.stderr)")
-        #expect(etl.stderr.contains("No space left on device") || etl.stderr.contains("database or disk is full"), "\(etl.stderr)")
+        #expect(
+            etl.stderr.contains("No space left on device") || etl.stderr.contains("database or disk is full"), "\(etl.stderr)")
         #expect(!etl.stderr.contains("NSCocoaErrorDomain"))
         #expect(stagingEntries(root).isEmpty, "\(stagingEntries(root))")
         let gold = (try? FileManager.default.contentsOfDirectory(atPath: root + "/gold")) ?? []
@@ -88,7 +89,8 @@ struct FullDiskBinaryTests {
         let first = try await repo.run("tandem-train", ["--env", "test", "--set", "training.max_epochs=1", "--no-lock"])
         #expect(first.status == 0, "\(first.stderr)")
         try disk.fill(leaving: 120 * 1024)
-        let train = try await repo.run("tandem-train", ["--env", "test", "--set", "training.max_epochs=1", "--set", "training.seed=8", "--no-lock"])
+        let train = try await repo.run(
+            "tandem-train", ["--env", "test", "--set", "training.max_epochs=1", "--set", "training.seed=8", "--no-lock"])
         #expect(train.status == 3, "\(train.stdout)\(train.stderr)")
         #expect(train.stderr.contains(root), "\(train.stderr)")
         #expect(!train.stderr.contains("NSCocoaErrorDomain"))

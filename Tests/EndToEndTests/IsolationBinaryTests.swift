@@ -182,7 +182,8 @@ struct IsolationBinaryTests {
         let check = try await repo.run("tandem-env", ["list"])
         #expect(check.status == 2, "\(check.stdout)\(check.stderr)")
         #expect(check.stderr.contains("error: environments/test.yaml:"), "\(check.stderr)")
-        #expect(check.stderr.contains("give 'test' its own registry root, such as file://.tandem/test/registry"), "\(check.stderr)")
+        #expect(
+            check.stderr.contains("give 'test' its own registry root, such as file://.tandem/test/registry"), "\(check.stderr)")
         #expect(!check.stderr.contains("error: environments/prod.yaml:"), "\(check.stderr)")
     }
 }

@@ -88,7 +88,9 @@ struct LeftoversBinaryTests {
         #expect(!FileManager.default.fileExists(atPath: dead))
     }
 
-    @Test("a training killed with SIGKILL stays RUNNING only until `tandem jobs recover` or the next `tandem train`: then FAILED (killed)")
+    @Test(
+        "a training killed with SIGKILL stays RUNNING only until `tandem jobs recover` or the next `tandem train`: then FAILED (killed)"
+    )
     func killedTraining() async throws {
         let repo = try await trainedRepository()
         defer { repo.remove() }
