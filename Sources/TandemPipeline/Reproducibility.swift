@@ -13,7 +13,8 @@ public enum Reproducibility {
         for version: ModelVersion, manifest: ModelArtifact.Manifest, registry: any ModelRegistry
     ) -> String? {
         guard let earlier = try? registry.versions(name: version.name) else { return nil }
-        for other in earlier.reversed() where other.version != version.version {
+        // The newest twenty are enough to explain a re-run, and keep registration cheap for long-lived models.
+        for other in earlier.suffix(21).reversed() where other.version != version.version {
             guard other.dataDigest == version.dataDigest, other.gitCommit == version.gitCommit,
                 other.artifactDigest != version.artifactDigest,
                 let data = try? registry.artifact(digest: other.artifactDigest),
