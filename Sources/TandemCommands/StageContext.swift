@@ -46,7 +46,8 @@ public struct StageContext: Sendable {
         return path
     }
 
-    /// Claims a root for writing (runtime isolation) and returns its folder.
+    /// Claims a root for writing (runtime isolation) and returns its folder: the one gate every stage's writes
+    /// into a `file://` root pass (`RootGuard.claim`); the stores then keep every file inside it.
     public func claim(_ role: RootRole, stage: String) throws -> String {
         let path = try folder(of: role)
         try RootGuard.claim(
@@ -55,25 +56,26 @@ public struct StageContext: Sendable {
         return path
     }
 
-    /// Opens the feature store of this environment for writing.
+    /// Opens the feature store of this environment for writing, first reclaiming the staging that killed runs
+    /// of this store left behind.
     public func openFeatureStore(stage: String) throws -> FeatureStore {
-        try FeatureStore(root: try claim(.features, stage: stage))
+        let store = try FeatureStore(root: try claim(.features, stage: stage))
+        store.reclaimStaging()
+        return store
     }
 
     /// Opens the feature store for reading; it must exist.
     public func openFeatureStoreForReading() throws -> FeatureStore {
         let path = try folder(of: .features)
         try requireOwnRoot(
-            path, ifEmpty: "the features root of '\(profile.name)' is empty; run `tandem etl --env \(profile.name)` first")
+            path, role: .features,
+            ifEmpty: "the features root of '\(profile.name)' is empty; run `tandem etl --env \(profile.name)` first")
         return try FeatureStore(root: path)
     }
 
-    /// A root opened for reading must exist and be this environment's (its stamp names it).
-    func requireOwnRoot(_ path: String, ifEmpty: String) throws {
-        guard let stamp = RootGuard.stamp(of: path) else { throw UsageError("\(path): \(ifEmpty)") }
-        guard stamp.environment == profile.name else {
-            throw UsageError("\(path): this root belongs to environment '\(stamp.environment)', not '\(profile.name)'")
-        }
+    /// A root opened for reading must exist and be this environment's, for this role (`RootGuard.open`).
+    func requireOwnRoot(_ path: String, role: RootRole, ifEmpty: String) throws {
+        try RootGuard.open(path: path, environment: profile.name, role: role, ifEmpty: ifEmpty)
     }
 
     /// `path` resolved against the repository root (unless absolute).

@@ -142,23 +142,57 @@ public struct ProfileSet: Sendable {
     }
 
     private func checkSharedRoots() throws(ProfileError) {
-        var claimed: [(key: String, env: String, role: String, location: SourceLocation)] = []
+        var claimed: [(key: String, env: String, role: String, root: RootURL, location: SourceLocation)] = []
         for name in names {
             guard let profile = profiles[name] else { continue }
             for (role, root) in [("features", profile.roots.features), ("registry", profile.roots.registry)] {
                 let key = storageKey(root)
                 let here = profile.locations["roots.\(role)"] ?? SourceLocation(file: profile.file, line: 1, column: 1)
                 if let other = claimed.first(where: { key.hasPrefix($0.key) || $0.key.hasPrefix(key) }) {
-                    let same = other.key == key ? "is the same as" : "overlaps"
-                    throw ProfileError(
-                        location: here,
-                        problem:
-                            "roots.\(role) of '\(name)' (\(root)) \(same) roots.\(other.role) of '\(other.env)' (\(other.location))",
-                        fix: "give each environment its own \(role) root, such as file://.tandem/\(name)/\(role)")
+                    throw overlapError((key, name, role, root, here), other)
                 }
-                claimed.append((key, name, role, here))
+                claimed.append((key, name, role, root, here))
             }
         }
+    }
+
+    /// The error for two overlapping roots, located at the one that moved: a root that is not its environment's
+    /// conventional folder (`.tandem/ENV/ROLE`) is the one to change, else the unprotected environment's, else
+    /// the later one. The suggested path is the blamed environment's own and overlaps no other root.
+    private func overlapError(
+        _ a: (key: String, env: String, role: String, root: RootURL, location: SourceLocation),
+        _ b: (key: String, env: String, role: String, root: RootURL, location: SourceLocation)
+    ) -> ProfileError {
+        func conventional(_ r: (key: String, env: String, role: String, root: RootURL, location: SourceLocation)) -> Bool {
+            r.key == "file://" + Self.absolutePath(".tandem/\(r.env)/\(r.role)", repositoryRoot: repositoryRoot) + "/"
+        }
+        func protected(_ env: String) -> Bool { profiles[env]?.protected ?? false }
+        var (blamed, kept) = (a, b)
+        if conventional(a) && !conventional(b) || (conventional(a) == conventional(b) && protected(a.env) && !protected(b.env)) {
+            (blamed, kept) = (b, a)
+        }
+        let same = blamed.key == kept.key ? "is the same as" : "overlaps"
+        // Every other root of every environment, which the suggestion must stay clear of.
+        let keys = names.flatMap { env in
+            [("features", profiles[env]?.roots.features), ("registry", profiles[env]?.roots.registry)].compactMap {
+                role, root in
+                root.flatMap { env == blamed.env && role == blamed.role ? nil : storageKey($0) }
+            }
+        }
+        var suggestion = ".tandem/\(blamed.env)/\(blamed.role)"
+        var n = 2
+        while true {
+            let candidate = "file://" + Self.absolutePath(suggestion, repositoryRoot: repositoryRoot) + "/"
+            if !keys.contains(where: { candidate.hasPrefix($0) || $0.hasPrefix(candidate) }) { break }
+            suggestion = ".tandem/\(blamed.env)-\(n)/\(blamed.role)"
+            n += 1
+        }
+        return ProfileError(
+            location: blamed.location,
+            problem:
+                "roots.\(blamed.role) of '\(blamed.env)' (\(blamed.root)) \(same) roots.\(kept.role) of '\(kept.env)' "
+                + "(\(kept.root), \(kept.location))",
+            fix: "give '\(blamed.env)' its own \(blamed.role) root, such as file://\(suggestion)")
     }
 
     /// The profile of one environment, or an error listing the ones that exist.
