@@ -10,7 +10,9 @@ import TandemPromotion
 /// and writes their results beside it; a job that does not give results is an infrastructure failure (exit 3,
 /// the promotion stays in testing and `advance` retries).
 enum IntegrationTestJob {
-    static func runner(_ context: StageContext) throws -> @Sendable (Promotion) throws -> [TestResult] {
+    /// - Parameter latencyBudgetMs: the target's p99 budget, from the profile that judges the promotion (the
+    ///   production side's), handed to the job so that it never reads the checkout's.
+    static func runner(_ context: StageContext, latencyBudgetMs: Double) throws -> @Sendable (Promotion) throws -> [TestResult] {
         let runner = try context.openCompute()
         let features = try context.folder(of: .features)
         let registry: String =
@@ -29,6 +31,7 @@ enum IntegrationTestJob {
                 arguments: [
                     "integration-tests", "--env", context.profile.name, "--project", context.repositoryRoot, "--promotion-file",
                     input, "--result", output, "--features-root", "file://" + features, "--registry-root", registry,
+                    "--latency-budget-ms", String(latencyBudgetMs),
                 ],
                 workingDirectory: context.repositoryRoot, logDirectory: context.jobLogs, cpus: 1)
             let stop = StopSignal()
@@ -53,6 +56,8 @@ enum IntegrationTestJob {
         @Option(help: "The source environment's features root (when the engine moved it, as `tandem local test` does).")
         var featuresRoot: String?
         @Option(help: "The source environment's registry root (likewise).") var registryRoot: String?
+        @Option(help: "The inference test's p99 budget in milliseconds (the engine passes the target's).")
+        var latencyBudgetMs: Double?
 
         func run() async throws {
             let base = try StageContext.load(common)
@@ -65,7 +70,7 @@ enum IntegrationTestJob {
             let tests = try IntegrationTests.run(
                 for: p, registry: try context.openRegistry(writer: nil), store: try context.openFeatureStoreForReading(),
                 repositoryRoot: context.repositoryRoot, sampleInput: context.resolve(profile.data.sampleInput),
-                latencyBudgetMs: target.policy.latencyBudgetMs)
+                latencyBudgetMs: latencyBudgetMs ?? target.policy.latencyBudgetMs)
             for t in tests { print("\(t.passed ? "passed" : "FAILED"): \(t.name) — \(t.detail)") }
             try JSONEncoder().encode(tests).write(to: URL(fileURLWithPath: result), options: .atomic)
         }

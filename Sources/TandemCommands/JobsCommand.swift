@@ -229,18 +229,36 @@ public struct JobsCommand: StageCommand {
 
     struct Recover: StageCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Stop the jobs a Tandem that died left queued or running, and forget them.",
-            discussion: "Jobs whose submitting process is alive are left alone.\n\n\(exitCodesHelp)")
+            abstract: "Stop the jobs a Tandem that died left queued or running, and reclaim what killed runs left.",
+            discussion: """
+                Jobs whose submitting process is alive are left alone. Then, in the environment's roots: staging \
+                files and folders whose owning process is gone are removed, and runs still RUNNING whose training \
+                process (recorded host, pid and start time) is gone from this host are marked FAILED (killed). \
+                With --json: {"jobs": […], "staging": [paths], "runs": [run ids]}.
+
+                \(exitCodesHelp)
+                """)
         @OptionGroup var common: CommonOptions
+
+        struct Report: Encodable {
+            var jobs: [JobJournal.Recovered]
+            var staging: [String]
+            var runs: [String]
+        }
 
         func run() async throws {
             let context = try StageContext.load(common)
-            let recovered = JobJournal(folder: context.jobsFolder).recover()
+            let recovered = JobJournal(folder: try context.checkedJobsFolder()).recover()
+            let leftovers = try context.recoverLeftovers()
             if common.json {
-                try Terminal.printJSON(recovered)
+                try Terminal.printJSON(Report(jobs: recovered, staging: leftovers.staging, runs: leftovers.runs))
             } else {
                 if recovered.isEmpty { print("no orphaned jobs for \(context.profile.name)") }
                 for r in recovered { print("\(r.id)  \(r.backend)  \(r.name): \(r.action)") }
+                if !leftovers.staging.isEmpty {
+                    print("removed \(leftovers.staging.count) staging entries left by killed processes")
+                }
+                for run in leftovers.runs { print("run \(run): FAILED (its process was killed)") }
             }
             if recovered.contains(where: { $0.error != nil }) {
                 throw UsageError("some jobs could not be checked; see above", exitStatus: .infrastructure)

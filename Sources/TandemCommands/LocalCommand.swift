@@ -109,7 +109,8 @@ public struct LocalCommand: StageCommand {
             localize(&test)
             localize(&prod)
             let profiles = try ProfileSet(repositoryRoot: set.repositoryRoot, profiles: [test.name: test, prod.name: prod])
-            let context = StageContext(repositoryRoot: set.repositoryRoot, profiles: profiles, profile: test)
+            let context = StageContext(
+                repositoryRoot: set.repositoryRoot, profiles: profiles, profile: test, readsProductionSide: false)
             var stages: [StageLine] = []
             var clock = ContinuousClock.now
             /// Records a stage; `ok` false marks it failed (✗), nil not run (–).
@@ -153,7 +154,8 @@ public struct LocalCommand: StageCommand {
 
             // 3.–4. Integration tests and champion/challenger, through the promotion engine (stopping before approvals).
             let registryRoot = try context.claim(.registry, stage: "promote")
-            let prodContext = StageContext(repositoryRoot: set.repositoryRoot, profiles: profiles, profile: prod)
+            let prodContext = StageContext(
+                repositoryRoot: set.repositoryRoot, profiles: profiles, profile: prod, readsProductionSide: false)
             let engine = PromotionEngine(
                 context: PromotionContext(
                     repositoryRoot: set.repositoryRoot, source: test, target: prod, sourceStore: store,
@@ -161,7 +163,7 @@ public struct LocalCommand: StageCommand {
                     openTargetRegistry: { try prodContext.openRegistry(writer: .promotionEngine) },
                     resolve: { context.resolve($0) },
                     store: try PromotionStore(root: registryRoot), outbox: nil, actor: Actor.current(),
-                    runIntegrationTests: try IntegrationTestJob.runner(context)))
+                    runIntegrationTests: try IntegrationTestJob.runner(context, latencyBudgetMs: prod.policy.latencyBudgetMs)))
             let promotion = try engine.start(branch: "HEAD", model: .version(trained.model, trained.version ?? 0))
             let evaluated = try engine.advance(promotion.id)
             let tests = evaluated.tests.map { "\($0.name) \($0.passed ? "passed" : "FAILED")" }.joined(separator: ", ")

@@ -95,7 +95,13 @@ public struct ModelsCommand: StageCommand {
 
     struct Alias: StageCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Point an alias at a version (it moves if it pointed elsewhere), or delete it.", discussion: exitCodesHelp)
+            abstract: "Point an alias at a version (it moves if it pointed elsewhere), or delete it.",
+            discussion: """
+                In a protected environment (prod, as its production branch's profile says) only one of its approvers \
+                may move or delete an alias; anyone else is refused (exit 2). The audit log records who did it.
+
+                \(exitCodesHelp)
+                """)
         @OptionGroup var common: CommonOptions
         @Argument(help: "The model.") var name: String
         @Argument(help: "The alias (champion, challenger, previous, …).") var alias: String
@@ -107,8 +113,21 @@ public struct ModelsCommand: StageCommand {
         }
 
         func run() throws {
-            let registry = try StageContext.load(common).openRegistry(writer: .stage("models"))
+            let context = try StageContext.load(common)
             let actor = Actor.current()
+            // In a protected environment (as its production branch says) only an approver moves an alias; the
+            // registry's audit log records who.
+            let protection = try context.protection()
+            if protection.protected {
+                guard protection.approvers.contains(actor) else {
+                    let list = protection.approvers.isEmpty ? "none listed" : protection.approvers.joined(separator: ", ")
+                    throw UsageError(
+                        "'\(actor)' is not an approver of \(context.profile.name) (\(protection.file): approvals.approvers: "
+                            + "\(list)); only an approver may move or delete an alias of a protected environment "
+                            + "(TANDEM_ACTOR, else the OS user, says who you are)")
+                }
+            }
+            let registry = try context.openRegistry(writer: protection.protected ? .promotionEngine : .stage("models"))
             if delete {
                 try registry.deleteAlias(name: name, alias: alias, actor: actor)
                 print("deleted \(name)@\(alias)")

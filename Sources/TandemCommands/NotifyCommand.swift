@@ -38,11 +38,10 @@ public struct NotifyCommand: StageCommand {
 
     static func outbox(_ context: StageContext, writing: Bool) throws -> Outbox {
         let path = try context.folder(of: .registry)
-        if writing {
-            // The outbox is written by every stage, the promotion engine included, so it is opened as the engine.
-            try RootGuard.claim(
-                path: path, environment: context.profile.name, role: .registry, protected: false, writer: .promotionEngine)
-        }
+        // The outbox is written by every stage, the promotion engine included, so it is opened as the engine; read
+        // or written, it passes the root's gate (its stamp), since SQLite writes even when a stage only reads.
+        try RootGuard.claim(
+            path: path, environment: context.profile.name, role: .registry, protected: false, writer: .promotionEngine)
         return try Outbox(root: path)
     }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TandemCore
+import TandemStorage
 
 /// A Tandem stage: parses its arguments and maps every failure to Tandem's exit codes (docs/architecture.md, "Exit codes")
 /// (2 for bad usage, where ArgumentParser alone would use 64).
@@ -37,6 +38,11 @@ extension StageCommand {
             return tandem.exitStatus.rawValue
         }
         if let exit = error as? ExitCode { return exit.rawValue }
+        // A database or file-system failure no store named is still infrastructure (exit 3), never exit 1.
+        if let storage = WriteFailure.typed(error) {
+            Terminal.error(storage.description)
+            return storage.exitStatus.rawValue
+        }
         let code = exitCode(for: error)
         let message = fullMessage(for: error)
         if code == .success {

@@ -1,14 +1,25 @@
 import Foundation
 import TandemCompute
 import TandemCore
+import TandemStorage
 
 extension StageContext {
     /// This environment's job folder on this machine: the journal of jobs in flight and their logs
     /// (`.tandem/jobs/ENV` in the repository; with Slurm the repository must be on storage the nodes share).
     public var jobsFolder: String { resolve(".tandem/jobs/\(profile.name)") }
 
+    /// The job folder, checked to stay inside the repository: no link on the way (`.tandem`, `jobs`, `ENV`) leads
+    /// into another environment's journal.
+    public func checkedJobsFolder() throws -> String {
+        // Built component by component: a resolved path would already have followed the links this looks for.
+        let logs = (repositoryRoot as NSString).appendingPathComponent(".tandem/jobs/\(profile.name)/logs")
+        try RootGuard.contained(logs, in: repositoryRoot)
+        return jobsFolder
+    }
+
     /// The compute backend of the profile's `compute` root, with this environment's journal.
     public func openCompute() throws -> JobRunner {
+        _ = try checkedJobsFolder()
         let backend: any ComputeBackend
         switch profile.roots.compute {
         case .local(let options):

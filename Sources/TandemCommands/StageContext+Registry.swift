@@ -7,9 +7,13 @@ extension StageContext {
     /// The one place a registry implementation is chosen from the profile's `registry` root.
     ///
     /// - Parameter writer: who will write (`nil` to open for reading only: the root must already exist).
+    ///   A stage's write is refused when the checkout's profile says the environment is protected, or its
+    ///   production branch does (`protection()`), whatever the checkout says.
     public func openRegistry(writer: RootWriter?) throws -> any ModelRegistry {
+        var protected = profile.protected
+        if case .stage? = writer, !protected { protected = try protection().protected }
         if case .mlflow(let base) = profile.roots.registry {
-            if profile.protected, case .stage(let stage)? = writer {
+            if protected, case .stage(let stage)? = writer {
                 throw UsageError(
                     "the \(profile.name) registry is written only by the promotion engine; '\(stage)' may read it but not write it"
                 )
@@ -19,22 +23,17 @@ extension StageContext {
         let path = try folder(of: .registry)
         // A root that holds a registry but lost its ownership stamp, or whose stamp does not parse, is damaged
         // (exit 3): never read as "empty", never stamped afresh as if it were new.
-        let stampPath = (path as NSString).appendingPathComponent(RootGuard.stampName)
-        if RootGuard.stamp(of: path) == nil,
-            FileManager.default.fileExists(atPath: stampPath) || SQLiteModelRegistry.holdsRegistry(path)
-        {
-            let what = FileManager.default.fileExists(atPath: stampPath) ? "an unreadable" : "no"
-            throw RegistryError(
-                .tampered,
-                "\(path): the registry root holds \(what) ownership stamp (\(RootGuard.stampName)); restore the stamp "
-                    + "(it names the owning environment) before '\(profile.name)' reads or writes this registry")
-        }
-        if let writer {
-            try RootGuard.claim(
-                path: path, environment: profile.name, role: .registry, protected: profile.protected, writer: writer)
-        } else {
-            try requireOwnRoot(
-                path, ifEmpty: "the registry of '\(profile.name)' is empty; nothing has been trained or promoted there yet")
+        do {
+            if let writer {
+                try RootGuard.claim(
+                    path: path, environment: profile.name, role: .registry, protected: protected, writer: writer)
+            } else {
+                try requireOwnRoot(
+                    path, role: .registry,
+                    ifEmpty: "the registry of '\(profile.name)' is empty; nothing has been trained or promoted there yet")
+            }
+        } catch let error as RootAccessError where error.kind == .damaged || error.kind == .link {
+            throw RegistryError(.tampered, error.description)
         }
         return try SQLiteModelRegistry(root: path)
     }

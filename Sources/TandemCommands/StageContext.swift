@@ -9,6 +9,9 @@ public struct StageContext: Sendable {
     public let repositoryRoot: String
     public let profiles: ProfileSet
     public let profile: Profile
+    /// False for `tandem local test`'s rehearsal roots, which no production branch governs: their protection is
+    /// the (localised) profile's own.
+    public var readsProductionSide = true
 
     /// Finds the repository, loads and checks every profile, and selects the environment.
     public static func load(_ options: CommonOptions, environment name: String? = nil) throws -> StageContext {
@@ -43,34 +46,36 @@ public struct StageContext: Sendable {
         return path
     }
 
-    /// Claims a root for writing (runtime isolation) and returns its folder.
+    /// Claims a root for writing (runtime isolation) and returns its folder: the one gate every stage's writes
+    /// into a `file://` root pass (`RootGuard.claim`); the stores then keep every file inside it.
     public func claim(_ role: RootRole, stage: String) throws -> String {
         let path = try folder(of: role)
         try RootGuard.claim(
-            path: path, environment: profile.name, role: role, protected: profile.protected,
-            writer: .stage(stage))
+            path: path, environment: profile.name, role: role,
+            protected: profile.protected || (role == .registry && (try protection().protected)), writer: .stage(stage))
         return path
     }
 
-    /// Opens the feature store of this environment for writing.
+    /// Opens the feature store of this environment for writing, first reclaiming the staging that killed runs
+    /// of this store left behind.
     public func openFeatureStore(stage: String) throws -> FeatureStore {
-        try FeatureStore(root: try claim(.features, stage: stage))
+        let store = try FeatureStore(root: try claim(.features, stage: stage))
+        store.reclaimStaging()
+        return store
     }
 
     /// Opens the feature store for reading; it must exist.
     public func openFeatureStoreForReading() throws -> FeatureStore {
         let path = try folder(of: .features)
         try requireOwnRoot(
-            path, ifEmpty: "the features root of '\(profile.name)' is empty; run `tandem etl --env \(profile.name)` first")
+            path, role: .features,
+            ifEmpty: "the features root of '\(profile.name)' is empty; run `tandem etl --env \(profile.name)` first")
         return try FeatureStore(root: path)
     }
 
-    /// A root opened for reading must exist and be this environment's (its stamp names it).
-    func requireOwnRoot(_ path: String, ifEmpty: String) throws {
-        guard let stamp = RootGuard.stamp(of: path) else { throw UsageError("\(path): \(ifEmpty)") }
-        guard stamp.environment == profile.name else {
-            throw UsageError("\(path): this root belongs to environment '\(stamp.environment)', not '\(profile.name)'")
-        }
+    /// A root opened for reading must exist and be this environment's, for this role (`RootGuard.open`).
+    func requireOwnRoot(_ path: String, role: RootRole, ifEmpty: String) throws {
+        try RootGuard.open(path: path, environment: profile.name, role: role, ifEmpty: ifEmpty)
     }
 
     /// `path` resolved against the repository root (unless absolute).

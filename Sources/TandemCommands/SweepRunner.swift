@@ -72,7 +72,9 @@ struct SweepRunner {
                 "method": spec.method.rawValue, "trials": String(trials.count), "parallel": String(spec.parallel),
                 "metric": spec.metric,
             ],
-            tags: ["tandem.environment": context.profile.name, "tandem.actor": Actor.current()])
+            tags: ["tandem.environment": context.profile.name, "tandem.actor": Actor.current()].merging(
+                RunRecovery.ownerTags()
+            ) { a, _ in a })
         let sweepID = try registry.createRun(sweepRun)
         sweepRun.id = sweepID
 

@@ -68,12 +68,12 @@ struct TrainingSession {
             store: store, featureSet: config.featureSet, tableVersion: config.featureTableVersion, features: config.features)
         try inputs.requireTrainable()
         let table = inputs.table
-        let split = inputs.split
-        let signature = inputs.signature
         let settings = TrainingSettings(config)
         let numeric = NumericEnvironment.current(threads: settings.threads)
 
         let registry = try context.openRegistry(writer: .stage("train"))
+        // Runs of trainings killed on this host are marked failed before this one starts (RunRecovery).
+        _ = try RunRecovery.recover(registry)
         let git = GitInfo.current(at: context.repositoryRoot)
         let provisional = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         var run = RunRecord(
@@ -83,12 +83,41 @@ struct TrainingSession {
                 "tandem.version": TandemVersion.current, "tandem.environment": context.profile.name, "tandem.actor": actor,
                 "tandem.config": config.file, "tandem.blas": numeric.blas, "tandem.blas_core": numeric.blasCore,
                 "tandem.threads": String(numeric.threads), "tandem.scoring_kernel": numeric.scoringKernel,
-            ],
+            ].merging(RunRecovery.ownerTags()) { a, _ in a },
             gitCommit: git?.commit, gitBranch: git?.branch, gitDirty: git?.dirty, featureTable: table.reference,
             dataDigest: table.digest)
         // The registry may assign its own id (an MLflow server does).
         let runID = try registry.createRun(run)
         run.id = runID
+        do {
+            return try train(run: run, registry: registry, inputs: inputs, settings: settings, numeric: numeric, git: git)
+        } catch {
+            // A failure after the run started (a full disk, a registry gone) ends the run as failed when the registry
+            // still takes writes; when it does not, the next `tandem train` or `tandem jobs recover` does.
+            run.status = "FAILED"
+            run.endedAt = Timestamp.nowMillis()
+            run.tags[RunRecovery.failureTag] = "error: the training stopped on an error (exit \(Self.exitStatus(error)))"
+            try? registry.updateRun(run)
+            throw error
+        }
+    }
+
+    /// The exit status a stage reports for `error`.
+    static func exitStatus(_ error: any Error) -> Int32 {
+        (error as? any TandemError)?.exitStatus.rawValue ?? ExitStatus.infrastructure.rawValue
+    }
+
+    /// Trains, stores the artifact and registers the version, for a run already created.
+    private func train(
+        run: RunRecord, registry: any ModelRegistry, inputs: TrainingInputs, settings: TrainingSettings,
+        numeric: NumericEnvironment, git: GitInfo?
+    ) throws -> Result {
+        var run = run
+        let runID = run.id
+        let actor = Actor.current()
+        let table = inputs.table
+        let split = inputs.split
+        let signature = inputs.signature
         let started = ContinuousClock.now
 
         let trainer = Trainer(settings: settings, train: split.train, validation: split.validation, signature: signature)

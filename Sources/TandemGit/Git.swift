@@ -22,6 +22,12 @@ public struct Git: Sendable {
     /// The output of a git command (trimmed), or an error with git's message.
     @discardableResult
     public func run(_ arguments: [String], environment extra: [String: String] = [:]) throws -> String {
+        String(decoding: try output(arguments, environment: extra), as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// The exact bytes a git command prints, or an error with git's message.
+    public func output(_ arguments: [String], environment extra: [String: String] = [:]) throws -> Data {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["git", "-C", folder] + arguments
@@ -45,7 +51,7 @@ public struct Git: Sendable {
             let message = String(decoding: errData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             throw GitError("git \(arguments.first ?? "") failed in \(folder): \(Redaction.redactURLCredentials(message))")
         }
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return data
     }
 
     /// Whether the folder is inside a git working tree.

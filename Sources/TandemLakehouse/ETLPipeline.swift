@@ -73,16 +73,19 @@ public struct ETLPipeline {
         timer.lap("silver_build")
         let quarantine = Self.quarantineReport(silver)
 
-        let silverStaging = (store.root as NSString).appendingPathComponent("silver/.staging-\(UUID().uuidString)")
-        let goldStaging = (store.root as NSString).appendingPathComponent("gold/.staging-\(UUID().uuidString)")
+        // Staging owned by this process (a killed run's is reclaimed by the next one), removed on every way out.
+        let silverStaging = try store.newStaging("silver")
+        let goldStaging = try store.newStaging("gold")
         defer {
             try? FileManager.default.removeItem(atPath: silverStaging)
             try? FileManager.default.removeItem(atPath: goldStaging)
         }
-        let written = try LayerWriter(
-            layer: layer, featureSet: options.featureSet, silverFolder: silverStaging, goldFolder: goldStaging,
-            goldExport: options.exportGold, workers: workers
-        ).write { fraction in progress?("silver+gold", fraction) }
+        let written = try store.writing(goldStaging) {
+            try LayerWriter(
+                layer: layer, featureSet: options.featureSet, silverFolder: silverStaging, goldFolder: goldStaging,
+                goldExport: options.exportGold, workers: workers
+            ).write { fraction in progress?("silver+gold", fraction) }
+        }
         timer.lap("silver_gold_write")
 
         let silverVersion: Int64
@@ -93,11 +96,12 @@ public struct ETLPipeline {
         } else {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
-            silverVersion = try store.registerSilver(
+            let registered = try store.registerSilver(
                 stagingFolder: silverStaging, videos: layer.videos, quarantine: silver.quarantine,
                 videosFile: inputs["videos"]?.bronzeFile ?? 0, judgmentsFile: inputs["judgments"]?.bronzeFile ?? 0,
                 digest: written.silverDigest, report: String(decoding: try encoder.encode(quarantine), as: UTF8.self))
-            silverUnchanged = false
+            silverVersion = registered.id
+            silverUnchanged = !registered.isNew
         }
         let table: FeatureTableVersion
         let unchanged: Bool
@@ -110,14 +114,16 @@ public struct ETLPipeline {
                 codeCommit: options.codeCommit, codeDirty: options.codeDirty,
                 bronzeFiles: [inputs["videos"]?.bronzeFile ?? 0, inputs["judgments"]?.bronzeFile ?? 0],
                 silverVersion: silverVersion)
-            table = try store.register(
+            // A concurrent ETL of the same input may have registered this content first: then its version is ours.
+            let registered = try store.register(
                 stagingFolder: goldStaging, featureSet: options.featureSet, rowCount: written.rows, digest: written.goldDigest,
                 lineage: lineage)
-            unchanged = false
+            table = registered.table
+            unchanged = !registered.isNew
         }
         timer.lap("register")
         if let folder = options.exportSilver {
-            try SilverExport.copy(from: store.silverFolder(version: silverVersion), to: folder)
+            try store.writing(folder) { try SilverExport.copy(from: store.silverFolder(version: silverVersion), to: folder) }
             timer.lap("export_silver")
         }
         let total = timer.total()

@@ -25,11 +25,18 @@ public struct BronzeLineEntry: Sendable, Equatable {
 
 extension FeatureStore {
     /// Copies an input file into bronze (hashing it on the way), unless the same content is already there.
+    ///
+    /// The copy is written under a staging name owned by this process and removed if anything fails.
     public func stageBronze(kind: String, source: String) throws -> BronzeFile {
-        let folder = (root as NSString).appendingPathComponent("bronze/\(kind)")
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let staging = (folder as NSString).appendingPathComponent(".staging-\(UUID().uuidString)")
-        let (digest, bytes) = try Self.copy(source, to: staging)
+        let staging = try newStaging("bronze/\(kind)")
+        let folder = (staging as NSString).deletingLastPathComponent
+        let (digest, bytes): (String, Int64)
+        do {
+            (digest, bytes) = try Self.copy(source, to: staging)
+        } catch {
+            unlink(staging)
+            throw WriteFailure.error(error, path: staging, root: root)
+        }
         let final = (folder as NSString).appendingPathComponent("\(digest).jsonl")
         if let existing = try queue.read({ db in
             try Int64.fetchOne(db, sql: "SELECT id FROM bronze_files WHERE kind = ? AND digest = ?", arguments: [kind, digest])
@@ -37,31 +44,45 @@ extension FeatureStore {
             unlink(staging)
             return BronzeFile(id: existing, kind: kind, digest: digest, path: final, bytes: bytes, isNew: false)
         }
-        guard rename(staging, final) == 0 else {
+        do {
+            try RootGuard.contained(final, in: root)
+        } catch {
             unlink(staging)
-            throw StoreError("\(final): cannot move the bronze copy into place (\(String(cString: strerror(errno))))")
+            throw error
+        }
+        guard rename(staging, final) == 0 else {
+            let failure = WriteFailure.lastError(final)
+            unlink(staging)
+            throw WriteFailure.error(failure, path: final, root: root)
         }
         return BronzeFile(id: nil, kind: kind, digest: digest, path: final, bytes: bytes, isNew: true)
     }
 
-    /// Registers a new bronze file once its line index is written.
+    /// Registers a new bronze file once its line index is written. Two ETLs of the same input may both copy it
+    /// (the same bytes under the same name); the first to register it wins and the other takes its id.
     public func registerBronze(_ file: inout BronzeFile, source: String, index: [UInt8], lineCount: Int) throws {
-        let indexPath = (file.path as NSString).deletingPathExtension + ".idx"
-        let staging = indexPath + ".staging"
-        try Data(index).write(to: URL(fileURLWithPath: staging))
-        guard rename(staging, indexPath) == 0 else { throw StoreError("\(indexPath): cannot be written") }
+        let indexPath = try RootGuard.contained((file.path as NSString).deletingPathExtension + ".idx", in: root)
+        let staging = try newStaging("bronze/\(file.kind)")
+        do {
+            try Data(index).write(to: URL(fileURLWithPath: staging), options: .withoutOverwriting)
+            guard rename(staging, indexPath) == 0 else { throw WriteFailure.lastError(indexPath) }
+        } catch {
+            unlink(staging)
+            throw WriteFailure.error(error, path: indexPath, root: root)
+        }
         let relative = { (path: String) in String(path.dropFirst(self.root.count + 1)) }
         let f = file
-        file.id = try queue.write { db in
+        file.id = try write { db in
             try db.execute(
                 sql: """
                     INSERT INTO bronze_files(kind, source_path, digest, line_count, byte_count, ingested_at, path, index_path)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(kind, digest) DO NOTHING
                     """,
                 arguments: [
                     f.kind, source, f.digest, lineCount, f.bytes, Timestamp.nowMillis(), relative(f.path), relative(indexPath),
                 ])
-            return db.lastInsertedRowID
+            return try Int64.fetchOne(
+                db, sql: "SELECT id FROM bronze_files WHERE kind = ? AND digest = ?", arguments: [f.kind, f.digest]) ?? 0
         }
     }
 
@@ -115,21 +136,16 @@ extension FeatureStore {
             throw InputError(description: "\(source): cannot be read", exitStatus: .badInput)
         }
         defer { try? input.close() }
-        guard FileManager.default.createFile(atPath: destination, contents: nil),
-            let output = FileHandle(forWritingAtPath: destination)
-        else { throw StoreError("\(destination): cannot be written; check the features root's permissions") }
-        defer { try? output.close() }
-        var digest = StreamingDigest()
+        // Hashed as written; created exclusively, so a link at the staging name is never followed.
+        let output = try AppendOnlyFile(path: destination)
         var total: Int64 = 0
         while true {
             let block = try input.read(upToCount: 4 << 20) ?? Data()
             if block.isEmpty { break }
-            digest.update(block)
-            try output.write(contentsOf: block)
+            try block.withUnsafeBytes { try output.write($0) }
             total += Int64(block.count)
         }
-        try output.synchronize()
-        return (digest.finalizeHex(), total)
+        return (try output.finish(), total)
     }
 }
 

@@ -6,16 +6,23 @@ import TandemStorage
 extension FeatureStore {
     /// Registers a new silver version: its files (written in `stagingFolder`) move to `silver/vN`, the silver
     /// videos table is replaced (the corpus the feature code path reads), and the quarantine is recorded, all in
-    /// one transaction.
+    /// one transaction. When the latest silver version already has this digest (a concurrent ETL of the same
+    /// input recorded it first, under the same write lock), that version is returned with `isNew` false.
     public func registerSilver(
         stagingFolder: String, videos: [VideoRecord], quarantine: [QuarantinedLine], videosFile: Int64,
         judgmentsFile: Int64, digest: String, report: String
-    ) throws -> Int64 {
-        try queue.write { db in
+    ) throws -> (id: Int64, isNew: Bool) {
+        try RootGuard.contained(stagingFolder, in: root)
+        return try write { db in
+            if let latest = try Row.fetchOne(db, sql: "SELECT id, digest FROM silver_versions ORDER BY id DESC LIMIT 1"),
+                latest["digest"] as String == digest
+            {
+                return (latest["id"] as Int64, false)
+            }
             let next = (try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM silver_versions") ?? 0) + 1
             let relative = "silver/v\(next)"
-            let final = (self.root as NSString).appendingPathComponent(relative)
-            try? FileManager.default.removeItem(atPath: final)  // an unregistered leftover of a crashed run
+            let final = try RootGuard.file(relative, in: self.root)
+            try self.removeLeftover(final)
             try db.execute(
                 sql: """
                     INSERT INTO silver_versions(id, created_at, videos_file, judgments_file, digest, report, path)
@@ -44,13 +51,11 @@ extension FeatureStore {
                 line.content.withUnsafeBytes { q.bind(bytes: $0) }
                 try q.step()
             }
-            try FileManager.default.createDirectory(
-                atPath: (final as NSString).deletingLastPathComponent,
-                withIntermediateDirectories: true)
+            _ = try RootGuard.createFolder((final as NSString).deletingLastPathComponent, in: self.root)
             guard rename(stagingFolder, final) == 0 else {
-                throw StoreError("\(final): cannot move the silver version into place (\(String(cString: strerror(errno))))")
+                throw WriteFailure.error(WriteFailure.lastError(final), path: final, root: self.root)
             }
-            return next
+            return (next, true)
         }
     }
 

@@ -11,12 +11,52 @@ public final class FeatureStore: @unchecked Sendable {
     public let root: String
     let queue: DatabaseQueue
 
-    /// Opens the store in `root` (the caller has claimed the root for its environment).
+    /// The database file.
+    public var databasePath: String { (root as NSString).appendingPathComponent("lakehouse.sqlite") }
+
+    /// Opens the store in `root` (the caller has claimed or opened the root through `RootGuard`).
     public init(root: String) throws(StoreError) {
         self.root = root
         queue = try SQLiteDatabase.open(
             path: (root as NSString).appendingPathComponent("lakehouse.sqlite"),
             migrations: Self.migrations)
+    }
+
+    /// A write transaction: serialised with every other writer of this store (SQLite's write lock, taken at
+    /// its start), rolled back on any failure; database failures name the database and the root (exit 3).
+    func write<T>(_ body: (Database) throws -> T) throws -> T {
+        do { return try queue.write(body) } catch { throw SQLiteDatabase.storeError(error, path: databasePath) }
+    }
+
+    /// Runs a body that writes files under `path` in this root; a file-system failure names the file and the
+    /// root (exit 3) instead of reaching the stage untyped.
+    public func writing<T>(_ path: String, _ body: () throws -> T) throws -> T {
+        do { return try body() } catch { throw WriteFailure.error(error, path: path, root: root) }
+    }
+
+    /// A new staging path for `layer` (`silver`, `gold`, `bronze/KIND`), owned by this process: its parent is
+    /// created inside the root, and no link on the way leads out of it.
+    public func newStaging(_ layer: String) throws -> String {
+        let folder = try RootGuard.createFolder((root as NSString).appendingPathComponent(layer), in: root)
+        return try RootGuard.contained((folder as NSString).appendingPathComponent(Staging.name()), in: root)
+    }
+
+    /// Removes the staging entries (bronze copies, line indexes, silver and gold folders) that killed runs left
+    /// behind: those whose owning process is gone (`Staging`); a concurrent run's staging is kept.
+    @discardableResult
+    public func reclaimStaging() -> [String] { Self.reclaimStaging(root: root) }
+
+    /// `reclaimStaging()` for the feature store in `root`, without opening its database.
+    @discardableResult
+    public static func reclaimStaging(root: String) -> [String] {
+        var folders = ["silver", "gold"].map { (root as NSString).appendingPathComponent($0) }
+        let bronze = (root as NSString).appendingPathComponent("bronze")
+        if (try? RootGuard.contained(bronze, in: root)) != nil {
+            for kind in (try? FileManager.default.contentsOfDirectory(atPath: bronze)) ?? [] where !kind.hasPrefix(".") {
+                folders.append((bronze as NSString).appendingPathComponent(kind))
+            }
+        }
+        return folders.flatMap { Staging.reclaim(in: $0, root: root) }
     }
 
     static let migrations: [(String, @Sendable (Database) throws -> Void)] = [
@@ -95,26 +135,36 @@ public final class FeatureStore: @unchecked Sendable {
 
     /// Registers a gold table written in `stagingFolder` as the next version of its set, atomically: the folder
     /// is renamed into place inside the transaction that records it, so a failure leaves the previous latest.
+    ///
+    /// Registration holds the store's write lock from the check to the record: when the latest version of the set
+    /// already has this content digest (a concurrent ETL of the same input registered it first), nothing new is
+    /// registered and that version is returned with `isNew` false; the caller's staging folder stays its own to
+    /// remove.
     public func register(
         stagingFolder: String, featureSet: FeatureSet, rowCount: Int, digest: String,
         lineage: FeatureTableVersion.Lineage
-    ) throws -> FeatureTableVersion {
+    ) throws -> (table: FeatureTableVersion, isNew: Bool) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let schema = String(decoding: try encoder.encode(featureSet.features), as: UTF8.self)
         let lineageText = String(decoding: try encoder.encode(lineage), as: UTF8.self)
-        return try queue.write { db in
+        try RootGuard.contained(stagingFolder, in: root)
+        return try write { db in
+            if let latest = try Row.fetchOne(
+                db, sql: "SELECT * FROM feature_tables WHERE feature_set = ? ORDER BY version DESC LIMIT 1",
+                arguments: [featureSet.name]), latest["digest"] as String == digest
+            {
+                return (try Self.decodeTable(latest), false)
+            }
             try self.recordDefinitions(featureSet, db)
             let next =
                 (try Int.fetchOne(
                     db, sql: "SELECT MAX(version) FROM feature_tables WHERE feature_set = ?",
                     arguments: [featureSet.name]) ?? 0) + 1
             let relative = "gold/\(featureSet.name)/v\(next)"
-            let final = (self.root as NSString).appendingPathComponent(relative)
-            try? FileManager.default.removeItem(atPath: final)  // an unregistered leftover of a crashed run
-            try FileManager.default.createDirectory(
-                atPath: (final as NSString).deletingLastPathComponent,
-                withIntermediateDirectories: true)
+            let final = try RootGuard.file(relative, in: self.root)
+            try self.removeLeftover(final)
+            _ = try RootGuard.createFolder((final as NSString).deletingLastPathComponent, in: self.root)
             let table = FeatureTableVersion(
                 featureSet: featureSet.name, version: next, createdAt: Timestamp.now(), rowCount: rowCount,
                 digest: digest, schema: featureSet.features, lineage: lineage, path: relative)
@@ -125,9 +175,20 @@ public final class FeatureStore: @unchecked Sendable {
                     lineageText, relative,
                 ])
             guard rename(stagingFolder, final) == 0 else {
-                throw StoreError("\(final): cannot move the gold table into place (\(String(cString: strerror(errno))))")
+                throw WriteFailure.error(WriteFailure.lastError(final), path: final, root: self.root)
             }
-            return table
+            return (table, true)
+        }
+    }
+
+    /// Removes an unregistered leftover of a crashed run at `path` (inside the root; a link is removed as a link).
+    func removeLeftover(_ path: String) throws {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return }
+        if (st.st_mode & S_IFMT) == S_IFDIR {
+            try writing(path) { try FileManager.default.removeItem(atPath: path) }
+        } else {
+            unlink(path)
         }
     }
 

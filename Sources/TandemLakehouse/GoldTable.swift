@@ -1,5 +1,14 @@
 import Foundation
 import TandemCore
+import TandemStorage
+
+#if canImport(Glibc)
+    import Glibc
+    private let systemWrite = Glibc.write
+#else
+    import Darwin
+    private let systemWrite = Darwin.write
+#endif
 
 /// The on-disk form of a gold table version (one folder, immutable once registered):
 ///
@@ -24,7 +33,7 @@ public enum GoldTable {
         public init(folder: String, width: Int) throws {
             self.folder = folder
             self.width = width
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)
             keys = try AppendOnlyFile(path: (folder as NSString).appendingPathComponent("keys.tsv"))
             features = try AppendOnlyFile(path: (folder as NSString).appendingPathComponent("features.f32"))
         }
@@ -43,7 +52,8 @@ public enum GoldTable {
             let keyDigest = try keys.finish()
             let featureDigest = try features.finish()
             let labelData = labels.withUnsafeBytes { Data($0) }
-            try labelData.write(to: URL(fileURLWithPath: (folder as NSString).appendingPathComponent("labels.i8")))
+            try labelData.write(
+                to: URL(fileURLWithPath: (folder as NSString).appendingPathComponent("labels.i8")), options: .withoutOverwriting)
             var total = StreamingDigest()
             total.update(keyDigest)
             total.update(ContentDigest.sha256Hex(labelData))
@@ -54,7 +64,9 @@ public enum GoldTable {
                 "width": width, "features": featureSet.names, "digest": digest,
             ]
             let data = try JSONSerialization.data(withJSONObject: manifest, options: [.sortedKeys, .prettyPrinted])
-            try data.write(to: URL(fileURLWithPath: (folder as NSString).appendingPathComponent("manifest.json")))
+            try data.write(
+                to: URL(fileURLWithPath: (folder as NSString).appendingPathComponent("manifest.json")),
+                options: .withoutOverwriting)
             return digest
         }
     }
@@ -112,7 +124,9 @@ public enum GoldTable {
     }
 }
 
-/// A file written in appends, hashed as it is written, synced when finished.
+/// A file written in appends, hashed as it is written, synced when finished. It is created exclusively
+/// (`O_CREAT | O_EXCL | O_NOFOLLOW`): a file or a link already at its path is never written through. Failures
+/// carry the path and the operating system's error (for `WriteFailure`).
 final class AppendOnlyFile {
     let path: String
     private let handle: FileHandle
@@ -120,11 +134,9 @@ final class AppendOnlyFile {
 
     init(path: String) throws {
         self.path = path
-        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
-            throw InputError(
-                description: "\(path): cannot be written; check the folder's permissions", exitStatus: .infrastructure)
-        }
-        self.handle = handle
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw WriteFailure.lastError(path) }
+        self.handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
     }
 
     func write(_ bytes: [UInt8]) throws {
@@ -132,14 +144,22 @@ final class AppendOnlyFile {
     }
 
     func write(_ raw: UnsafeRawBufferPointer) throws {
-        guard raw.count > 0 else { return }
+        guard let base = raw.baseAddress, raw.count > 0 else { return }
         digest.update(raw)
-        try handle.write(contentsOf: raw)
+        var offset = 0
+        while offset < raw.count {
+            let n = systemWrite(handle.fileDescriptor, base + offset, raw.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw WriteFailure.lastError(path)
+            }
+            offset += n
+        }
     }
 
     /// Syncs and closes the file; returns the SHA-256 hex of everything written.
     func finish() throws -> String {
-        try handle.synchronize()
+        guard fsync(handle.fileDescriptor) == 0 else { throw WriteFailure.lastError(path) }
         try handle.close()
         return digest.finalizeHex()
     }

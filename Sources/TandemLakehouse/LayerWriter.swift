@@ -31,7 +31,8 @@ struct LayerWriter {
     }
 
     func write(progress: (Double) -> Void) throws -> Output {
-        try FileManager.default.createDirectory(atPath: silverFolder, withIntermediateDirectories: true)
+        // A new folder (never an existing one, nor a link at its name): the staging is this run's alone.
+        try FileManager.default.createDirectory(atPath: silverFolder, withIntermediateDirectories: false)
         let videosFile = try AppendOnlyFile(path: (silverFolder as NSString).appendingPathComponent("silver_videos.jsonl"))
         var text = JSONText(capacity: 1 << 20)
         for v in layer.videos {

@@ -35,16 +35,29 @@ public struct ProfileSet: Sendable {
                 fix: "run Tandem inside a repository with environments/*.yaml, or set TANDEM_PROJECT to its root",
                 exitStatus: .badInput)
         }
-        var trees: [String: YAMLTree] = [:]
+        var files: [String: Data] = [:]
         for name in names {
-            let relative = "\(directory)/\(name).yaml"
             let path = (folder as NSString).appendingPathComponent("\(name).yaml")
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw ProfileError(
-                    location: SourceLocation(file: relative, line: 1, column: 1),
+                    location: SourceLocation(file: "\(directory)/\(name).yaml", line: 1, column: 1),
                     problem: "cannot be read", fix: "check the file's permissions")
             }
-            guard let text = String(data: data, encoding: .utf8) else {
+            files[name] = data
+        }
+        return try load(repositoryRoot: repositoryRoot, files: files, directory: directory)
+    }
+
+    /// Loads profiles given as file contents (environment name → the bytes of `NAME.yaml`), such as those
+    /// committed on a branch; `directory` is what their locations name (`production@1a2b3c:environments`).
+    public static func load(repositoryRoot: String, files: [String: Data], directory: String) throws(ProfileError)
+        -> ProfileSet
+    {
+        let names = files.keys.sorted()
+        var trees: [String: YAMLTree] = [:]
+        for name in names {
+            let relative = "\(directory)/\(name).yaml"
+            guard let data = files[name], let text = String(data: data, encoding: .utf8) else {
                 throw ProfileError(
                     location: SourceLocation(file: relative, line: 1, column: 1),
                     problem: "is not UTF-8 text", fix: "save it as UTF-8")
@@ -129,23 +142,57 @@ public struct ProfileSet: Sendable {
     }
 
     private func checkSharedRoots() throws(ProfileError) {
-        var claimed: [(key: String, env: String, role: String, location: SourceLocation)] = []
+        var claimed: [(key: String, env: String, role: String, root: RootURL, location: SourceLocation)] = []
         for name in names {
             guard let profile = profiles[name] else { continue }
             for (role, root) in [("features", profile.roots.features), ("registry", profile.roots.registry)] {
                 let key = storageKey(root)
                 let here = profile.locations["roots.\(role)"] ?? SourceLocation(file: profile.file, line: 1, column: 1)
                 if let other = claimed.first(where: { key.hasPrefix($0.key) || $0.key.hasPrefix(key) }) {
-                    let same = other.key == key ? "is the same as" : "overlaps"
-                    throw ProfileError(
-                        location: here,
-                        problem:
-                            "roots.\(role) of '\(name)' (\(root)) \(same) roots.\(other.role) of '\(other.env)' (\(other.location))",
-                        fix: "give each environment its own \(role) root, such as file://.tandem/\(name)/\(role)")
+                    throw overlapError((key, name, role, root, here), other)
                 }
-                claimed.append((key, name, role, here))
+                claimed.append((key, name, role, root, here))
             }
         }
+    }
+
+    /// The error for two overlapping roots, located at the one that moved: a root that is not its environment's
+    /// conventional folder (`.tandem/ENV/ROLE`) is the one to change, else the unprotected environment's, else
+    /// the later one. The suggested path is the blamed environment's own and overlaps no other root.
+    private func overlapError(
+        _ a: (key: String, env: String, role: String, root: RootURL, location: SourceLocation),
+        _ b: (key: String, env: String, role: String, root: RootURL, location: SourceLocation)
+    ) -> ProfileError {
+        func conventional(_ r: (key: String, env: String, role: String, root: RootURL, location: SourceLocation)) -> Bool {
+            r.key == "file://" + Self.absolutePath(".tandem/\(r.env)/\(r.role)", repositoryRoot: repositoryRoot) + "/"
+        }
+        func protected(_ env: String) -> Bool { profiles[env]?.protected ?? false }
+        var (blamed, kept) = (a, b)
+        if conventional(a) && !conventional(b) || (conventional(a) == conventional(b) && protected(a.env) && !protected(b.env)) {
+            (blamed, kept) = (b, a)
+        }
+        let same = blamed.key == kept.key ? "is the same as" : "overlaps"
+        // Every other root of every environment, which the suggestion must stay clear of.
+        let keys = names.flatMap { env in
+            [("features", profiles[env]?.roots.features), ("registry", profiles[env]?.roots.registry)].compactMap {
+                role, root in
+                root.flatMap { env == blamed.env && role == blamed.role ? nil : storageKey($0) }
+            }
+        }
+        var suggestion = ".tandem/\(blamed.env)/\(blamed.role)"
+        var n = 2
+        while true {
+            let candidate = "file://" + Self.absolutePath(suggestion, repositoryRoot: repositoryRoot) + "/"
+            if !keys.contains(where: { candidate.hasPrefix($0) || $0.hasPrefix(candidate) }) { break }
+            suggestion = ".tandem/\(blamed.env)-\(n)/\(blamed.role)"
+            n += 1
+        }
+        return ProfileError(
+            location: blamed.location,
+            problem:
+                "roots.\(blamed.role) of '\(blamed.env)' (\(blamed.root)) \(same) roots.\(kept.role) of '\(kept.env)' "
+                + "(\(kept.root), \(kept.location))",
+            fix: "give '\(blamed.env)' its own \(blamed.role) root, such as file://\(suggestion)")
     }
 
     /// The profile of one environment, or an error listing the ones that exist.

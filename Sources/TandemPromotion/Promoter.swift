@@ -44,8 +44,13 @@ struct Promoter {
         }
         if !done("lock") {
             if let holder = try store.lock(target: p.target, promotion: p.id) {
+                // Nothing was done: the promotion waits again, its approvals kept, and `advance` retries.
+                let waiting =
+                    "\(p.target) is being promoted by \(holder); `tandem promote advance \(p.id)` continues after it ends"
+                try engine.transition(p, to: .awaitingApproval, event: nil, summary: waiting)
                 throw PromotionError(
-                    "\(p.target) is being promoted by \(holder); wait for it to finish (or `tandem promote recover \(holder)`)",
+                    "\(p.target) is being promoted by \(holder); wait for it to finish (or `tandem promote recover \(holder)`), "
+                        + "then `tandem promote advance \(p.id)`",
                     exitStatus: .waiting)
             }
             try mark("lock", "done")
@@ -111,7 +116,7 @@ struct Promoter {
                 try mark("tag", "done", ["tag": tagName(p)])
             }
         } catch {
-            try undo(p, because: "\(error)")
+            try undo(p, because: "\(error)", registry: targetRegistry)
             throw error
         }
         // The commit point.
@@ -120,7 +125,7 @@ struct Promoter {
             do {
                 try git.publish(p.mergeCommit ?? p.commit, tag: p.tag)
             } catch {
-                try undo(p, because: "\(error)")
+                try undo(p, because: "\(error)", registry: targetRegistry)
                 throw error
             }
             try mark("publish", "done")
@@ -146,8 +151,9 @@ struct Promoter {
             detail: [
                 "promotion": p.id, "branch": p.branch, "commit": p.commit, "merge_commit": p.mergeCommit ?? "",
                 "model_digest": p.modelDigest, "report_digest": p.reportDigest ?? "",
-                "approved_by": Set(p.approvals.filter(\.approve).map(\.actor)).sorted().joined(separator: ","),
+                "approved_by": engine.countedApprovers(p).joined(separator: ","),
                 "previous_champion": p.previousChampion.map(String.init) ?? "",
+                "production_branch": context.target.git.productionBranch,
             ])
         try store.unlock(target: p.target, promotion: p.id)
         try mark("finish", "done")
@@ -158,15 +164,54 @@ struct Promoter {
     }
 
     /// Undoes a promotion that stopped before its commit point: the local tag it made goes (never a tag of the
-    /// same name it found there), the lock is released, the promotion fails with its reason. (A version copied
-    /// into the target stays, not champion and carrying nothing of this promotion: harmless.)
-    func undo(_ promotion: Promotion, because reason: String) throws {
+    /// same name it found there), the lock is released, the promotion fails with its reason. The production branch
+    /// and the champion are as they were. A version already copied into the target stays (versions are
+    /// immutable and numbered, and the audit chain records each one): not champion, carrying nothing of this
+    /// promotion, reused by a later promotion of the same version; the reason and the target's audit log
+    /// (`promotion.undone`) say so.
+    func undo(_ promotion: Promotion, because reason: String, registry: (any ModelRegistry)? = nil) throws {
         var p = promotion
-        let journaled = try context.store.journalEntries(p.id)["tag"]?.detail["tag"]
-        if let tag = p.tag ?? journaled { gitPromotion().deleteTag(tag, ifMessageContains: tagMarker(p)) }
+        let journal = try context.store.journalEntries(p.id)
+        if let tag = p.tag ?? journal["tag"]?.detail["tag"] { gitPromotion().deleteTag(tag, ifMessageContains: tagMarker(p)) }
+        // The copy may have happened even when its step was not marked done (a crash inside it): ask the registry.
+        var kept: ModelVersion?
+        var unknown: String?
+        if journal["copy_version"] != nil {
+            do {
+                let targetRegistry = try registry ?? context.openTargetRegistry()
+                let origin = "\(p.source):\(p.model)@\(p.version)"
+                kept = try targetRegistry.versions(name: p.model).first {
+                    $0.copiedFrom == origin && $0.artifactDigest == p.modelDigest
+                }
+                if let kept {
+                    try targetRegistry.appendAudit(
+                        actor: context.actor, action: "promotion.undone", subject: "\(p.model)@\(kept.version)",
+                        detail: [
+                            "promotion": p.id, "branch": p.branch, "commit": p.commit, "kept_version": String(kept.version),
+                            "reason": reason,
+                        ])
+                }
+            } catch {
+                unknown = "\(error)"
+            }
+        }
         try context.store.unlock(target: p.target, promotion: p.id)
         try context.store.journal(p.id, step: "undone", status: "done", detail: ["reason": reason])
-        p.reason = "promotion undone, nothing changed in \(p.target): \(reason)"
+        let branch = context.target.git.productionBranch
+        if let kept {
+            p.targetVersion = kept.version
+            p.reason =
+                "promotion undone: \(branch) and the champion of \(p.target) are unchanged; \(p.target)'s registry keeps "
+                + "\(kept.reference), copied from \(kept.copiedFrom ?? "\(p.source)") (not champion; a later promotion of that "
+                + "version reuses it): \(reason)"
+        } else if let unknown {
+            p.reason =
+                "promotion undone: \(branch) and the champion of \(p.target) are unchanged; whether \(p.target)'s registry "
+                + "keeps a copy of \(p.model)@\(p.version) could not be checked (\(unknown)): \(reason)"
+        } else {
+            p.targetVersion = nil
+            p.reason = "promotion undone, nothing changed in \(p.target): \(reason)"
+        }
         try engine.transition(p, to: .failed, event: "promotion.failed", summary: p.reason ?? "")
     }
 

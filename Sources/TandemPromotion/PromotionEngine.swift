@@ -13,7 +13,12 @@ import TandemWebhooks
 public struct PromotionContext: Sendable {
     public var repositoryRoot: String
     public var source: Profile
+    /// The target's profile as its production branch holds it (`ProductionSide`): its approvals, approvers,
+    /// policy and protection judge every promotion.
     public var target: Profile
+    /// Where `target` was read, so that a branch's own copy of it is compared and its changes shown; nil when the
+    /// target is the checkout's (`tandem local test`, which promotes nothing).
+    public var productionSide: ProductionSide?
     /// The source environment's feature store and registry (test).
     public var sourceStore: FeatureStore
     public var sourceRegistry: any ModelRegistry
@@ -32,8 +37,9 @@ public struct PromotionContext: Sendable {
         repositoryRoot: String, source: Profile, target: Profile, sourceStore: FeatureStore, sourceRegistry: any ModelRegistry,
         openTargetRegistry: @escaping @Sendable () throws -> any ModelRegistry, resolve: @escaping @Sendable (String) -> String,
         store: PromotionStore, outbox: Outbox?, actor: String,
-        runIntegrationTests: (@Sendable (Promotion) throws -> [TestResult])? = nil
+        runIntegrationTests: (@Sendable (Promotion) throws -> [TestResult])? = nil, productionSide: ProductionSide? = nil
     ) {
+        self.productionSide = productionSide
         self.repositoryRoot = repositoryRoot
         self.source = source
         self.target = target
@@ -128,7 +134,7 @@ public final class PromotionEngine: @unchecked Sendable {
             case .evaluating:
                 p = try evaluate(p)
             case .awaitingApproval:
-                if approvalsCount(p) >= context.target.approvals.required {
+                if approvalsCount(p) >= requiredApprovals(p) {
                     p = try transition(p, to: .promoting, event: "promotion.approved", summary: approvalSummary(p))
                 } else {
                     return p
@@ -164,6 +170,9 @@ public final class PromotionEngine: @unchecked Sendable {
     func evaluate(_ p: Promotion) throws -> Promotion {
         var p = p
         let policy = context.target.policy
+        if let side = context.productionSide {
+            p.gateChanges = GateChanges.of(commit: p.commit, production: side, repositoryRoot: context.repositoryRoot)
+        }
         let challengerVersion = try context.sourceRegistry.version(.version(p.model, p.version))
         let (challenger, _) = try ModelArtifact.decode(
             try context.sourceRegistry.artifact(digest: challengerVersion.artifactDigest),
@@ -212,6 +221,11 @@ public final class PromotionEngine: @unchecked Sendable {
         p.reportDigest = try context.sourceRegistry.storeArtifact(stored)
         p.report = ChampionChallenger.render(
             decision, champion: champion?.1, challenger: "\(context.source.name):\(challengerVersion.reference)")
+        if let changes = p.gateChanges, !changes.isEmpty, let side = context.productionSide {
+            p.report =
+                (p.report ?? "") + "\n"
+                + GateChanges.render(changes, target: context.target, production: "\(side.branch)@\(side.commit.prefix(12))")
+        }
         p.decision = decision.decision.rawValue
         let summary = decision.reasons.first ?? decision.decision.rawValue
         switch decision.decision {
@@ -219,7 +233,7 @@ public final class PromotionEngine: @unchecked Sendable {
             p = try transition(p, to: .awaitingApproval, event: "promotion.evaluated", summary: summary)
             return try transition(
                 p, to: .awaitingApproval, event: "promotion.awaiting_approval",
-                summary: "\(context.target.approvals.required) approval(s) needed from "
+                summary: "\(requiredApprovals(p)) approval(s) needed from "
                     + context.target.approvals.approvers.joined(separator: ", "))
         case .fail, .inconclusive:
             p.reason = decision.reasons.joined(separator: "; ")
@@ -227,58 +241,6 @@ public final class PromotionEngine: @unchecked Sendable {
             return try transition(
                 p, to: .rejected, event: "promotion.rejected", summary: "challenger \(decision.decision.rawValue): \(summary)")
         }
-    }
-
-    // MARK: Approvals
-
-    /// Approvals that count now: by listed approvers, not the requester, bound to the current evidence, not
-    /// followed by a rejection.
-    public func approvalsCount(_ p: Promotion) -> Int {
-        let valid = p.approvals.filter {
-            $0.approve && $0.evidence == p.evidence && context.target.approvals.approvers.contains($0.actor)
-                && $0.actor != p.requestedBy
-        }
-        return Set(valid.map(\.actor)).count
-    }
-
-    func approvalSummary(_ p: Promotion) -> String {
-        let names = Set(p.approvals.filter { $0.approve && $0.evidence == p.evidence }.map(\.actor)).sorted()
-        return "approved by " + names.joined(separator: ", ")
-    }
-
-    /// Records an approval or a rejection by the acting user (`TANDEM_ACTOR` or the OS user).
-    public func decide(_ id: String, approve: Bool, claimedIdentity: String?, reason: String?) throws -> Promotion {
-        var p = try context.store.promotion(id)
-        let actor = context.actor
-        if let claimed = claimedIdentity, claimed != actor {
-            throw PromotionError(
-                "--as \(claimed) is not you: you act as '\(actor)' (TANDEM_ACTOR or the OS user); nobody may approve in another's name"
-            )
-        }
-        guard p.state == .awaitingApproval else {
-            throw PromotionError("promotion \(p.id) is \(p.state.rawValue), not awaiting approval", exitStatus: .badInput)
-        }
-        guard context.target.approvals.approvers.contains(actor) else {
-            throw PromotionError(
-                "'\(actor)' is not an approver of \(context.target.name) (\(context.target.file): approvals.approvers)")
-        }
-        if approve && actor == p.requestedBy {
-            throw PromotionError("'\(actor)' requested promotion \(p.id) and cannot approve it; another release manager must")
-        }
-        p.approvals.append(
-            ApprovalRecord(actor: actor, at: Timestamp.nowMillis(), approve: approve, reason: reason, evidence: p.evidence))
-        if approve {
-            try context.store.save(p)
-            try audit(
-                p, action: "promotion.approval",
-                detail: [
-                    "actor": actor, "commit": p.commit, "model_digest": p.modelDigest,
-                    "report_digest": p.reportDigest ?? "",
-                ])
-            return try advance(p.id)
-        }
-        p.reason = "rejected by \(actor)" + (reason.map { ": \($0)" } ?? "")
-        return try transition(p, to: .rejected, event: "promotion.rejected", summary: p.reason ?? "")
     }
 
     // MARK: Transitions and reports

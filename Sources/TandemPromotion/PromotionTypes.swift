@@ -78,6 +78,9 @@ public struct Promotion: Sendable, Codable, Equatable {
     public var previousChampion: Int?
     public var tag: String?
     public var reason: String?
+    /// What the branch changes in its own copy of the target's profile, against the production side's (the one
+    /// that judges it); nil when not compared (`tandem local test`).
+    public var gateChanges: [String]?
 
     enum CodingKeys: String, CodingKey {
         case id, source, target, branch, commit, model, version, state, tests, decision, approvals, tag, reason, report
@@ -90,6 +93,7 @@ public struct Promotion: Sendable, Codable, Equatable {
         case mergeCommit = "merge_commit"
         case previousBranchHead = "previous_branch_head"
         case previousChampion = "previous_champion"
+        case gateChanges = "gate_changes"
     }
 
     /// The evidence approvals are bound to now.

@@ -22,7 +22,10 @@ extension PromotionEngine {
     /// Returns the target to the pair it had before its latest promotion, as a new, audited step: a commit on
     /// the production branch whose tree is the earlier code (history that others pulled is never rewritten),
     /// published like a promotion, then `previous` made `champion` again.
+    ///
+    /// In a protected environment only one of its approvers (as its production branch lists them) may roll back.
     public func rollback(model: String) throws -> RollbackResult {
+        try requireApprover(to: "roll back")
         let targetRegistry = try context.openTargetRegistry()
         let champion = try targetRegistry.version(.alias(model, "champion"))
         guard let previous = try RegistryError.unlessNotFound({ try targetRegistry.version(.alias(model, "previous")) }) else {
@@ -70,10 +73,21 @@ extension PromotionEngine {
             actor: context.actor, action: "promotion.rolled_back", subject: "\(model)@\(previous.version)",
             detail: [
                 "promotion": promotion.id, "from_version": String(champion.version), "revert_commit": revert, "code_of": base,
+                "production_branch": context.target.git.productionBranch,
             ])
         promotion.reason = "rolled back by \(context.actor): \(context.target.name) runs \(model)@\(previous.version) again"
         try transition(promotion, to: .rolledBack, event: "promotion.rolled_back", summary: promotion.reason ?? "")
         return RollbackResult(
             promotion: promotion.id, model: model, from: champion.version, to: previous.version, revertCommit: revert, tag: tag)
+    }
+
+    /// Refuses (exit 2) an actor who is not one of a protected target's approvers.
+    func requireApprover(to action: String) throws {
+        let target = context.target
+        guard target.protected, !target.approvals.approvers.contains(context.actor) else { return }
+        let list = target.approvals.approvers.isEmpty ? "none listed" : target.approvals.approvers.joined(separator: ", ")
+        throw PromotionError(
+            "'\(context.actor)' is not an approver of \(target.name) (\(target.file): approvals.approvers: \(list)); "
+                + "only an approver may \(action) a protected environment (TANDEM_ACTOR, else the OS user, says who you are)")
     }
 }

@@ -23,6 +23,12 @@ public final class SQLiteModelRegistry: ModelRegistry, @unchecked Sendable {
     public init(root: String) throws(RegistryError) {
         self.root = root
         let path = (root as NSString).appendingPathComponent(Self.databaseName)
+        do {
+            // The artifact store must be this root's own folder, not a link to another's.
+            try RootGuard.contained((root as NSString).appendingPathComponent("artifacts/sha256"), in: root)
+        } catch {
+            throw RegistryError(.tampered, error.description)
+        }
         if !FileManager.default.fileExists(atPath: path), let left = Self.registryFiles(in: root).first {
             throw RegistryError(
                 .tampered,
@@ -32,7 +38,9 @@ public final class SQLiteModelRegistry: ModelRegistry, @unchecked Sendable {
         do {
             queue = try SQLiteDatabase.open(path: path, migrations: Self.migrations)
         } catch {
-            let damaged = [ResultCode.SQLITE_NOTADB.rawValue, ResultCode.SQLITE_CORRUPT.rawValue].contains(error.sqliteCode ?? 0)
+            let damaged =
+                error.refusal != nil
+                || [ResultCode.SQLITE_NOTADB.rawValue, ResultCode.SQLITE_CORRUPT.rawValue].contains(error.sqliteCode ?? 0)
             throw RegistryError(damaged ? .tampered : .unreachable, error.description)
         }
     }
@@ -58,21 +66,27 @@ public final class SQLiteModelRegistry: ModelRegistry, @unchecked Sendable {
 
     /// A read of the database; SQLite's failures become registry errors by their result code.
     func read<T>(_ body: (Database) throws -> T) throws -> T {
-        do { return try queue.read(body) } catch { throw Self.registryError(error) }
+        do { return try queue.read(body) } catch { throw Self.registryError(error, database: databasePath) }
     }
 
     /// A write transaction; SQLite's failures become registry errors by their result code.
     func write<T>(_ body: (Database) throws -> T) throws -> T {
-        do { return try queue.write(body) } catch { throw Self.registryError(error) }
+        do { return try queue.write(body) } catch { throw Self.registryError(error, database: databasePath) }
     }
+
+    /// The database file of this registry.
+    var databasePath: String { (root as NSString).appendingPathComponent(Self.databaseName) }
 
     /// A registry error for what a read or write threw, decided on SQLite's result code: a constraint (a run id
     /// that exists, the immutability trigger) is `.conflict`; a corrupt file `.tampered`; a file that cannot be
     /// opened, read or written `.unreachable`; anything else `.failed`. A row that does not decode is `.tampered`.
-    static func registryError(_ error: any Error) -> RegistryError {
+    static func registryError(_ error: any Error, database: String? = nil) -> RegistryError {
         if let e = error as? RegistryError { return e }
         if let db = error as? DatabaseError {
-            let description = "registry database: \(SQLiteDatabase.describe(db))"
+            let place =
+                database.map { "\($0): registry database in the root \(($0 as NSString).deletingLastPathComponent): " }
+                ?? "registry database: "
+            let description = place + SQLiteDatabase.describe(db)
             switch db.resultCode.primaryResultCode {
             case .SQLITE_CONSTRAINT: return RegistryError(.conflict, description)
             case .SQLITE_CORRUPT, .SQLITE_NOTADB: return RegistryError(.tampered, description)
@@ -197,22 +211,50 @@ public final class SQLiteModelRegistry: ModelRegistry, @unchecked Sendable {
         (root as NSString).appendingPathComponent("artifacts/sha256/\(digest.prefix(2))/\(digest)")
     }
 
+    /// Stores an artifact under its digest: written under a staging name owned by this process in its folder
+    /// (never through a link: every folder on the way is checked to stay inside the root), synced, and renamed
+    /// into place. A failure (a full disk, a permission) removes the staging file and names the root and path.
     public func storeArtifact(_ data: Data) throws -> String {
         let digest = ContentDigest.sha256Hex(data)
-        let path = artifactPath(digest)
-        if FileManager.default.fileExists(atPath: path) { return digest }
-        try FileManager.default.createDirectory(
-            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        let temporary = path + ".tmp-\(getpid())-\(UUID().uuidString)"
-        try data.write(to: URL(fileURLWithPath: temporary))
-        let handle = FileHandle(forWritingAtPath: temporary)
-        try handle?.synchronize()
-        try handle?.close()
-        guard rename(temporary, path) == 0 else {
+        let path: String
+        let folder: String
+        do {
+            path = try RootGuard.contained(artifactPath(digest), in: root)
+            folder = try RootGuard.createFolder((path as NSString).deletingLastPathComponent, in: root)
+        } catch let error as RootAccessError {
+            throw RegistryError(error.kind == .link ? .tampered : .unreachable, error.description)
+        } catch {
+            throw RegistryError(.unreachable, "\(error)")
+        }
+        var st = stat()
+        if lstat(path, &st) == 0 { return digest }
+        Staging.reclaim(in: folder, root: root)
+        let temporary = (folder as NSString).appendingPathComponent(Staging.name())
+        do {
+            try data.write(to: URL(fileURLWithPath: temporary), options: .withoutOverwriting)
+            let handle = FileHandle(forWritingAtPath: temporary)
+            try handle?.synchronize()
+            try handle?.close()
+            guard rename(temporary, path) == 0 else { throw WriteFailure.lastError(path) }
+        } catch {
             unlink(temporary)
-            throw RegistryError(.unreachable, "\(path): cannot store the artifact (\(String(cString: strerror(errno))))")
+            throw RegistryError(.unreachable, "\(WriteFailure.error(error, path: temporary, root: root))")
         }
         return digest
+    }
+
+    /// Removes the artifact staging files that killed processes left in this registry (`Staging`).
+    @discardableResult
+    public func reclaimStaging() -> [String] { Self.reclaimStaging(root: root) }
+
+    /// `reclaimStaging()` for the registry in `root`, without opening its database.
+    @discardableResult
+    public static func reclaimStaging(root: String) -> [String] {
+        let sha = (root as NSString).appendingPathComponent("artifacts/sha256")
+        guard (try? RootGuard.contained(sha, in: root)) != nil else { return [] }
+        return ((try? FileManager.default.contentsOfDirectory(atPath: sha)) ?? []).sorted().flatMap {
+            Staging.reclaim(in: (sha as NSString).appendingPathComponent($0), root: root)
+        }
     }
 
     public func artifact(digest: String) throws -> Data {

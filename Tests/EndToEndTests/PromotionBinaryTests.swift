@@ -135,9 +135,13 @@ struct PromotionBinaryTests {
         #expect(try await r.git(["rev-parse", "tandem/prod/relevance-ranker/v1"]) == before, "the existing tag is kept")
         let status = try json(try await r.promote(["status", "--env", "test", id, "--json"], as: "alice").stdout)
         #expect(status["state"] as? String == "failed")
-        #expect(try await r.productionHead().isEmpty)
+        #expect(try await r.productionHead() == (try await r.initialProduction()))
         #expect(try await r.champion() == nil)
-        // The version copied into prod stays (not champion), with nothing naming the undone promotion.
+        // The version copied into prod stays (not champion), with nothing naming the undone promotion; the
+        // promotion says so rather than "nothing changed".
+        let reason = status["reason"] as? String ?? ""
+        #expect(reason.contains("prod's registry keeps relevance-ranker@1, copied from test:relevance-ranker@1"), "\(reason)")
+        #expect(!reason.contains("nothing changed"), "\(reason)")
         let show = try await r.repo.run("tandem-models", ["show", "--env", "prod", "relevance-ranker@1", "--json"])
         #expect(show.status == 0, "\(show.stderr)")
         let version = try json(show.stdout)
@@ -174,10 +178,10 @@ struct PromotionBinaryTests {
     func latencyBudget() async throws {
         let r = try await PromotionRepository.make()
         defer { r.remove() }
-        let prod = r.root + "/environments/prod.yaml"
-        try String(contentsOfFile: prod, encoding: .utf8).replacingOccurrences(
-            of: "latency_budget_ms: 2000", with: "latency_budget_ms: 0.001"
-        ).write(toFile: prod, atomically: true, encoding: .utf8)
+        // prod's budget is production's (a release manager's commit there), not the branch's.
+        try await r.commitOnProduction("environments/prod.yaml", message: "a budget no pipeline meets") {
+            $0.replacingOccurrences(of: "latency_budget_ms: 2000", with: "latency_budget_ms: 0.001")
+        }
         let (started, _) = try await r.start()
         #expect(started.status == 1, "\(started.stdout)\(started.stderr)")
         let doc = try json(started.stdout)
@@ -206,17 +210,19 @@ struct PromotionBinaryTests {
         let rejected = try await r.promote(["reject", "--env", "test", id, "--reason", "not this week"], as: "bob")
         #expect(rejected.status == 1)
         #expect(rejected.stdout.contains("rejected by bob: not this week"))
-        #expect(try await r.productionHead().isEmpty)
+        #expect(try await r.productionHead() == (try await r.initialProduction()))
     }
 
     @Test("a new commit on the branch voids earlier approvals")
     func staleApproval() async throws {
         let r = try await PromotionRepository.make()
         defer { r.remove() }
-        let prod = try String(contentsOfFile: r.root + "/environments/prod.yaml", encoding: .utf8)
-        try prod.replacingOccurrences(of: "  required: 1", with: "  required: 2")
-            .write(toFile: r.root + "/environments/prod.yaml", atomically: true, encoding: .utf8)
-        let (_, id) = try await r.start()
+        try await r.commitOnProduction("environments/prod.yaml", message: "two approvals") {
+            $0.replacingOccurrences(of: "  required: 1", with: "  required: 2")
+        }
+        let (started, id) = try await r.start()
+        // production changed its rule after the branch forked: that is not the branch's change.
+        #expect((try json(started.stdout)["gate_changes"] as? [String]) == [], "\(started.stdout)")
         #expect(try await r.promote(["approve", "--env", "test", id], as: "alice").status == 4)
         try "more\n".write(toFile: r.root + "/NOTES.md", atomically: true, encoding: .utf8)
         try await PromotionRepository.git(["add", "NOTES.md"], in: r.root)
@@ -228,8 +234,9 @@ struct PromotionBinaryTests {
         #expect(advanced.stdout.contains("approvals: 0 of 2"))
         #expect(try await r.promote(["approve", "--env", "test", id], as: "bob").status == 4)
         #expect(try await r.promote(["approve", "--env", "test", id], as: "alice").status == 0)
-        #expect(
-            try await r.git(["rev-parse", "\(try await r.productionHead())^"]) == (try await r.git(["rev-parse", "feature/a"])))
+        // production (which moved with the rule's commit) holds the branch's new head.
+        let featureHead = try await r.git(["rev-parse", "feature/a"])
+        #expect(try await r.git(["merge-base", "--is-ancestor", featureHead, try await r.productionHead()]).isEmpty)
     }
 
     @Test("a merge conflict fails the promotion with nothing changed in prod")
@@ -255,7 +262,8 @@ struct PromotionBinaryTests {
         #expect(approved.stderr.contains("conflicts in README.md"))
         let status = try await r.promote(["status", "--env", "test", id], as: "alice")
         #expect(status.stdout.hasPrefix("promotion \(id): failed"))
-        #expect(status.stdout.contains("nothing changed in prod"))
+        #expect(status.stdout.contains("production and the champion of prod are unchanged"), "\(status.stdout)")
+        #expect(status.stdout.contains("prod's registry keeps relevance-ranker@1"), "\(status.stdout)")
         #expect(try await r.productionHead() == before)
         #expect(try await r.champion() == nil)
         #expect(!(try await r.git(["tag"])).contains("tandem/prod"))
@@ -265,13 +273,13 @@ struct PromotionBinaryTests {
     func unreachableRegistry() async throws {
         let r = try await PromotionRepository.make()
         defer { r.remove() }
-        let prod = try String(contentsOfFile: r.root + "/environments/prod.yaml", encoding: .utf8)
-        try prod.replacingOccurrences(of: "file://.tandem/prod/registry", with: "file:///proc/tandem-prod-registry")
-            .write(toFile: r.root + "/environments/prod.yaml", atomically: true, encoding: .utf8)
+        let head = try await r.commitOnProduction("environments/prod.yaml", message: "a registry nobody can create") {
+            $0.replacingOccurrences(of: "file://.tandem/prod/registry", with: "file:///proc/tandem-prod-registry")
+        }
         let (run, _) = try await r.start()
-        #expect(run.status == 3)
-        #expect(run.stderr.contains("/proc/tandem-prod-registry: cannot create"))
-        #expect(try await r.productionHead().isEmpty)
+        #expect(run.status == 3, "\(run.stdout)\(run.stderr)")
+        #expect(run.stderr.contains("/proc/tandem-prod-registry: cannot create"), "\(run.stderr)")
+        #expect(try await r.productionHead() == head)
     }
 
     /// Kills the promoting process (SIGKILL) right after each journal step, runs `recover`, and checks that
@@ -310,7 +318,18 @@ struct PromotionBinaryTests {
         } else {
             #expect(state == "failed", "\(step): \(String(describing: state))")
             #expect(
-                head.isEmpty && champion == nil, "\(step): undone but branch \(head) champion \(String(describing: champion))")
+                head == (try await r.initialProduction()) && champion == nil,
+                "\(step): undone but branch \(head) champion \(String(describing: champion))")
+            // What the undo says is what prod holds: the copied version, once the copy ran.
+            let reason = status["reason"] as? String ?? ""
+            let versions = try await r.repo.run("tandem-models", ["list", "--env", "prod", "--json"])
+            if step == "lock" {
+                #expect(reason.contains("nothing changed in prod"), "\(step): \(reason)")
+                #expect(!versions.stdout.contains("\"version\" : 1"), "\(step): \(versions.stdout)")
+            } else {
+                #expect(reason.contains("prod's registry keeps relevance-ranker@1"), "\(step): \(reason)")
+                #expect(!reason.contains("nothing changed"), "\(step): \(reason)")
+            }
         }
         let expectedPromoted = ["publish", "branch", "aliases", "finish"].contains(step)
         #expect((state == "promoted") == expectedPromoted, "\(step) → \(String(describing: state))")

@@ -2,8 +2,9 @@ import Foundation
 import TandemTestSupport
 import Testing
 
-/// A scratch repository for promotions: a bare remote (`origin`), `main`, a feature branch whose model is
-/// registered in test (its lock file committed), and the test environment's ETL done.
+/// A scratch repository for promotions: a bare remote (`origin`) with `main` and `production` (made from main:
+/// prod's rules are read from it), a feature branch whose model is registered in test (its lock file committed),
+/// and the test environment's ETL done.
 struct PromotionRepository {
     let repo: ScratchRepository
     let remote: String
@@ -33,7 +34,7 @@ struct PromotionRepository {
             try git(["-c", "user.name=dev", "-c", "user.email=dev@x", "commit", "-qm", "init"], in: repo.root)
             try git(["init", "-q", "--bare", remote], in: repo.root)
             try git(["remote", "add", "origin", remote], in: repo.root)
-            try git(["push", "-q", "origin", "main"], in: repo.root)
+            try git(["push", "-q", "origin", "main", "main:production"], in: repo.root)
             #expect(try repo.run("tandem-etl", ["--env", "test"]).status == 0)
             try git(["checkout", "-q", "-b", "feature/a"], in: repo.root)
             let train = try repo.run(
@@ -73,6 +74,27 @@ struct PromotionRepository {
         let id = (try? json(run.stdout)["id"] as? String) ?? ""
         return (run, id)
     }
+
+    /// Commits an edit of a file on the remote's production branch (as a release manager would, through a
+    /// temporary worktree: the checkout stays as it is) and returns the new head.
+    @discardableResult
+    func commitOnProduction(_ file: String, message: String, _ edit: (String) -> String) throws -> String {
+        let folder = root + "-production"
+        try git(["fetch", "-q", "origin", "production"])
+        try git(["worktree", "add", "-q", "--detach", folder, "FETCH_HEAD"])
+        defer {
+            _ = try? git(["worktree", "remove", "--force", folder])
+            try? FileManager.default.removeItem(atPath: folder)
+        }
+        let path = folder + "/" + file
+        try edit(try String(contentsOfFile: path, encoding: .utf8)).write(toFile: path, atomically: true, encoding: .utf8)
+        try Self.git(["-c", "user.name=alice", "-c", "user.email=a@x", "commit", "-qam", message], in: folder)
+        try Self.git(["push", "-q", "origin", "HEAD:production"], in: folder)
+        return try Self.git(["rev-parse", "HEAD"], in: folder)
+    }
+
+    /// The production head every scratch repository starts with (main's).
+    func initialProduction() throws -> String { try git(["rev-parse", "main"]) }
 
     /// The remote's production head, or "" when the branch does not exist there.
     func productionHead() throws -> String {
@@ -123,6 +145,15 @@ extension PromotionRepository {
     }
 
     func productionHead() async throws -> String { try await offPool { try self.productionHead() } }
+
+    @discardableResult
+    func commitOnProduction(_ file: String, message: String, _ edit: @escaping @Sendable (String) -> String) async throws
+        -> String
+    {
+        try await offPool { try self.commitOnProduction(file, message: message, edit) }
+    }
+
+    func initialProduction() async throws -> String { try await offPool { try self.initialProduction() } }
 
     func champion() async throws -> Int? { try await offPool { try self.champion() } }
 }

@@ -61,9 +61,15 @@ struct PromotionRegistryFailureTests {
         defer { r.remove() }
         let server = try await offPool { try MLflowServer() }
         defer { server.stop() }
+        // prod's registry is on MLflow: production's profile says so (the promotion writes there) and so does the
+        // checkout's (what `tandem models show --env prod` reads).
+        let base = server.base
+        try await r.commitOnProduction("environments/prod.yaml", message: "prod's registry on MLflow") {
+            $0.replacingOccurrences(of: "file://.tandem/prod/registry", with: "mlflow+" + base)
+        }
         let profile = r.root + "/environments/prod.yaml"
         try String(contentsOfFile: profile, encoding: .utf8).replacingOccurrences(
-            of: "file://.tandem/prod/registry", with: "mlflow+" + server.base
+            of: "file://.tandem/prod/registry", with: "mlflow+" + base
         ).write(toFile: profile, atomically: true, encoding: .utf8)
         try await firstRelease(r)
         let head = try await r.productionHead()

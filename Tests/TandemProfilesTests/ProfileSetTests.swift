@@ -24,8 +24,9 @@ struct ProfileSetTests {
         #expect(prod.approvals.required >= 1)
     }
 
-    @Test("two environments sharing a storage root are refused, pointing at the second")
+    @Test("two environments sharing a storage root are refused, pointing at the one whose root moved, with its own path")
     func sharedRoot() throws {
+        // test is checked before prod; the error must still blame test.yaml and never suggest prod's own path.
         let repo = try TemporaryRepository([
             "prod": validProfile(name: "prod"),
             "test": validProfile(name: "test", registry: "file://.tandem/prod/registry"),
@@ -35,9 +36,27 @@ struct ProfileSetTests {
             _ = try ProfileSet.load(repositoryRoot: repo.root)
             Issue.record("accepted a shared root")
         } catch {
-            #expect(error.location.file == "environments/prod.yaml" || error.location.file == "environments/test.yaml")
-            #expect(error.description.contains("is the same as roots.registry"), "\(error)")
-            #expect(error.description.contains("give each environment its own registry root"))
+            #expect(error.location.file == "environments/test.yaml", "\(error)")
+            #expect(error.description.contains("is the same as roots.registry of 'prod'"), "\(error)")
+            #expect(error.description.contains("give 'test' its own registry root, such as file://.tandem/test/registry"))
+        }
+    }
+
+    @Test("when neither shared root is conventional, the unprotected environment is blamed, and the suggestion is free")
+    func sharedRootBlamesUnprotected() throws {
+        let repo = try TemporaryRepository([
+            "prod": validProfile(name: "prod", registry: "file://shared/registry", extra: "protected: true\n"),
+            "dev": validProfile(name: "dev", registry: "file://shared/registry"),
+            "qa": validProfile(name: "qa", registry: "file://.tandem/dev/registry"),
+        ])
+        defer { repo.remove() }
+        do {
+            _ = try ProfileSet.load(repositoryRoot: repo.root)
+            Issue.record("accepted a shared root")
+        } catch {
+            #expect(error.location.file == "environments/dev.yaml", "\(error)")
+            // .tandem/dev/registry is qa's: the suggestion moves past it.
+            #expect(error.description.contains("such as file://.tandem/dev-2/registry"), "\(error)")
         }
     }
 

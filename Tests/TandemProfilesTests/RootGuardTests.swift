@@ -73,4 +73,75 @@ struct RootGuardTests {
             #expect(error.description.hasPrefix("/proc/tandem-test: cannot create"))
         }
     }
+    @Test("a symbolic link, a hard link or a '..' inside a root is refused by the containment check (exit 3, naming it)")
+    func containment() throws {
+        let path = temporaryFolder()
+        let other = temporaryFolder()
+        defer {
+            try? FileManager.default.removeItem(atPath: path)
+            try? FileManager.default.removeItem(atPath: other)
+        }
+        try RootGuard.claim(path: path, environment: "test", role: .registry, writer: .stage("train"))
+        try FileManager.default.createDirectory(atPath: other, withIntermediateDirectories: true)
+        try Data("x".utf8).write(to: URL(fileURLWithPath: other + "/db"))
+        #expect(try RootGuard.contained(path + "/artifacts/sha256/ab/new", in: path) == path + "/artifacts/sha256/ab/new")
+        try FileManager.default.createSymbolicLink(atPath: path + "/artifacts", withDestinationPath: other)
+        try FileManager.default.linkItem(atPath: other + "/db", toPath: path + "/registry.sqlite")
+        for (inside, fragment) in [
+            ("/artifacts/sha256/ab/new", "artifacts is a symbolic link (to \(other))"),
+            ("/registry.sqlite", "has 2 hard links"), ("/../elsewhere", "is outside the root"),
+        ] {
+            do {
+                try RootGuard.contained(path + inside, in: path)
+                Issue.record("\(inside) passed")
+            } catch {
+                #expect(error.kind == .link)
+                #expect(error.exitStatus == .infrastructure)
+                #expect(error.description.contains(fragment), "\(error)")
+            }
+        }
+    }
+
+    @Test("a root that holds a store's files but lost its stamp is damaged (exit 3) and never stamped afresh")
+    func lostStamp() throws {
+        let path = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try FileManager.default.createDirectory(atPath: path + "/gold", withIntermediateDirectories: true)
+        for open in [true, false] {
+            do {
+                if open {
+                    try RootGuard.open(path: path, environment: "test", role: .features, ifEmpty: "empty")
+                } else {
+                    try RootGuard.claim(path: path, environment: "test", role: .features, writer: .stage("etl"))
+                }
+                Issue.record("a damaged root was opened")
+            } catch {
+                #expect(error.kind == .damaged)
+                #expect(error.exitStatus == .infrastructure)
+                #expect(error.description.contains("holds gold but no ownership stamp"), "\(error)")
+            }
+        }
+        #expect(RootGuard.stamp(of: path) == nil)
+        try "{".write(toFile: path + "/" + RootGuard.stampName, atomically: true, encoding: .utf8)
+        #expect(throws: RootAccessError.self) {
+            try RootGuard.claim(path: path, environment: "test", role: .features, writer: .stage("etl"))
+        }
+    }
+
+    @Test("staging is abandoned only when its owner is gone from this host; a live owner's and another host's are kept")
+    func stagingOwners() throws {
+        let me = ProcessIdentity.current
+        let folder = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        #expect(Staging.name().hasPrefix(".staging-\(me.token)-"))
+        #expect(!Staging.isAbandoned(Staging.name(), in: folder))
+        #expect(Staging.isAbandoned(".staging-\(me.pid)-\(me.start + 1)-\(me.hostTag)-x", in: folder))
+        #expect(!Staging.isAbandoned(".staging-\(me.pid)-\(me.start + 1)-00000000-x", in: folder))
+        #expect(!Staging.isAbandoned("v3", in: folder))
+        // An earlier version's ownerless name: kept while young.
+        try FileManager.default.createDirectory(atPath: folder + "/.staging-ABC", withIntermediateDirectories: true)
+        #expect(!Staging.isAbandoned(".staging-ABC", in: folder))
+        #expect(Staging.reclaim(in: folder, root: folder).isEmpty)
+    }
 }

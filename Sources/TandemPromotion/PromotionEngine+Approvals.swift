@@ -1,0 +1,64 @@
+import Foundation
+import TandemCore
+
+/// Approvals and rejections, counted against the target's profile as its production branch holds it.
+extension PromotionEngine {
+    /// Approvals that count now: by listed approvers, not the requester, bound to the current evidence, not
+    /// followed by a rejection.
+    public func approvalsCount(_ p: Promotion) -> Int { countedApprovers(p).count }
+
+    /// Who gave the approvals that count, sorted.
+    public func countedApprovers(_ p: Promotion) -> [String] {
+        let valid = p.approvals.filter {
+            $0.approve && $0.evidence == p.evidence && context.target.approvals.approvers.contains($0.actor)
+                && $0.actor != p.requestedBy
+        }
+        return Set(valid.map(\.actor)).sorted()
+    }
+
+    /// Approvals a promotion needs: the target's `approvals.required`, and at least one when the branch changes
+    /// the target's profile (a change to the gate is itself gated).
+    public func requiredApprovals(_ p: Promotion) -> Int {
+        max(context.target.approvals.required, (p.gateChanges ?? []).isEmpty ? 0 : 1)
+    }
+
+    func approvalSummary(_ p: Promotion) -> String {
+        let names = Set(p.approvals.filter { $0.approve && $0.evidence == p.evidence }.map(\.actor)).sorted()
+        return "approved by " + names.joined(separator: ", ")
+    }
+
+    /// Records an approval or a rejection by the acting user (`TANDEM_ACTOR` or the OS user).
+    public func decide(_ id: String, approve: Bool, claimedIdentity: String?, reason: String?) throws -> Promotion {
+        var p = try context.store.promotion(id)
+        let actor = context.actor
+        if let claimed = claimedIdentity, claimed != actor {
+            throw PromotionError(
+                "--as \(claimed) is not you: you act as '\(actor)' (TANDEM_ACTOR or the OS user); nobody may approve in another's name"
+            )
+        }
+        guard p.state == .awaitingApproval else {
+            throw PromotionError("promotion \(p.id) is \(p.state.rawValue), not awaiting approval", exitStatus: .badInput)
+        }
+        guard context.target.approvals.approvers.contains(actor) else {
+            throw PromotionError(
+                "'\(actor)' is not an approver of \(context.target.name) (\(context.target.file): approvals.approvers)")
+        }
+        if approve && actor == p.requestedBy {
+            throw PromotionError("'\(actor)' requested promotion \(p.id) and cannot approve it; another release manager must")
+        }
+        p.approvals.append(
+            ApprovalRecord(actor: actor, at: Timestamp.nowMillis(), approve: approve, reason: reason, evidence: p.evidence))
+        if approve {
+            try context.store.save(p)
+            try audit(
+                p, action: "promotion.approval",
+                detail: [
+                    "actor": actor, "commit": p.commit, "model_digest": p.modelDigest,
+                    "report_digest": p.reportDigest ?? "",
+                ])
+            return try advance(p.id)
+        }
+        p.reason = "rejected by \(actor)" + (reason.map { ": \($0)" } ?? "")
+        return try transition(p, to: .rejected, event: "promotion.rejected", summary: p.reason ?? "")
+    }
+}
