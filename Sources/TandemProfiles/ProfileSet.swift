@@ -39,16 +39,7 @@ public struct ProfileSet: Sendable {
         for name in names {
             let relative = "\(directory)/\(name).yaml"
             let path = (folder as NSString).appendingPathComponent("\(name).yaml")
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw ProfileError(
-                    location: SourceLocation(file: relative, line: 1, column: 1),
-                    problem: "cannot be read", fix: "check the file's permissions")
-            }
-            guard let text = String(data: data, encoding: .utf8) else {
-                throw ProfileError(
-                    location: SourceLocation(file: relative, line: 1, column: 1),
-                    problem: "is not UTF-8 text", fix: "save it as UTF-8")
-            }
+            let text = try YAMLBounds.read(path: path, displayName: relative, fix: "check the file's permissions")
             trees[name] = try YAMLTree.parse(text, file: relative)
         }
         var profiles: [String: Profile] = [:]
