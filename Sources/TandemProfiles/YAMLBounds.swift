@@ -87,14 +87,14 @@ enum YAMLBounds {
                 case YAML_STREAM_END_EVENT:
                     return nil
                 case YAML_ALIAS_EVENT:
-                    return aliasRefusal(here, what: "an alias")
+                    return aliasRefusal(here, "alias *", event.data.alias.anchor)
                 case YAML_SCALAR_EVENT:
-                    if event.data.scalar.anchor != nil { return aliasRefusal(here, what: "an anchor") }
+                    if let anchor = event.data.scalar.anchor { return aliasRefusal(here, "anchor &", anchor) }
                 case YAML_SEQUENCE_START_EVENT, YAML_MAPPING_START_EVENT:
-                    let anchored =
+                    let anchor =
                         event.type == YAML_SEQUENCE_START_EVENT
-                        ? event.data.sequence_start.anchor != nil : event.data.mapping_start.anchor != nil
-                    if anchored { return aliasRefusal(here, what: "an anchor") }
+                        ? event.data.sequence_start.anchor : event.data.mapping_start.anchor
+                    if let anchor { return aliasRefusal(here, "anchor &", anchor) }
                     depth += 1
                     if depth > InputLimits.yamlDepth { return depthRefusal(here) }
                 case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
@@ -112,10 +112,13 @@ enum YAMLBounds {
             fix: "flatten the document (Tandem's files nest a few levels)")
     }
 
-    private static func aliasRefusal(_ location: SourceLocation, what: String) -> ProfileError {
-        ProfileError(
+    private static func aliasRefusal(_ location: SourceLocation, _ what: String, _ name: UnsafeMutablePointer<UInt8>?)
+        -> ProfileError
+    {
+        let shown = name.map { String(cString: $0) }.map { $0.count > 40 ? String($0.prefix(40)) + "…" : $0 } ?? ""
+        return ProfileError(
             location: location,
-            problem: "\(what) (&name or *name): YAML anchors and aliases are not supported in Tandem's YAML files",
+            problem: "\(what)\(shown): YAML anchors and aliases are not supported in Tandem's YAML files",
             fix: "write the value out in full (profiles share keys with `extends:`)")
     }
 }
