@@ -1,17 +1,9 @@
 import Foundation
 import TandemCore
+import TandemTestSupport
 import Testing
 
 @testable import TandemLakehouse
-
-/// The resident set size of this process, in bytes (Linux).
-private func residentBytes() -> Int {
-    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-        let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
-        let kib = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
-    else { return 0 }
-    return kib * 1024
-}
 
 @Suite("ETL: honest failure, byte-order marks and long lines")
 struct ETLHonestInputTests {
@@ -111,9 +103,8 @@ struct ETLHonestInputTests {
         let head = ETLHarness.judgment("python", Self.urlA) + "\n{\"query\": \"" + String(repeating: "x", count: 8192)
         try head.write(toFile: path, atomically: true, encoding: .utf8)
         #expect(truncate(path, 160 << 20) == 0)
-        let before = residentBytes()
-        let report = try h.run()
-        #expect(residentBytes() - before < 64 << 20, "grew by \((residentBytes() - before) >> 20) MiB")
+        let (report, growth) = try peakMemoryGrowth { try h.run() }
+        #expect(growth < 64 << 20, "grew by \(growth >> 20) MiB at its peak")
         #expect(report.quarantine.judgments.quarantined["bad_json"] == 1)
         #expect(report.quarantine.judgments.silverJudgments == 1)
     }

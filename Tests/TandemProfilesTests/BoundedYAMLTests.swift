@@ -1,31 +1,24 @@
 import Foundation
 import TandemCore
+import TandemTestSupport
 import Testing
 
 @testable import TandemProfiles
-
-/// The resident set size of this process, in bytes (Linux).
-func residentBytes() -> Int {
-    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-        let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
-        let kib = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
-    else { return 0 }
-    return kib * 1024
-}
 
 /// Runs `body`, expecting a located `ProfileError` with exit status 2, and checks it took under `seconds` and
 /// grew the process by less than `bytes`.
 func expectBoundedRefusal(
     seconds: Double = 2, growth bytes: Int = 256 << 20, _ what: String, _ body: () throws -> Void
 ) -> ProfileError? {
-    let before = residentBytes()
     let clock = ContinuousClock()
     let started = clock.now
-    var refusal: ProfileError?
-    do { try body() } catch let error as ProfileError { refusal = error } catch { Issue.record("\(what): \(error)") }
+    let (refusal, growth) = peakMemoryGrowth { () -> ProfileError? in
+        do { try body() } catch let error as ProfileError { return error } catch { Issue.record("\(what): \(error)") }
+        return nil
+    }
     let took = (clock.now - started).seconds
     #expect(took < seconds, "\(what): took \(took) s")
-    #expect(residentBytes() - before < bytes, "\(what): grew by \((residentBytes() - before) >> 20) MiB")
+    #expect(growth < bytes, "\(what): grew by \(growth >> 20) MiB at its peak")
     guard let refusal else {
         Issue.record("\(what): was accepted")
         return nil
@@ -37,7 +30,7 @@ func expectBoundedRefusal(
 }
 
 /// A billion laughs: `levels` lines, each a list of `width` aliases of the line before.
-func aliasBomb(levels: Int, width: Int, key: String = "description") -> String {
+func aliasBomb(levels: Int, width: Int, key: String = "bomb") -> String {
     var lines = ["l0: &l0 [" + Array(repeating: "\"lol\"", count: width).joined(separator: ",") + "]"]
     for level in 1..<levels {
         lines.append("l\(level): &l\(level) [" + Array(repeating: "*l\(level - 1)", count: width).joined(separator: ",") + "]")

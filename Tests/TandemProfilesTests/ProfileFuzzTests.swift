@@ -1,5 +1,6 @@
 import Foundation
 import TandemCore
+import TandemTestSupport
 import Testing
 
 @testable import TandemProfiles
@@ -66,7 +67,11 @@ struct ProfileFuzzTests {
         print("ProfileFuzzTests.hostileDocuments: TANDEM_FUZZ_SEED=\(seed)")
         var rng = SeededGenerator(seed: seed)
         let base = validProfile().split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        let before = residentBytes()
+        let (_, growth) = peakMemoryGrowth { hostileRounds(seed: seed, rng: &rng, base: base) }
+        #expect(growth < 256 << 20, "TANDEM_FUZZ_SEED=\(seed): grew by \(growth >> 20) MiB at its peak")
+    }
+
+    func hostileRounds(seed: UInt64, rng: inout SeededGenerator, base: [String]) {
         for round in 0..<60 {
             var lines = base
             let at = Int.random(in: 0...base.count, using: &rng)
@@ -111,7 +116,6 @@ struct ProfileFuzzTests {
             }
             #expect((clock.now - started).seconds < 2, "\(replay): took \((clock.now - started).seconds) s")
         }
-        #expect(residentBytes() - before < 256 << 20, "TANDEM_FUZZ_SEED=\(seed): grew by \((residentBytes() - before) >> 20) MiB")
     }
 
     @Test("the same seed replays the same inputs")
