@@ -151,8 +151,8 @@ let package = Package(
         /** `tandem-bench`: benchmarks whose figures go into docs/benchmarks.md. */
         .executableTarget(name: "tandem-bench", dependencies: ["TandemCommands", "TandemLakehouse"]),
 
-        .testTarget(name: "TandemProfilesTests", dependencies: ["TandemProfiles", "TandemStorage"]),
-        .testTarget(name: "TandemLakehouseTests", dependencies: ["TandemLakehouse"]),
+        .testTarget(name: "TandemProfilesTests", dependencies: ["TandemProfiles", "TandemStorage", "TandemTestSupport"]),
+        .testTarget(name: "TandemLakehouseTests", dependencies: ["TandemLakehouse", "TandemTestSupport"]),
         .testTarget(name: "TandemDispatchTests", dependencies: ["TandemDispatch"]),
         .testTarget(name: "TandemLearningTests", dependencies: ["TandemLearning", "TandemLakehouse", "TandemStorage"]),
         .target(name: "TandemTestSupport", dependencies: ["TandemCore"], path: "Tests/TandemTestSupport"),

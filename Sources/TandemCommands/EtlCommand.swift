@@ -15,7 +15,10 @@ public struct EtlCommand: StageCommand {
             environment's features root: bronze (every line as read, idempotent by file digest), silver \
             (canonical, deduplicated, with the quarantine of rejected lines and their reasons) and gold (the \
             features of the feature set, one row per silver judgment), registered as an immutable feature table \
-            version such as relevance_v1@3. A run whose gold equals the latest version registers nothing new.
+            version such as relevance_v1@3. A run whose gold equals the latest version registers nothing new. A run \
+            in which no judgment passes its checks exits 1 with the count per reason and the first rejected lines, and \
+            registers nothing: the latest version stays the latest. `tandem features quarantine` lists the rejected \
+            lines of the latest silver version, each with what is wrong with it.
 
             Example:
               tandem etl --env test --input fixtures/sample --json

@@ -74,7 +74,12 @@ public struct EvaluateCommand: StageCommand {
                 ?? FileHandle.standardOutput
             guard let sink else { throw UsageError("\(output ?? ""): cannot be written") }
             var parser = StrictJSONObjectParser(keys: ["query", "candidates", "at"])
-            try reader.forEachBlock { buffer, ranges, first, _ in
+            try reader.forEachBlock(longLine: { long in
+                throw UsageError(
+                    "\(input):\(long.number): the request is \(long.length) bytes, longer than the "
+                        + "\(BoundedFile.describe(bytes: InputLimits.jsonLineBytes)) a line may hold; split its candidates "
+                        + "over several requests")
+            }) { buffer, ranges, first, _ in
                 for (k, range) in ranges.enumerated() {
                     let line = UnsafeBufferPointer(rebasing: buffer[range])
                     guard let request = InferencePipeline.Request.parse(line, parser: &parser) else {

@@ -149,17 +149,21 @@ public struct FeaturesCommand: StageCommand {
         @OptionGroup var common: CommonOptions
         @Option(help: "At most this many lines.") var limit: Int = 50
 
-        struct Line: Encodable { var file: String; var line: Int; var reason: String; var content: String }
+        /// One quarantined line: its reason code (docs/data-contract.md) and, in words, what is wrong with it.
+        struct Line: Encodable { var file: String; var line: Int; var reason: String; var detail: String; var content: String }
 
         func run() throws {
             let store = try StageContext.load(common).openFeatureStoreForReading()
             let lines = try store.quarantinedLines(limit: limit).map {
                 Line(
-                    file: $0.file, line: $0.lineNumber, reason: $0.reason.rawValue,
+                    file: $0.file, line: $0.lineNumber, reason: $0.reason.rawValue, detail: $0.detail,
                     content: String(decoding: $0.content, as: UTF8.self))
             }
             if common.json { try Terminal.printJSON(lines); return }
-            for l in lines { print("\(l.file):\(l.line): \(l.reason): \(l.content.prefix(120))") }
+            for l in lines {
+                print("\(l.file):\(l.line): \(l.reason)" + (l.detail.isEmpty ? "" : ": \(l.detail)"))
+                print("    \(l.content.prefix(120))")
+            }
         }
     }
 }

@@ -48,10 +48,23 @@ extension ModelsCommand {
             let context = try StageContext.load(common)
             let relative = ModelLock.path(model: model)
             let path = context.resolve(relative)
-            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            let limit = InputLimits.lockFileBytes
+            let text: String
+            switch BoundedFile.read(path, limit: limit) {
+            case .success(let data):
+                text = String(decoding: data, as: UTF8.self)
+            case .failure(.missing):
                 throw UsageError(
                     "\(relative): no lock file on this branch; register a model with `tandem train` first", exitStatus: .verdictNo
                 )
+            case .failure(.tooLarge):
+                throw UsageError(
+                    "\(relative): larger than \(BoundedFile.describe(bytes: limit)), so not a lock file (one is under 1 KiB); "
+                        + "restore the one `tandem train` wrote")
+            case .failure(.notRegularFile):
+                throw UsageError("\(relative): not a regular file; restore the lock file `tandem train` wrote")
+            case .failure(.unreadable(let reason)):
+                throw UsageError("\(relative): cannot be read (\(reason)); check its permissions")
             }
             let lock: ModelLock
             do { lock = try ModelLock.parse(text) } catch {
@@ -83,7 +96,9 @@ extension ModelsCommand {
                 if !git.isAncestor(commit, of: "HEAD") {
                     differences.append("the lock's commit \(commit.prefix(12)) is not an ancestor of HEAD")
                 }
-                if let committed = git.show(relative, at: commit), (try? ModelLock.parse(committed)) != lock {
+                if (git.blobSize(relative, at: commit) ?? 0) > limit {
+                    differences.append("the committed lock file is larger than \(BoundedFile.describe(bytes: limit))")
+                } else if let committed = git.show(relative, at: commit), (try? ModelLock.parse(committed)) != lock {
                     differences.append("the lock file has uncommitted changes")
                 }
             } else {

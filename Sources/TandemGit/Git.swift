@@ -85,6 +85,11 @@ public struct Git: Sendable {
     /// The content of a file at a commit, or nil when it is not there.
     public func show(_ path: String, at ref: String) -> String? { try? run(["show", "\(ref):\(path)"]) }
 
+    /// The size in bytes of a file as committed at `ref` (nil when it has no such file), to check before `show`.
+    public func blobSize(_ path: String, at ref: String) -> Int? {
+        (try? run(["cat-file", "-s", "\(ref):\(path)"])).flatMap { Int($0) }
+    }
+
     /// The last commit that changed a path, reachable from `ref`.
     public func lastCommit(touching path: String, from ref: String = "HEAD") -> String? {
         guard let c = try? run(["log", "-n", "1", "--format=%H", ref, "--", path]), !c.isEmpty else { return nil }

@@ -46,6 +46,35 @@ public struct DataTimestamp: Sendable, Hashable, Comparable {
         self.fraction = fraction
     }
 
+    /// What keeps `text` from being a timestamp, in words (`is not a valid date (February 2026 has 28 days)`);
+    /// nil when it is one.
+    public static func problem(_ text: String) -> String? {
+        if DataTimestamp(text) != nil { return nil }
+        let form = "is not a timestamp of the form YYYY-MM-DDTHH:MM:SSZ (with an optional .fraction before the Z)"
+        let b = Array(text.utf8)
+        let digitsAt = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]
+        guard b.count >= 20, b[4] == 0x2D, b[7] == 0x2D, b[10] == 0x54, b[13] == 0x3A, b[16] == 0x3A,
+            b[b.count - 1] == 0x5A, digitsAt.allSatisfy({ b[$0] >= 0x30 && b[$0] <= 0x39 }),
+            b.count == 20 || (b[19] == 0x2E && b.count > 21 && b[20..<(b.count - 1)].allSatisfy { $0 >= 0x30 && $0 <= 0x39 })
+        else { return form }
+        func number(_ range: Range<Int>) -> Int { b[range].reduce(0) { $0 * 10 + Int($1 - 0x30) } }
+        let (year, month, day) = (number(0..<4), number(5..<7), number(8..<10))
+        let (hour, minute, second) = (number(11..<13), number(14..<16), number(17..<19))
+        let months = [
+            "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November",
+            "December",
+        ]
+        if year < 1 { return "is not a valid date (years start at 0001)" }
+        if !(1...12).contains(month) { return "is not a valid date (there is no month \(month))" }
+        if day < 1 || day > daysIn(month: month, year: year) {
+            return "is not a valid date (\(months[month - 1]) \(year) has \(daysIn(month: month, year: year)) days)"
+        }
+        if hour > 23 { return "is not a valid time (the hour is 00–23)" }
+        if minute > 59 { return "is not a valid time (the minute is 00–59)" }
+        if second > 59 { return "is not a valid time (the second is 00–59; there are no leap seconds)" }
+        return form
+    }
+
     /// A timestamp from seconds since the epoch.
     public init(seconds: Int64) {
         self.seconds = seconds

@@ -72,6 +72,15 @@ public struct ETLPipeline {
         let layer = silver.finish()
         timer.lap("silver_build")
         let quarantine = Self.quarantineReport(silver)
+        guard !layer.judgments.isEmpty else {
+            // Refused before anything is written to silver or gold: the latest version stays the latest.
+            let examples =
+                silver.quarantine.filter { $0.kind == "judgments" }.prefix(5)
+                + silver.quarantine.filter { $0.kind == "videos" }.prefix(3)
+            throw ETLError.noSilverJudgments(
+                input: options.inputFolder, quarantine: quarantine, examples: Array(examples),
+                latest: try store.featureTables(set: options.featureSet.name).last?.reference)
+        }
 
         // Staging owned by this process (a killed run's is reclaimed by the next one), removed on every way out.
         let silverStaging = try store.newStaging("silver")
@@ -157,7 +166,13 @@ public struct ETLPipeline {
         let share = kind == "videos" ? 0.1 : 0.9
         if kind == "videos" {
             var parser = RawRecordParser()
-            try reader.forEachBlock { buffer, ranges, first, bufferOffset in
+            try reader.forEachBlock(longLine: { long in
+                long.prefix.withUnsafeBufferPointer {
+                    silver.addVideo(.failure(.badJSON), line: $0, file: source, lineNumber: long.number, detail: long.detail)
+                }
+                if indexing { index.append(offset: UInt64(long.offset), length: long.indexedLength, digest: long.digest) }
+                lines += 1
+            }) { buffer, ranges, first, bufferOffset in
                 for (k, range) in ranges.enumerated() {
                     let line = UnsafeBufferPointer(rebasing: buffer[range])
                     silver.addVideo(parser.video(line), line: line, file: source, lineNumber: first + k)
@@ -174,7 +189,13 @@ public struct ETLPipeline {
         }
         let workers = (0..<self.workers).map { _ in Worker() }
         let videos = silver.videoIndex
-        try reader.forEachBlock { buffer, ranges, first, bufferOffset in
+        try reader.forEachBlock(longLine: { long in
+            long.prefix.withUnsafeBufferPointer {
+                silver.addJudgment(.failure(.badJSON), line: $0, file: source, lineNumber: long.number, detail: long.detail)
+            }
+            if indexing { index.append(offset: UInt64(long.offset), length: long.indexedLength, digest: long.digest) }
+            lines += 1
+        }) { buffer, ranges, first, bufferOffset in
             let per = (ranges.count + workers.count - 1) / workers.count
             let shared = SharedBuffer(buffer)
             DispatchQueue.concurrentPerform(iterations: workers.count) { w in

@@ -41,7 +41,11 @@ extension FeatureStore {
                 insert.bind(v.published.silverText)
                 try insert.step()
             }
-            var q = try BulkInsert(db, sql: "INSERT INTO quarantine VALUES (?, ?, ?, ?, ?, ?)")
+            var q = try BulkInsert(
+                db,
+                sql:
+                    "INSERT INTO quarantine(silver_version, kind, file, line_no, reason, content, detail) VALUES (?, ?, ?, ?, ?, ?, ?)"
+            )
             for line in quarantine {
                 q.bind(next)
                 q.bind(line.kind)
@@ -49,6 +53,7 @@ extension FeatureStore {
                 q.bind(Int64(line.lineNumber))
                 q.bind(line.reason.rawValue)
                 line.content.withUnsafeBytes { q.bind(bytes: $0) }
+                q.bind(line.detail)
                 try q.step()
             }
             _ = try RootGuard.createFolder((final as NSString).deletingLastPathComponent, in: self.root)
@@ -75,7 +80,7 @@ extension FeatureStore {
                 QuarantinedLine(
                     kind: row["kind"], file: row["file"], lineNumber: row["line_no"],
                     reason: QuarantineReason(rawValue: row["reason"]) ?? .badJSON,
-                    content: Array((row["content"] as Data?) ?? Data()))
+                    content: Array((row["content"] as Data?) ?? Data()), detail: row["detail"])
             }
         }
     }

@@ -91,7 +91,12 @@ public final class FeatureStore: @unchecked Sendable {
                         BEGIN SELECT RAISE(ABORT, 'feature table versions are immutable'); END;
                         """)
             }
-        )
+        ),
+        (
+            // Each quarantined line says in words what is wrong with it; lines quarantined before have none.
+            "v2-quarantine-detail",
+            { db in try db.execute(sql: "ALTER TABLE quarantine ADD COLUMN detail TEXT NOT NULL DEFAULT ''") }
+        ),
     ]
 
     // MARK: Feature tables

@@ -5,6 +5,8 @@ public struct QuarantinedLine: Sendable {
     public var lineNumber: Int
     public var reason: QuarantineReason
     public var content: [UInt8]
+    /// What is wrong, in words that name the field and the problem (`label: 1e999 is not a JSON integer`).
+    public var detail: String
 }
 
 /// Counts for one input file, shaped as the quarantine report of docs/data-contract.md ("Silver tables and the
@@ -44,12 +46,12 @@ public struct SilverBuilder {
     /// Takes the outcome of one line of videos.jsonl, in file order.
     public mutating func addVideo(
         _ outcome: Result<(id: String, record: VideoRecord), QuarantineReason>, line: UnsafeBufferPointer<UInt8>,
-        file: String, lineNumber: Int
+        file: String, lineNumber: Int, detail: String? = nil
     ) {
         videoCounts.linesTotal += 1
         switch outcome {
         case .failure(let reason):
-            reject(reason, kind: "videos", line: line, file: file, lineNumber: lineNumber)
+            reject(reason, kind: "videos", line: line, file: file, lineNumber: lineNumber, detail: detail)
             videoCounts.quarantined[reason.rawValue, default: 0] += 1
         case .success(let (id, video)):
             videoCounts.valid += 1
@@ -65,12 +67,13 @@ public struct SilverBuilder {
 
     /// Takes the outcome of one line of judgments.jsonl, in file order (all videos added first).
     public mutating func addJudgment(
-        _ outcome: Result<ValidJudgment, QuarantineReason>, line: UnsafeBufferPointer<UInt8>, file: String, lineNumber: Int
+        _ outcome: Result<ValidJudgment, QuarantineReason>, line: UnsafeBufferPointer<UInt8>, file: String, lineNumber: Int,
+        detail: String? = nil
     ) {
         judgmentCounts.linesTotal += 1
         switch outcome {
         case .failure(let reason):
-            reject(reason, kind: "judgments", line: line, file: file, lineNumber: lineNumber)
+            reject(reason, kind: "judgments", line: line, file: file, lineNumber: lineNumber, detail: detail)
             judgmentCounts.quarantined[reason.rawValue, default: 0] += 1
         case .success(let j):
             judgmentCounts.valid += 1
@@ -94,9 +97,12 @@ public struct SilverBuilder {
 
     private mutating func reject(
         _ reason: QuarantineReason, kind: String, line: UnsafeBufferPointer<UInt8>, file: String,
-        lineNumber: Int
+        lineNumber: Int, detail: String?
     ) {
-        quarantine.append(QuarantinedLine(kind: kind, file: file, lineNumber: lineNumber, reason: reason, content: Array(line)))
+        // Explained here, on the rejected lines only, so the checks of valid lines stay as fast as they are.
+        let detail = detail ?? QuarantineDetail.explain(line, kind: kind, reason: reason)
+        quarantine.append(
+            QuarantinedLine(kind: kind, file: file, lineNumber: lineNumber, reason: reason, content: Array(line), detail: detail))
     }
 
     /// The silver layer: videos sorted by URL, judgments sorted by (query, video_url) in code-point order.

@@ -21,6 +21,13 @@ public enum JSONField: Sendable, Equatable {
 public struct StrictJSONObjectParser {
     private let keys: [[UInt8]]
     private var scratch: [UInt8] = []
+    /// When set, `spans` records where each requested key's value is in the line (to quote it in a message).
+    public var recordsSpans = false
+    /// The byte range of each requested key's value in the last line parsed (with `recordsSpans`).
+    public private(set) var spans: [Range<Int>?] = []
+    /// Where the last line that was not one JSON object went wrong: the byte offset, and whether a whole
+    /// object had been read there (so what follows is extra text).
+    public private(set) var failure: (offset: Int, afterObject: Bool) = (0, false)
 
     /// A parser that extracts the given top-level keys.
     public init(keys: [String]) {
@@ -32,12 +39,18 @@ public struct StrictJSONObjectParser {
     /// requested key (nil where absent), in the order the keys were given.
     public mutating func parse(_ line: UnsafeBufferPointer<UInt8>) -> [JSONField?]? {
         var fields = [JSONField?](repeating: nil, count: keys.count)
+        if recordsSpans { spans = [Range<Int>?](repeating: nil, count: keys.count) }
         var cursor = Cursor(base: line, index: 0)
         cursor.skipWhitespace()
-        guard cursor.peek() == UInt8(ascii: "{") else { return nil }
-        guard parseTopObject(&cursor, into: &fields) else { return nil }
+        guard cursor.peek() == UInt8(ascii: "{"), parseTopObject(&cursor, into: &fields) else {
+            failure = (cursor.index, false)
+            return nil
+        }
         cursor.skipWhitespace()
-        guard cursor.atEnd else { return nil }
+        guard cursor.atEnd else {
+            failure = (cursor.index, true)
+            return nil
+        }
         return fields
     }
 
@@ -79,8 +92,10 @@ public struct StrictJSONObjectParser {
             guard c.consume(UInt8(ascii: ":")) else { return false }
             c.skipWhitespace()
             if let slot {
+                let start = c.index
                 guard let value = parseValue(&c, depth: 1, materialize: true) else { return false }
                 fields[slot] = value
+                if recordsSpans { spans[slot] = start..<c.index }
             } else {
                 guard parseValue(&c, depth: 1, materialize: false) != nil else { return false }
             }

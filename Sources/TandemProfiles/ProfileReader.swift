@@ -77,26 +77,17 @@ struct MappingReader {
 
     func int(_ key: String, range: ClosedRange<Int>) throws(ProfileError) -> Int? {
         guard let node = node(key) else { return nil }
-        guard case .scalar(let text, false, _) = node, let value = Int(text) else {
-            throw typeError(key, node, expected: "a whole number")
-        }
-        guard range.contains(value) else {
-            throw ProfileError(
-                location: node.location, problem: "'\(Self.join(path, key))' is \(value), out of range",
-                fix: "write a whole number from \(range.lowerBound) to \(range.upperBound)")
+        guard case .scalar(let text, false, _) = node, let value = Int(text), range.contains(value) else {
+            throw valueError(key, node, expected: Self.wholeNumber(range))
         }
         return value
     }
 
     func double(_ key: String, range: ClosedRange<Double>) throws(ProfileError) -> Double? {
         guard let node = node(key) else { return nil }
-        guard case .scalar(let text, false, _) = node, let value = Double(text), value.isFinite else {
-            throw typeError(key, node, expected: "a number")
-        }
-        guard range.contains(value) else {
-            throw ProfileError(
-                location: node.location, problem: "'\(Self.join(path, key))' is \(text), out of range",
-                fix: "write a number from \(range.lowerBound) to \(range.upperBound)")
+        guard case .scalar(let text, false, _) = node, let value = Double(text), value.isFinite, range.contains(value) else {
+            throw valueError(
+                key, node, expected: "a number from \(Self.number(range.lowerBound)) to \(Self.number(range.upperBound))")
         }
         return value
     }
@@ -104,9 +95,34 @@ struct MappingReader {
     func bool(_ key: String) throws(ProfileError) -> Bool? {
         guard let node = node(key) else { return nil }
         guard case .scalar(let text, false, _) = node, ["true", "false"].contains(text.lowercased()) else {
-            throw typeError(key, node, expected: "true or false")
+            throw valueError(key, node, expected: "true or false")
         }
         return text.lowercased() == "true"
+    }
+
+    /// `a whole number from 0 to 100`, or `of 0 or more` when the range has no practical top.
+    static func wholeNumber(_ range: ClosedRange<Int>) -> String {
+        range.upperBound == Int.max
+            ? "a whole number of \(range.lowerBound) or more" : "a whole number from \(range.lowerBound) to \(range.upperBound)"
+    }
+
+    /// A bound as a person writes it: `1`, `0.9999`, `1e-07`.
+    static func number(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
+    }
+
+    /// What a value is, as an error message quotes it: `1.5`, `"3" (a quoted string)`, `a list`.
+    static func quote(_ node: YAMLTree) -> String {
+        guard case .scalar(let text, let quoted, _) = node else { return node.kindName }
+        let shown = text.count > 40 ? String(text.prefix(40)) + "…" : text
+        return quoted ? "\"\(shown)\" (a quoted string)" : shown
+    }
+
+    /// `approvals.required must be a whole number from 0 to 100, not 1.5`, at the value.
+    func valueError(_ key: String, _ node: YAMLTree, expected: String) -> ProfileError {
+        ProfileError(
+            location: node.location, problem: "\(Self.join(path, key)) must be \(expected), not \(Self.quote(node))",
+            fix: "write \(expected) here")
     }
 
     func choice<T: RawRepresentable & CaseIterable>(_ key: String, _: T.Type) throws(ProfileError) -> T?

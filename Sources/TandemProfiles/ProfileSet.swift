@@ -38,12 +38,9 @@ public struct ProfileSet: Sendable {
         var files: [String: Data] = [:]
         for name in names {
             let path = (folder as NSString).appendingPathComponent("\(name).yaml")
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw ProfileError(
-                    location: SourceLocation(file: "\(directory)/\(name).yaml", line: 1, column: 1),
-                    problem: "cannot be read", fix: "check the file's permissions")
-            }
-            files[name] = data
+            let text = try YAMLBounds.read(
+                path: path, displayName: "\(directory)/\(name).yaml", fix: "check the file's permissions")
+            files[name] = Data(text.utf8)
         }
         return try load(repositoryRoot: repositoryRoot, files: files, directory: directory)
     }
@@ -57,6 +54,9 @@ public struct ProfileSet: Sendable {
         var trees: [String: YAMLTree] = [:]
         for name in names {
             let relative = "\(directory)/\(name).yaml"
+            if let data = files[name], data.count > InputLimits.yamlBytes {
+                throw YAMLBounds.tooLarge(Array(data.prefix(4096)), file: relative)
+            }
             guard let data = files[name], let text = String(data: data, encoding: .utf8) else {
                 throw ProfileError(
                     location: SourceLocation(file: relative, line: 1, column: 1),

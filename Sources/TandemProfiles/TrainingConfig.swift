@@ -41,11 +41,14 @@ public struct TrainingConfig: Sendable, Equatable {
 
     /// Loads a configuration, applying `--set KEY=VALUE` overrides (dotted keys, YAML values).
     public static func load(path: String, displayName: String, overrides: [String] = []) throws(ProfileError) -> TrainingConfig {
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-            throw ProfileError(
-                location: SourceLocation(file: displayName, line: 1, column: 1), problem: "cannot be read",
-                fix: "give a readable UTF-8 YAML file with --config")
-        }
+        let text = try YAMLBounds.read(path: path, displayName: displayName, fix: "give a readable UTF-8 YAML file with --config")
+        return try parse(text, displayName: displayName, overrides: overrides)
+    }
+
+    /// Parses a configuration's text (read from a commit, say), applying `--set KEY=VALUE` overrides.
+    public static func parse(_ text: String, displayName: String, overrides: [String] = []) throws(ProfileError)
+        -> TrainingConfig
+    {
         var tree = try YAMLTree.parse(text, file: displayName)
         for override in overrides { tree = tree.merged(with: try overrideTree(override)) }
         return try decode(tree, file: displayName)
@@ -112,7 +115,9 @@ public struct TrainingConfig: Sendable, Equatable {
                 for item in try t.list("hidden") {
                     guard case .scalar(let text, false, _) = item, let width = Int(text), (1...8192).contains(width) else {
                         throw ProfileError(
-                            location: item.location, problem: "a hidden layer width must be a whole number from 1 to 8192",
+                            location: item.location,
+                            problem: "training.hidden: a layer width must be a whole number from 1 to 8192, not "
+                                + MappingReader.quote(item),
                             fix: "write hidden: [256, 128]")
                     }
                     config.hidden.append(width)
@@ -157,32 +162,55 @@ public struct SweepSpec: Sendable, Equatable {
             && a.parameters.map(\.key) == b.parameters.map(\.key) && a.parameters.map(\.values) == b.parameters.map(\.values)
     }
 
-    /// The trials: each a list of `KEY=VALUE` overrides, in a fixed order.
+    /// The most trials a sweep may run (a grid's every combination, or a random search's `trials`).
+    public static let maxTrials = 10_000
+
+    /// The trials: each a list of `KEY=VALUE` overrides, in a fixed order (a grid's combinations with the last
+    /// parameter varying fastest; a random search picks combinations without building the whole grid).
     public func trialOverrides() -> [[String]] {
-        var combos: [[String]] = [[]]
-        for p in parameters {
-            combos = combos.flatMap { c in p.values.map { c + ["\(p.key)=\($0)"] } }
+        let sizes = parameters.map(\.values.count)
+        let total = Self.combinations(sizes) ?? 0
+        func combination(_ index: Int) -> [String] {
+            var rest = index
+            var digits = [Int](repeating: 0, count: sizes.count)
+            for k in sizes.indices.reversed() {
+                digits[k] = rest % sizes[k]
+                rest /= sizes[k]
+            }
+            return parameters.indices.map { "\(parameters[$0].key)=\(parameters[$0].values[digits[$0]])" }
         }
-        guard method == .random else { return combos }
+        guard method == .random else { return (0..<total).map(combination) }
+        // The same picks as drawing from a list of every combination and removing each drawn one: `taken` holds
+        // the drawn indices in order, so the r-th combination still in the pool is found by skipping them.
         var state = seed
+        var taken: [Int] = []
         var picked: [[String]] = []
-        var pool = combos
-        while picked.count < trials && !pool.isEmpty {
+        while picked.count < trials && taken.count < total {
             state &+= 0x9E37_79B9_7F4A_7C15
             var z = state
             z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
             z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            picked.append(pool.remove(at: Int((z ^ (z >> 31)) % UInt64(pool.count))))
+            var index = Int((z ^ (z >> 31)) % UInt64(total - taken.count))
+            for t in taken where t <= index { index += 1 }
+            taken.insert(index, at: taken.firstIndex { $0 > index } ?? taken.count)
+            picked.append(combination(index))
         }
         return picked
     }
 
-    public static func load(path: String, displayName: String) throws(ProfileError) -> SweepSpec {
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-            throw ProfileError(
-                location: SourceLocation(file: displayName, line: 1, column: 1), problem: "cannot be read",
-                fix: "give a readable UTF-8 YAML file with --sweep")
+    /// How many combinations lists of these sizes make; nil beyond 2^62.
+    static func combinations(_ sizes: [Int]) -> Int? {
+        var total = 1
+        for size in sizes {
+            let (product, overflow) = total.multipliedReportingOverflow(by: size)
+            guard !overflow, product <= 1 << 62 else { return nil }
+            total = product
         }
+        return total
+    }
+
+    public static func load(path: String, displayName: String) throws(ProfileError) -> SweepSpec {
+        let text = try YAMLBounds.read(path: path, displayName: displayName, fix: "give a readable UTF-8 YAML file with --sweep")
         let tree = try YAMLTree.parse(text, file: displayName)
         let top = try MappingReader(
             tree, path: "", allowed: ["method", "trials", "parallel", "metric", "seed", "parameters"],
@@ -205,8 +233,20 @@ public struct SweepSpec: Sendable, Equatable {
             }
             parameters.append((entry.key, items.map(Self.yamlText)))
         }
+        let method = try top.choice("method", Method.self) ?? .grid
+        let combinations = Self.combinations(parameters.map(\.1.count))
+        if method == .grid ? (combinations ?? .max) > maxTrials : combinations == nil {
+            let sizes = parameters.map { String($0.1.count) }.joined(separator: " × ")
+            throw ProfileError(
+                location: top.node("parameters")?.location ?? top.location,
+                problem: "the grid of 'parameters' (\(sizes) values) has "
+                    + "\(combinations.map(String.init) ?? "over 2^62") combinations, more than "
+                    + (method == .grid ? "the \(maxTrials) trials a sweep may run" : "a random search can draw from"),
+                fix: method == .grid
+                    ? "list fewer values, or write `method: random` with `trials:` to try a sample of them" : "list fewer values")
+        }
         return SweepSpec(
-            method: try top.choice("method", Method.self) ?? .grid, trials: try top.int("trials", range: 1...10_000) ?? 8,
+            method: method, trials: try top.int("trials", range: 1...maxTrials) ?? 8,
             parallel: try top.int("parallel", range: 1...256) ?? 2, metric: metric,
             seed: UInt64(try top.int("seed", range: 0...Int.max) ?? 1), parameters: parameters)
     }

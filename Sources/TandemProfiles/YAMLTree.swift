@@ -33,11 +33,15 @@ indirect enum YAMLTree: Sendable {
         }
     }
 
-    /// Parses YAML text; syntax errors and duplicate keys come back as located `ProfileError`s.
+    /// Parses YAML text; syntax errors and duplicate keys come back as located `ProfileError`s, and so does a
+    /// document outside `YAMLBounds` (too large, too deep, or with anchors and aliases), before it is composed.
     static func parse(_ text: String, file: String) throws(ProfileError) -> YAMLTree {
+        try YAMLBounds.check(text, file: file)
         let root: Node?
         do {
-            root = try Yams.compose(yaml: text)
+            // The basic resolver: profiles read scalars as text, and the default one runs regular expressions on
+            // every scalar (Yams hashes keys by resolved tag), which makes a large document slow to load.
+            root = try Yams.compose(yaml: text, .basic)
         } catch let error as YamlError {
             throw ProfileError.syntax(error, file: file)
         } catch {
@@ -98,18 +102,19 @@ indirect enum YAMLTree: Sendable {
     /// Deep-merges `overlay` onto `self` (a profile onto the one it extends): mappings merge key by key,
     /// anything else is replaced. Each node keeps the location of the file it came from.
     func merged(with overlay: YAMLTree) -> YAMLTree {
-        guard case .mapping(var base, let baseLocation) = self, case .mapping(let top, let topLocation) = overlay else {
+        guard case .mapping(var base, _) = self, case .mapping(let top, let topLocation) = overlay else {
             return overlay
         }
+        // By a key index, so that merging two large mappings stays linear.
+        var index = Dictionary(base.enumerated().map { ($0.element.key, $0.offset) }, uniquingKeysWith: { first, _ in first })
         for entry in top {
-            if let index = base.firstIndex(where: { $0.key == entry.key }) {
-                base[index] = Entry(
-                    key: entry.key, keyLocation: entry.keyLocation, value: base[index].value.merged(with: entry.value))
+            if let at = index[entry.key] {
+                base[at] = Entry(key: entry.key, keyLocation: entry.keyLocation, value: base[at].value.merged(with: entry.value))
             } else {
+                index[entry.key] = base.count
                 base.append(entry)
             }
         }
-        _ = baseLocation
         return .mapping(base, topLocation)
     }
 }

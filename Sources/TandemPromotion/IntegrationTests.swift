@@ -42,12 +42,23 @@ public struct IntegrationTests {
         let version = try registry.version(.version(p.model, p.version))
         let data = try registry.artifact(digest: version.artifactDigest)
         let (candidate, _) = try ModelArtifact.decode(data, source: version.reference)
-        let configText = Git(folder: repositoryRoot).show("models/relevance.yaml", at: p.commit)
-        let configPath = NSTemporaryDirectory() + "tandem-config-\(UUID().uuidString).yaml"
-        defer { try? FileManager.default.removeItem(atPath: configPath) }
-        try (configText ?? (try String(contentsOfFile: repositoryRoot + "/models/relevance.yaml", encoding: .utf8)))
-            .write(toFile: configPath, atomically: true, encoding: .utf8)
-        let config = try TrainingConfig.load(path: configPath, displayName: "\(p.branch):models/relevance.yaml")
+        let git = Git(folder: repositoryRoot)
+        let relative = "models/relevance.yaml"
+        let displayName = "\(p.branch):\(relative)"
+        let config: TrainingConfig
+        if let size = git.blobSize(relative, at: p.commit) {
+            // Sized before it is read: the branch's commit decides what is in it.
+            guard size <= InputLimits.yamlBytes, let text = git.show(relative, at: p.commit) else {
+                throw ProfileError(
+                    location: SourceLocation(file: displayName, line: 1, column: 1),
+                    problem: "the file is \(size) bytes, larger than \(BoundedFile.describe(bytes: InputLimits.yamlBytes)), "
+                        + "the limit for Tandem's YAML files",
+                    fix: "keep the training configuration under that size on the branch")
+            }
+            config = try TrainingConfig.parse(text, displayName: displayName)
+        } else {
+            config = try TrainingConfig.load(path: repositoryRoot + "/" + relative, displayName: displayName)
+        }
         return IntegrationTests(
             candidate: candidate, candidateVersion: version, config: config, sampleInput: sampleInput, store: store,
             latencyBudgetMs: latencyBudgetMs

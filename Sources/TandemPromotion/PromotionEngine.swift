@@ -76,6 +76,11 @@ public final class PromotionEngine: @unchecked Sendable {
             throw PromotionError("no branch or commit '\(branch)' in \(context.repositoryRoot): \(error)")
         }
         let lockPath = ModelLock.path(model: model?.name ?? "relevance-ranker")
+        if let size = git.blobSize(lockPath, at: commit), size > InputLimits.lockFileBytes {
+            throw PromotionError(
+                "\(lockPath) on \(branch) is \(size) bytes, larger than \(BoundedFile.describe(bytes: InputLimits.lockFileBytes)); "
+                    + "a lock file is under 1 KiB: restore the one `tandem train` wrote")
+        }
         let lock = git.show(lockPath, at: commit).flatMap { try? ModelLock.parse($0) }
         let reference: ModelReference
         if let model {

@@ -205,6 +205,14 @@ struct TrainBinaryTests {
         let out = try json(run.stdout)
         #expect((out["ranked"] as? [[String: Any]])?.count == 1)
         #expect((out["unknown"] as? [[String: Any]])?.map { $0["reason"] as? String } == ["unknown_video", "bad_url"])
+        // A request line over 1 MiB is refused at its line (exit 2), after the lines before it were scored.
+        let many = Array(repeating: "\"https://vid.example/ZZZZZZZZZZZ\"", count: 40_000).joined(separator: ",")
+        try repo.write("long.jsonl", request + "\n" + #"{"query": "x", "candidates": ["# + many + "]}\n")
+        let long = try await repo.run(
+            "tandem-evaluate", ["score", "--env", "test", "--model", "relevance-ranker@1", "--input", "long.jsonl"])
+        #expect(long.status == 2, "\(long.stderr)")
+        #expect(long.stderr.contains("long.jsonl:2: the request is "), "\(long.stderr)")
+        #expect(long.stdout.split(separator: "\n").count == 1)
         let gold = try await repo.run("tandem-evaluate", ["gold", "--env", "test", "--model", "relevance-ranker@1", "--json"])
         #expect(gold.status == 0)
         let trained = try json(

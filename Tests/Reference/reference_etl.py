@@ -104,8 +104,12 @@ def fnv(s):
         h = (h * 16777619) % 2**32
     return h
 
+MAX_LINE = 1 << 20  # bytes, without the "\n"; a longer line is bad_json whatever it holds
+
 def read_lines(path):
     data = open(path, "rb").read()
+    if data.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte-order mark is not part of the first line
+        data = data[3:]
     lines = data.split(b"\n")
     if data.endswith(b"\n"):
         lines.pop()
@@ -117,6 +121,8 @@ def main(inp, out):
     videos = {}
     for raw in read_lines(os.path.join(inp, "videos.jsonl")):
         vreport["lines_total"] += 1
+        if len(raw) > MAX_LINE:
+            vreport["quarantined"]["bad_json"] += 1; continue
         try:
             line = raw.decode("utf-8")
         except UnicodeDecodeError:
@@ -143,6 +149,8 @@ def main(inp, out):
     best = {}
     for n, raw in enumerate(read_lines(os.path.join(inp, "judgments.jsonl"))):
         jreport["lines_total"] += 1
+        if len(raw) > MAX_LINE:
+            jreport["quarantined"]["bad_json"] += 1; continue
         try:
             line = raw.decode("utf-8")
         except UnicodeDecodeError:
@@ -167,6 +175,13 @@ def main(inp, out):
         best[key] = (lab, ts, n)
     keys = sorted(best)
     jreport["silver_judgments"] = len(keys)
+
+    if not keys:
+        # No silver judgment: the run is refused and registers nothing (the report is kept, to compare counts).
+        with open(os.path.join(out, "report.json"), "w") as f:
+            json.dump({"judgments": jreport, "videos": vreport}, f, sort_keys=True)
+        print("no judgment passed the checks; nothing to register", file=sys.stderr)
+        sys.exit(1)
 
     with open(os.path.join(out, "silver_videos.jsonl"), "w") as f:
         for c in sorted(videos):

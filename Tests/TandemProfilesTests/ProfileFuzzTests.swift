@@ -1,5 +1,6 @@
 import Foundation
 import TandemCore
+import TandemTestSupport
 import Testing
 
 @testable import TandemProfiles
@@ -54,6 +55,67 @@ struct ProfileFuzzTests {
             }
         }
         #expect(refused > 1000, "TANDEM_FUZZ_SEED=\(seed)")
+    }
+
+    /// Hostile documents: alias bombs of random depth and width placed anywhere in a valid profile (as values,
+    /// list items or mapping keys), documents just over the size limit, and nesting past the depth limit, block or
+    /// flow. Each is refused with a located error (exit 2) within 2 s, and the process grows by less than 256 MiB
+    /// over all of them. Replay with `TANDEM_FUZZ_SEED`.
+    @Test("alias bombs, huge and deep documents are refused quickly, located, in bounded memory")
+    func hostileDocuments() {
+        let seed = Self.seed()
+        print("ProfileFuzzTests.hostileDocuments: TANDEM_FUZZ_SEED=\(seed)")
+        var rng = SeededGenerator(seed: seed)
+        let base = validProfile().split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let (_, growth) = peakMemoryGrowth { hostileRounds(seed: seed, rng: &rng, base: base) }
+        #expect(growth < 256 << 20, "TANDEM_FUZZ_SEED=\(seed): grew by \(growth >> 20) MiB at its peak")
+    }
+
+    func hostileRounds(seed: UInt64, rng: inout SeededGenerator, base: [String]) {
+        for round in 0..<60 {
+            var lines = base
+            let at = Int.random(in: 0...base.count, using: &rng)
+            let expected: String
+            switch round % 3 {
+            case 0:
+                let levels = Int.random(in: 3...14, using: &rng)
+                let width = Int.random(in: 2...16, using: &rng)
+                let use =
+                    ["v: *l\(levels - 1)", "- *l\(levels - 1)", "? *l\(levels - 1)\n: 1", "{*l\(levels - 1): x}"]
+                    .randomElement(using: &rng) ?? ""
+                let bomb = aliasBomb(levels: levels, width: width).split(separator: "\n").dropLast().map(String.init)
+                lines = Array(lines[..<at]) + bomb + use.split(separator: "\n").map(String.init) + Array(lines[at...])
+                expected = "anchors and aliases"
+            case 1:
+                let filler = Int.random(in: 1...200, using: &rng)
+                let line = "# " + String(repeating: "z", count: filler)
+                let count = InputLimits.yamlBytes / (line.utf8.count + 1) + Int.random(in: 1...50, using: &rng)
+                lines.insert(contentsOf: Array(repeating: line, count: count), at: at)
+                expected = "larger than 1 MiB"
+            default:
+                let depth = Int.random(in: (InputLimits.yamlDepth + 1)...20_000, using: &rng)
+                let nest =
+                    Bool.random(using: &rng)
+                    ? ["deep: " + String(repeating: "[", count: depth) + String(repeating: "]", count: depth)]
+                    : (0..<min(depth, 600)).map { String(repeating: " ", count: $0) + "k\($0):" }
+                lines.insert(contentsOf: nest, at: at)
+                expected = "nest more than"
+            }
+            let text = lines.joined(separator: "\n")
+            let replay = "TANDEM_FUZZ_SEED=\(seed), round \(round)"
+            let clock = ContinuousClock()
+            let started = clock.now
+            do {
+                _ = try ProfileSet.decodeSingle(text, name: "test", file: "environments/test.yaml")
+                Issue.record("\(replay): accepted")
+            } catch {
+                #expect(error.exitStatus == .badInput, "\(replay): \(error)")
+                #expect(error.description.contains(expected), "\(replay): \(error)")
+                #expect(error.description.hasPrefix("environments/test.yaml:\(error.location.line):"), "\(replay)")
+                #expect(error.location.line >= 1 && error.location.column >= 1, "\(replay)")
+            }
+            #expect((clock.now - started).seconds < 2, "\(replay): took \((clock.now - started).seconds) s")
+        }
     }
 
     @Test("the same seed replays the same inputs")

@@ -43,7 +43,30 @@ struct ProfileLoadingTests {
         Refusal(
             name: "wrong type",
             text: validProfile().replacingOccurrences(of: "  required: 1", with: "  required: [1]"),
-            line: 18, column: 13, fragment: "'approvals.required' must be a whole number, not a list"),
+            line: 18, column: 13, fragment: "approvals.required must be a whole number from 0 to 100, not a list"),
+        Refusal(
+            name: "a fraction for a whole number",
+            text: validProfile().replacingOccurrences(of: "  required: 1", with: "  required: 1.5"),
+            line: 18, column: 13, fragment: "approvals.required must be a whole number from 0 to 100, not 1.5"),
+        Refusal(
+            name: "a quoted number",
+            text: validProfile().replacingOccurrences(of: "  required: 1", with: "  required: \"3\""),
+            line: 18, column: 13,
+            fragment: "approvals.required must be a whole number from 0 to 100, not \"3\" (a quoted string)"),
+        Refusal(
+            name: "a whole number out of range",
+            text: validProfile().replacingOccurrences(
+                of: "  confidence: 0.95", with: "  confidence: 0.95\n  bootstrap_resamples: 10"),
+            line: 24, column: 24,
+            fragment: "policy.bootstrap_resamples must be a whole number from 100 to 1000000, not 10"),
+        Refusal(
+            name: "a seed with no practical top",
+            text: validProfile().replacingOccurrences(of: "  confidence: 0.95", with: "  confidence: 0.95\n  seed: -4"),
+            line: 24, column: 9, fragment: "policy.seed must be a whole number of 0 or more, not -4"),
+        Refusal(
+            name: "not a boolean",
+            text: validProfile(extra: "protected: yes"),
+            line: 27, column: 12, fragment: "protected must be true or false, not yes"),
         Refusal(
             name: "missing required key",
             text: validProfile().replacingOccurrences(of: "  production_branch: main", with: "  remote: origin"),
@@ -112,7 +135,11 @@ struct ProfileLoadingTests {
         Refusal(
             name: "confidence out of range",
             text: validProfile().replacingOccurrences(of: "confidence: 0.95", with: "confidence: 95"),
-            line: 23, column: 15, fragment: "'policy.confidence' is 95, out of range"),
+            line: 23, column: 15, fragment: "policy.confidence must be a number from 0.5 to 0.9999, not 95"),
+        Refusal(
+            name: "not a number",
+            text: validProfile().replacingOccurrences(of: "min_improvement: 0.005", with: "min_improvement: .nan"),
+            line: 22, column: 20, fragment: "policy.min_improvement must be a number from -1 to 1, not .nan"),
         Refusal(
             name: "empty profile",
             text: "",
