@@ -60,14 +60,14 @@ let package = Package(
         .target(
             name: "TandemStorage",
             dependencies: [
-                "TandemCore", "TandemProfiles", .product(name: "GRDB", package: "GRDB.swift"),
+                "TandemCore", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
         /** The medallion ETL (bronze, silver, gold), feature definitions and the feature store. */
         .target(
             name: "TandemLakehouse",
-            dependencies: ["TandemCore", "TandemStorage", "TandemHTTP", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["TandemCore", "TandemStorage", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         /** The trainer, models, metrics and scoring, with all dense math on OpenBLAS. */
         .target(
@@ -79,10 +79,14 @@ let package = Package(
             name: "TandemRegistry",
             dependencies: ["TandemCore", "TandemStorage", "TandemHTTP", .product(name: "GRDB", package: "GRDB.swift")]
         ),
-        /** The drivers the stages share: training inputs (table → gold → split → signature), config → trainer settings. */
+        /** The drivers the stages share: training inputs (table → gold → split → signature), config → trainer settings,
+            the training session (run tracked, artifact stored, version registered, lock file committed). */
         .target(
             name: "TandemPipeline",
-            dependencies: ["TandemCore", "TandemProfiles", "TandemLakehouse", "TandemLearning", "TandemRegistry"]
+            dependencies: [
+                "TandemCore", "TandemProfiles", "TandemStorage", "TandemLakehouse", "TandemLearning", "TandemRegistry",
+                "TandemGit",
+            ]
         ),
         /** Git working trees through the git command: commits, branches, lock files, ancestry. */
         .target(name: "TandemGit", dependencies: ["TandemCore"]),
@@ -110,8 +114,9 @@ let package = Package(
         ),
         /** Compute backends: stage jobs as local child processes or Slurm jobs (arrays for sweeps). */
         .target(name: "TandemCompute", dependencies: ["TandemCore"]),
-        /** Resolution of `tandem STAGE` to an executable `tandem-STAGE` (pure, table-tested). */
-        .target(name: "TandemDispatch"),
+        /** The umbrella `tandem`: resolution of `tandem STAGE` to an executable `tandem-STAGE` (table-tested), exec,
+            the overview and shell completions. */
+        .target(name: "TandemDispatch", dependencies: ["TandemCore"]),
         /** The command-line interface of every stage (argument parsing, human and JSON output). */
         .target(
             name: "TandemCommands",
@@ -123,7 +128,7 @@ let package = Package(
             ]
         ),
         /** `tandem`: the umbrella command. */
-        .executableTarget(name: "tandem", dependencies: ["TandemCommands"]),
+        .executableTarget(name: "tandem", dependencies: ["TandemDispatch"]),
         /** `tandem-env`: list, show and check environment profiles. */
         .executableTarget(name: "tandem-env", dependencies: ["TandemCommands"]),
         /** `tandem-etl`: bronze → silver → gold, registers a feature table version. */
@@ -148,8 +153,17 @@ let package = Package(
         .executableTarget(name: "tandem-fixtures", dependencies: ["TandemCommands"]),
         /** `tandem-jobs`: stages as jobs on `local://` or `slurm://`: submit, list, logs, cancel, recover, clean. */
         .executableTarget(name: "tandem-jobs", dependencies: ["TandemCommands"]),
+        /** The benchmarks behind docs/benchmarks.md; only `tandem-bench` links them. */
+        .target(
+            name: "TandemBench",
+            dependencies: [
+                "TandemCommands", "TandemCore", "TandemStorage", "TandemLakehouse", "TandemLearning", "TandemRegistry",
+                "TandemHTTP", "TandemWebhooks", "TandemCompute", "TandemDispatch",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         /** `tandem-bench`: benchmarks whose figures go into docs/benchmarks.md. */
-        .executableTarget(name: "tandem-bench", dependencies: ["TandemCommands", "TandemLakehouse"]),
+        .executableTarget(name: "tandem-bench", dependencies: ["TandemBench"]),
 
         .testTarget(name: "TandemProfilesTests", dependencies: ["TandemProfiles", "TandemStorage", "TandemTestSupport"]),
         .testTarget(name: "TandemLakehouseTests", dependencies: ["TandemLakehouse", "TandemTestSupport"]),

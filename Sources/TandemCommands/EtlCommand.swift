@@ -97,19 +97,3 @@ public struct EtlCommand: StageCommand {
         return "\(prefix): " + (parts.isEmpty ? "none" : parts.joined(separator: ", "))
     }
 }
-
-/// The commit and cleanliness of the code in a repository (lineage of what a stage produced).
-struct GitInfo: Sendable {
-    var commit: String
-    var branch: String?
-    var dirty: Bool
-    var remote: String?
-
-    static func current(at folder: String) -> GitInfo? {
-        let git = Git(folder: folder)
-        guard let commit = try? git.head() else { return nil }
-        return GitInfo(
-            commit: commit, branch: (try? git.currentBranch()) ?? nil, dirty: (try? git.isDirty()) ?? false,
-            remote: git.remoteURL())
-    }
-}

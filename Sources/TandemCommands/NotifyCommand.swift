@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TandemCore
+import TandemGit
 import TandemHTTP
 import TandemRegistry
 import TandemStorage

@@ -2,6 +2,7 @@ import Foundation
 import TandemCompute
 import TandemCore
 import TandemLakehouse
+import TandemPipeline
 import TandemProfiles
 import TandemRegistry
 
