@@ -64,15 +64,18 @@ let package = Package(
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
-        /** The medallion ETL (bronze, silver, gold), feature definitions and the feature store. */
+        /** Pure feature code: definitions, their computation (the one code path of gold and inference), text and URL
+            canonicalisation, strict JSON, gold rows in memory. No files, no database. */
+        .target(name: "TandemFeatures", dependencies: ["TandemCore"]),
+        /** The medallion ETL (bronze, silver, gold) and the feature store. */
         .target(
             name: "TandemLakehouse",
-            dependencies: ["TandemCore", "TandemStorage", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["TandemCore", "TandemFeatures", "TandemStorage", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         /** The trainer, models, metrics and scoring, with all dense math on OpenBLAS. */
         .target(
             name: "TandemLearning",
-            dependencies: ["TandemCore", "TandemCOpenBLAS", "TandemCKernels", "TandemLakehouse"]
+            dependencies: ["TandemCore", "TandemCOpenBLAS", "TandemCKernels", "TandemFeatures"]
         ),
         /** Model registries and run tracking: the protocol, its SQLite and MLflow implementations, the audit chain. */
         .target(
@@ -84,7 +87,7 @@ let package = Package(
         .target(
             name: "TandemPipeline",
             dependencies: [
-                "TandemCore", "TandemProfiles", "TandemStorage", "TandemLakehouse", "TandemLearning", "TandemRegistry",
+                "TandemCore", "TandemProfiles", "TandemFeatures", "TandemLakehouse", "TandemLearning", "TandemRegistry",
                 "TandemGit",
             ]
         ),
@@ -107,8 +110,8 @@ let package = Package(
         .target(
             name: "TandemPromotion",
             dependencies: [
-                "TandemCore", "TandemProfiles", "TandemStorage", "TandemLakehouse", "TandemLearning", "TandemRegistry",
-                "TandemGit", "TandemPipeline",
+                "TandemCore", "TandemProfiles", "TandemStorage", "TandemFeatures", "TandemLakehouse", "TandemLearning",
+                "TandemRegistry", "TandemGit", "TandemPipeline",
                 "TandemWebhooks", .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
@@ -121,8 +124,9 @@ let package = Package(
         .target(
             name: "TandemCommands",
             dependencies: [
-                "TandemCore", "TandemProfiles", "TandemStorage", "TandemLakehouse", "TandemLearning", "TandemRegistry",
-                "TandemGit", "TandemHTTP", "TandemWebhooks", "TandemPromotion", "TandemCompute", "TandemPipeline",
+                "TandemCore", "TandemProfiles", "TandemStorage", "TandemFeatures", "TandemLakehouse", "TandemLearning",
+                "TandemRegistry", "TandemGit", "TandemHTTP", "TandemWebhooks", "TandemPromotion", "TandemCompute",
+                "TandemPipeline",
                 "TandemDispatch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -157,7 +161,8 @@ let package = Package(
         .target(
             name: "TandemBench",
             dependencies: [
-                "TandemCommands", "TandemCore", "TandemStorage", "TandemLakehouse", "TandemLearning", "TandemRegistry",
+                "TandemCommands", "TandemCore", "TandemStorage", "TandemFeatures", "TandemLakehouse", "TandemLearning",
+                "TandemRegistry",
                 "TandemHTTP", "TandemWebhooks", "TandemCompute", "TandemDispatch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -166,13 +171,17 @@ let package = Package(
         .executableTarget(name: "tandem-bench", dependencies: ["TandemBench"]),
 
         .testTarget(name: "TandemProfilesTests", dependencies: ["TandemProfiles", "TandemStorage", "TandemTestSupport"]),
-        .testTarget(name: "TandemLakehouseTests", dependencies: ["TandemLakehouse", "TandemTestSupport"]),
+        .testTarget(
+            name: "TandemLakehouseTests", dependencies: ["TandemLakehouse", "TandemFeatures", "TandemTestSupport"]),
         .testTarget(name: "TandemDispatchTests", dependencies: ["TandemDispatch"]),
-        .testTarget(name: "TandemLearningTests", dependencies: ["TandemLearning", "TandemLakehouse", "TandemStorage"]),
+        .testTarget(
+            name: "TandemLearningTests", dependencies: ["TandemLearning", "TandemFeatures", "TandemLakehouse", "TandemStorage"]),
         .target(name: "TandemTestSupport", dependencies: ["TandemCore"], path: "Tests/TandemTestSupport"),
         .testTarget(name: "TandemComputeTests", dependencies: ["TandemCompute", "TandemCore", "TandemTestSupport"]),
 
-        .testTarget(name: "TandemPromotionTests", dependencies: ["TandemPromotion", "TandemProfiles", "TandemLakehouse"]),
+        .testTarget(
+            name: "TandemPromotionTests",
+            dependencies: ["TandemPromotion", "TandemProfiles", "TandemFeatures", "TandemLakehouse"]),
         .testTarget(name: "TandemRegistryTests", dependencies: ["TandemRegistry", "TandemStorage", "TandemTestSupport"]),
         .testTarget(
             name: "TandemWebhooksTests", dependencies: ["TandemWebhooks", "TandemProfiles", "TandemHTTP", "TandemTestSupport"]),

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TandemCommands
 import TandemCore
+import TandemFeatures
 import TandemLakehouse
 import TandemLearning
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TandemCore
 import TandemGit
+import TandemFeatures
 import TandemLakehouse
 
 /// `tandem etl`: bronze → silver → gold, registering a feature table version.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TandemCore
+import TandemFeatures
 import TandemLakehouse
 import TandemPipeline
 import TandemProfiles

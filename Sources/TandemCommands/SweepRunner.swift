@@ -1,6 +1,7 @@
 import Foundation
 import TandemCompute
 import TandemCore
+import TandemFeatures
 import TandemLakehouse
 import TandemPipeline
 import TandemProfiles

@@ -1,11 +1,11 @@
 import Foundation
 import TandemCore
 import TandemGit
+import TandemFeatures
 import TandemLakehouse
 import TandemLearning
 import TandemProfiles
 import TandemRegistry
-import TandemStorage
 
 /// One training, end to end: resolves the feature table, splits it, tracks the run, trains, stores the
 /// artifact, and (unless told not to) registers the version and records it on the branch.

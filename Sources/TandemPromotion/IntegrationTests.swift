@@ -1,6 +1,7 @@
 import Foundation
 import TandemCore
 import TandemGit
+import TandemFeatures
 import TandemLakehouse
 import TandemLearning
 import TandemPipeline
