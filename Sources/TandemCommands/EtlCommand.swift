@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
 import TandemCore
-import TandemGit
 import TandemFeatures
+import TandemGit
 import TandemLakehouse
 
 /// `tandem etl`: bronze → silver → gold, registering a feature table version.

@@ -1,7 +1,7 @@
 import Foundation
 import TandemCore
-import TandemGit
 import TandemFeatures
+import TandemGit
 import TandemLakehouse
 import TandemLearning
 import TandemPipeline
