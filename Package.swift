@@ -120,14 +120,23 @@ let package = Package(
         /** The umbrella `tandem`: resolution of `tandem STAGE` to an executable `tandem-STAGE` (table-tested), exec,
             the overview and shell completions. */
         .target(name: "TandemDispatch", dependencies: ["TandemCore"]),
+        /** An environment as a stage sees it: its profile, and the one place where its roots become stores and
+            backends (feature store, registry, compute), opened through the root guard; protection read from the
+            production side; audit anchors in git. */
+        .target(
+            name: "TandemEnvironment",
+            dependencies: [
+                "TandemCore", "TandemProfiles", "TandemStorage", "TandemFeatures", "TandemLakehouse", "TandemRegistry",
+                "TandemGit", "TandemHTTP", "TandemCompute", "TandemPipeline", "TandemPromotion", "TandemDispatch",
+            ]
+        ),
         /** The command-line interface of every stage (argument parsing, human and JSON output). */
         .target(
             name: "TandemCommands",
             dependencies: [
                 "TandemCore", "TandemProfiles", "TandemStorage", "TandemFeatures", "TandemLakehouse", "TandemLearning",
                 "TandemRegistry", "TandemGit", "TandemHTTP", "TandemWebhooks", "TandemPromotion", "TandemCompute",
-                "TandemPipeline",
-                "TandemDispatch",
+                "TandemPipeline", "TandemDispatch", "TandemEnvironment",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -161,7 +170,8 @@ let package = Package(
         .target(
             name: "TandemBench",
             dependencies: [
-                "TandemCommands", "TandemCore", "TandemStorage", "TandemFeatures", "TandemLakehouse", "TandemLearning",
+                "TandemCommands", "TandemEnvironment", "TandemCore", "TandemStorage", "TandemFeatures", "TandemLakehouse",
+                "TandemLearning",
                 "TandemRegistry",
                 "TandemHTTP", "TandemWebhooks", "TandemCompute", "TandemDispatch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -181,7 +191,9 @@ let package = Package(
 
         .testTarget(
             name: "TandemPromotionTests",
-            dependencies: ["TandemPromotion", "TandemProfiles", "TandemFeatures", "TandemLakehouse"]),
+            dependencies: [
+                "TandemPromotion", "TandemPipeline", "TandemLearning", "TandemProfiles", "TandemFeatures", "TandemLakehouse",
+            ]),
         .testTarget(name: "TandemRegistryTests", dependencies: ["TandemRegistry", "TandemStorage", "TandemTestSupport"]),
         .testTarget(
             name: "TandemWebhooksTests", dependencies: ["TandemWebhooks", "TandemProfiles", "TandemHTTP", "TandemTestSupport"]),

@@ -1,6 +1,7 @@
 import Foundation
 import TandemCompute
 import TandemCore
+import TandemEnvironment
 import TandemFeatures
 import TandemLakehouse
 import TandemPipeline

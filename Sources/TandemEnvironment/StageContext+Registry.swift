@@ -47,7 +47,7 @@ extension StageContext {
 
 extension StageContext {
     /// What a training in this environment reads and writes, opened through the root guard as a stage does.
-    func trainingEnvironment() -> TrainingSession.Environment {
+    public func trainingEnvironment() -> TrainingSession.Environment {
         TrainingSession.Environment(
             name: profile.name, repositoryRoot: repositoryRoot, openFeatureStore: { try openFeatureStoreForReading() },
             openRegistry: { try openRegistry(writer: .stage("train")) },
