@@ -140,7 +140,8 @@ public struct JobsCommand: StageCommand {
                     id: $0.id, backend: $0.backend, name: $0.name, owner: $0.ownerPID, ownerAlive: $0.ownerAlive,
                     submittedAt: $0.submittedAt, journalled: true)
             }
-            if case .slurm = context.profile.roots.compute, let slurm = try context.openCompute().backend as? SlurmBackend {
+            if case .slurm = context.profile.roots.compute {
+                let slurm = try context.slurm()
                 for job in try slurm.queuedTandemJobs() {
                     if let i = lines.firstIndex(where: { $0.id == job.id && $0.backend == "slurm" }) {
                         lines[i].state = job.state
@@ -212,9 +213,7 @@ public struct JobsCommand: StageCommand {
             let journal = JobJournal(folder: context.jobsFolder)
             guard let record = journal.read(id) else {
                 // A Slurm job this checkout did not submit: Slurm's own id is enough.
-                if case .slurm = context.profile.roots.compute, let slurm = try context.openCompute().backend as? SlurmBackend,
-                    try slurm.isActive(id)
-                {
+                if case .slurm = context.profile.roots.compute, case let slurm = try context.slurm(), try slurm.isActive(id) {
                     try slurm.cancel(id)
                     print("cancelled Slurm job \(id)")
                     return

@@ -156,17 +156,10 @@ public struct LocalCommand: StageCommand {
                 "\(trained.model)@\(trained.version ?? 0), " + String(format: "NDCG@10 %.4f", trained.metrics["ndcg@10"] ?? 0))
 
             // 3.–4. Integration tests and champion/challenger, through the promotion engine (stopping before approvals).
-            let registryRoot = try context.claim(.registry, stage: "promote")
             let prodContext = StageContext(
                 repositoryRoot: set.repositoryRoot, profiles: profiles, profile: prod, readsProductionSide: false)
-            let engine = PromotionEngine(
-                context: PromotionContext(
-                    repositoryRoot: set.repositoryRoot, source: test, target: prod, sourceStore: store,
-                    sourceRegistry: try context.openRegistry(writer: .stage("promote")),
-                    openTargetRegistry: { try prodContext.openRegistry(writer: .promotionEngine) },
-                    resolve: { context.resolve($0) },
-                    store: try PromotionStore(root: registryRoot), outbox: nil, actor: Actor.current(),
-                    runIntegrationTests: try IntegrationTestJob.runner(context, latencyBudgetMs: prod.policy.latencyBudgetMs)))
+            let engine = try context.promotionEngine(
+                into: prodContext, productionSide: nil, notify: false, note: { Terminal.note($0) })
             let promotion = try engine.start(branch: "HEAD", model: .version(trained.model, trained.version ?? 0))
             let evaluated = try engine.advance(promotion.id)
             let tests = evaluated.tests.map { "\($0.name) \($0.passed ? "passed" : "FAILED")" }.joined(separator: ", ")

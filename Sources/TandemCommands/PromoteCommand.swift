@@ -81,17 +81,8 @@ public struct PromoteCommand: StageCommand {
         let set = try ProfileSet(repositoryRoot: source.repositoryRoot, profiles: profiles)
         let targetContext = StageContext(repositoryRoot: source.repositoryRoot, profiles: set, profile: target)
         if let side, needsGate { try targetContext.requireRecordedProductionBranch(side.branch) }
-        let registryRoot = try source.claim(.registry, stage: "promote")
-        var context = PromotionContext(
-            repositoryRoot: source.repositoryRoot, source: source.profile, target: target,
-            sourceStore: try source.openFeatureStoreForReading(),
-            sourceRegistry: try source.openRegistry(writer: .stage("promote")),
-            openTargetRegistry: { try targetContext.openRegistry(writer: .promotionEngine) }, resolve: { source.resolve($0) },
-            store: try PromotionStore(root: registryRoot), outbox: try Outbox(root: registryRoot), actor: Actor.current(),
-            productionSide: side)
-        // The integration tests run as a job on the source environment's compute backend.
-        context.runIntegrationTests = try IntegrationTestJob.runner(source, latencyBudgetMs: target.policy.latencyBudgetMs)
-        return PromotionEngine(context: context)
+        return try source.promotionEngine(
+            into: targetContext, productionSide: side, notify: true, note: { Terminal.note($0) })
     }
 
     /// The refusal of a first promotion: a target whose production branch does not exist yet has no committed
