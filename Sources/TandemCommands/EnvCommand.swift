@@ -119,7 +119,7 @@ public struct EnvCommand: StageCommand {
                 let value = environment[variable] ?? ""
                 if value.isEmpty {
                     findings.append(Finding(item: key, ok: false, detail: "$\(variable) is not set"))
-                } else if let unsafe = NotifyCommand.unsafeVariables([(key, variable)], environment).first {
+                } else if let unsafe = StageContext.unsafeVariables([(key, variable)], environment).first {
                     findings.append(Finding(item: key, ok: false, detail: unsafe.description))
                 } else {
                     findings.append(Finding(item: key, ok: true, detail: "$\(variable) is set"))

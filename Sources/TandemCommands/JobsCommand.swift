@@ -57,26 +57,8 @@ public struct JobsCommand: StageCommand {
         func run() async throws {
             let context = try StageContext.load(common)
             let stage = command[0]
-            let resolver = StageResolver(
-                ownFolder: UmbrellaCommand.ownFolder(), path: ProcessInfo.processInfo.environment["PATH"],
-                isExecutable: { access($0, X_OK) == 0 && !UmbrellaCommand.isDirectory($0) })
-            let executable: String
-            switch resolver.resolve(stage) {
-            case .success(let path): executable = path
-            case .failure(let failure): throw UsageError(failure.description)
-            }
-            var arguments = Array(command.dropFirst())
-            if !arguments.contains(where: { $0 == "--env" || $0.hasPrefix("--env=") }) {
-                arguments += ["--env", context.profile.name]
-            }
-            if !arguments.contains(where: { $0 == "--project" || $0.hasPrefix("--project=") }) {
-                arguments += ["--project", context.repositoryRoot]
-            }
+            let job = try context.stageJob(command, timeLimitSeconds: time, cpus: cpus)
             let runner = try context.openCompute()
-            let job = ComputeJob(
-                name: stage, executable: executable, arguments: arguments,
-                workingDirectory: FileManager.default.currentDirectoryPath, logDirectory: context.jobLogs,
-                timeLimitSeconds: time, cpus: cpus)
             let stop = StopSignal()
             let id = try runner.submit(job)
             Terminal.note("job \(id): tandem-\(stage) on \(runner.backend.kind)://, logs in \(context.jobLogs)")

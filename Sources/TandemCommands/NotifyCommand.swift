@@ -38,38 +38,6 @@ public struct NotifyCommand: StageCommand {
 
     public init() {}
 
-    static func outbox(_ context: StageContext, writing: Bool) throws -> Outbox {
-        let path = try context.folder(of: .registry)
-        // The outbox is written by every stage, the promotion engine included, so it is opened as the engine; read
-        // or written, it passes the root's gate (its stamp), since SQLite writes even when a stage only reads.
-        try RootGuard.claim(
-            path: path, environment: context.profile.name, role: .registry, protected: false, writer: .promotionEngine)
-        return try Outbox(root: path)
-    }
-
-    /// The set variables among `variables` whose value cannot go into a request (a line break in a token, a URL
-    /// that is not http(s)); each error names the variable, never its value.
-    static func unsafeVariables(
-        _ variables: [(key: String, variable: String)], _ environment: [String: String] = ProcessInfo.processInfo.environment
-    ) -> [UnsafeValueError] {
-        variables.compactMap { (key, variable) -> UnsafeValueError? in
-            guard let value = environment[variable], !value.isEmpty else { return nil }
-            do throws(UnsafeValueError) {
-                try HTTPSafety.checkVariable(variable, value, isURL: key.hasSuffix("url_env"))
-                return nil
-            } catch { return error }
-        }
-    }
-
-    /// Refuses (exit 2) to send anything while a variable the profile names holds a value that cannot be sent.
-    static func refuseUnsafeVariables(_ context: StageContext) throws {
-        if let first = unsafeVariables(context.profile.secretVariables).first { throw first }
-    }
-
-    static func deliverer(_ context: StageContext, outbox: Outbox) -> Deliverer {
-        Deliverer(outbox: outbox, transport: CurlTransport(), secretVariables: context.profile.secretVariables.map(\.variable))
-    }
-
     struct Flush: StageCommand {
         static let configuration = CommandConfiguration(
             abstract: "Deliver what is due, waiting at most --wait seconds for retries.",
@@ -79,9 +47,9 @@ public struct NotifyCommand: StageCommand {
 
         func run() async throws {
             let context = try StageContext.load(common)
-            try NotifyCommand.refuseUnsafeVariables(context)
-            let outbox = try NotifyCommand.outbox(context, writing: true)
-            let summary = try await NotifyCommand.deliverer(context, outbox: outbox).flush(deadline: wait)
+            try context.refuseUnsafeVariables()
+            let outbox = try context.openOutbox()
+            let summary = try await context.deliverer(outbox: outbox).flush(deadline: wait)
             if common.json {
                 try Terminal.printJSON(summary)
             } else {
@@ -102,7 +70,7 @@ public struct NotifyCommand: StageCommand {
 
         func run() throws {
             let context = try StageContext.load(common)
-            let entries = try NotifyCommand.outbox(context, writing: false).list(state: all ? nil : (dead ? "dead" : "pending"))
+            let entries = try context.openOutbox().list(state: all ? nil : (dead ? "dead" : "pending"))
             if common.json { try Terminal.printJSON(entries); return }
             if entries.isEmpty { print(dead ? "no dead letters" : "nothing pending") }
             let now = Date().timeIntervalSince1970
@@ -125,7 +93,7 @@ public struct NotifyCommand: StageCommand {
         @Argument(help: "The message id.") var id: String
 
         func run() throws {
-            try NotifyCommand.outbox(try StageContext.load(common), writing: true).retry(id: id)
+            try StageContext.load(common).openOutbox().retry(id: id)
             print("\(id) is pending again; `tandem notify flush` delivers it")
         }
     }
@@ -138,8 +106,8 @@ public struct NotifyCommand: StageCommand {
 
         func run() async throws {
             let context = try StageContext.load(common)
-            try NotifyCommand.refuseUnsafeVariables(context)
-            let outbox = try NotifyCommand.outbox(context, writing: true)
+            try context.refuseUnsafeVariables()
+            let outbox = try context.openOutbox()
             let git = GitInfo.current(at: context.repositoryRoot)
             let id = "test-" + UUID().uuidString.lowercased().prefix(8)
             let event = WebhookEvent(

@@ -39,4 +39,29 @@ extension StageContext {
     public static func stageExecutable(_ stage: String) -> String {
         return (UmbrellaCommand.ownFolder() as NSString).appendingPathComponent("tandem-\(stage)")
     }
+
+    /// A job that runs a stage (`command`: the stage and its arguments) in this environment: `tandem-STAGE` found
+    /// as the umbrella finds it, with `--env` and `--project` added when absent, logging into the job folder.
+    public func stageJob(_ command: [String], timeLimitSeconds: Int?, cpus: Int) throws -> ComputeJob {
+        let stage = command[0]
+        let resolver = StageResolver(
+            ownFolder: UmbrellaCommand.ownFolder(), path: ProcessInfo.processInfo.environment["PATH"],
+            isExecutable: { access($0, X_OK) == 0 && !UmbrellaCommand.isDirectory($0) })
+        let executable: String
+        switch resolver.resolve(stage) {
+        case .success(let path): executable = path
+        case .failure(let failure): throw UsageError(failure.description)
+        }
+        var arguments = Array(command.dropFirst())
+        if !arguments.contains(where: { $0 == "--env" || $0.hasPrefix("--env=") }) {
+            arguments += ["--env", profile.name]
+        }
+        if !arguments.contains(where: { $0 == "--project" || $0.hasPrefix("--project=") }) {
+            arguments += ["--project", repositoryRoot]
+        }
+        return ComputeJob(
+            name: stage, executable: executable, arguments: arguments,
+            workingDirectory: FileManager.default.currentDirectoryPath, logDirectory: jobLogs,
+            timeLimitSeconds: timeLimitSeconds, cpus: cpus)
+    }
 }
