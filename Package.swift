@@ -209,3 +209,10 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// Settings that keep every target's imports and existentials honest (docs/architecture.md, "Modules").
+for target in package.targets where target.type != .system && target.name != "TandemCKernels" {
+    target.swiftSettings = (target.swiftSettings ?? []) + [
+        .enableUpcomingFeature("ExistentialAny"), .enableUpcomingFeature("MemberImportVisibility"),
+    ]
+}

@@ -5,6 +5,7 @@ import TandemEnvironment
 import TandemFeatures
 import TandemGit
 import TandemLakehouse
+import TandemProfiles
 
 /// `tandem etl`: bronze → silver → gold, registering a feature table version.
 public struct EtlCommand: StageCommand {

@@ -4,6 +4,7 @@ import TandemCompute
 import TandemCore
 import TandemDispatch
 import TandemEnvironment
+import TandemProfiles
 
 /// `tandem jobs` (and `tandem submit`): stage jobs on the environment's compute backend.
 public struct JobsCommand: StageCommand {

@@ -3,6 +3,8 @@ import Foundation
 import TandemCore
 import TandemEnvironment
 import TandemRegistry
+import TandemProfiles
+import TandemStorage
 
 extension ModelsCommand {
     /// `tandem models copy`: a version from another environment's registry into this one, keeping its digest and

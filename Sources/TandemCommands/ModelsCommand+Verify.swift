@@ -4,6 +4,7 @@ import TandemCore
 import TandemEnvironment
 import TandemGit
 import TandemRegistry
+import TandemProfiles
 
 extension ModelsCommand {
     /// What both `verify` and `history` print about the registry's integrity, on lines of their own.

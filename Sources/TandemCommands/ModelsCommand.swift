@@ -4,6 +4,8 @@ import TandemCore
 import TandemEnvironment
 import TandemGit
 import TandemRegistry
+import TandemProfiles
+import TandemStorage
 
 /// `tandem models`: registered models, versions and aliases of an environment.
 public struct ModelsCommand: StageCommand {

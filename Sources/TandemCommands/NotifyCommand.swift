@@ -7,6 +7,7 @@ import TandemHTTP
 import TandemRegistry
 import TandemStorage
 import TandemWebhooks
+import TandemProfiles
 
 /// `tandem notify`: the environment's webhook outbox.
 public struct NotifyCommand: StageCommand {

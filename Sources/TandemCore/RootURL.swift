@@ -1,3 +1,4 @@
+import Foundation
 /// A root named in an environment profile: where an environment keeps its features or registry,
 /// or where its jobs run.
 ///

@@ -2,6 +2,7 @@ import Foundation
 import TandemCore
 import TandemGit
 import TandemRegistry
+import TandemProfiles
 
 /// `tandem models verify`: a branch's lock file against its environment's registry — the lock names the
 /// environment, is committed on the branch (in an ancestor of HEAD, unchanged since), and agrees with the

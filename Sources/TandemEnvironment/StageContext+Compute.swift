@@ -3,6 +3,7 @@ import TandemCompute
 import TandemCore
 import TandemDispatch
 import TandemStorage
+import TandemProfiles
 
 extension StageContext {
     /// This environment's job folder on this machine: the journal of jobs in flight and their logs

@@ -2,6 +2,8 @@ import Foundation
 import TandemCompute
 import TandemCore
 import TandemPromotion
+import TandemProfiles
+import TandemStorage
 
 /// The promotion's integration tests as a job on the source environment's compute backend: the engine writes
 /// the promotion to a file, the job (`tandem-promote integration-tests`) runs the tests where the backend puts it

@@ -3,6 +3,8 @@ import TandemCore
 import TandemPromotion
 import TandemRegistry
 import TandemWebhooks
+import TandemProfiles
+import TandemStorage
 
 extension StageContext {
     /// The promotion engine from this environment (the source, test) into `target` (prod): the one construction

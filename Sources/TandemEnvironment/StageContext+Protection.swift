@@ -3,6 +3,7 @@ import TandemCore
 import TandemPromotion
 import TandemRegistry
 import TandemStorage
+import TandemProfiles
 
 extension StageContext {
     /// Who may write an environment's registry besides the promotion engine, as its production side says.

@@ -4,6 +4,7 @@ import TandemFeatures
 import TandemLakehouse
 import TandemRegistry
 import TandemStorage
+import TandemProfiles
 
 /// What `tandem jobs recover` reclaimed besides jobs: staging left by killed processes, runs left `RUNNING`.
 public struct Leftovers: Encodable, Sendable {

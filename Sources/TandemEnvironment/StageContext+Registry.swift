@@ -3,6 +3,7 @@ import TandemCore
 import TandemPipeline
 import TandemRegistry
 import TandemStorage
+import TandemProfiles
 
 extension StageContext {
     /// The one place a registry implementation is chosen from the profile's `registry` root.

@@ -3,6 +3,7 @@ import TandemCore
 import TandemHTTP
 import TandemStorage
 import TandemWebhooks
+import TandemProfiles
 
 extension StageContext {
     /// The environment's webhook outbox, in its registry root. Every stage writes it, the promotion engine included,

@@ -7,6 +7,7 @@ import TandemLakehouse
 import TandemPipeline
 import TandemProfiles
 import TandemRegistry
+import TandemStorage
 
 /// The trials of a sweep, written for the array job: task i trains with `overrides[i]` as a child run of
 /// `parentRun` and writes its result document to `resultPath(plan, i)`.

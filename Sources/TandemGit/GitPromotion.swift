@@ -1,4 +1,5 @@
 import Foundation
+import TandemCore
 
 /// The git side of a promotion: merge a commit into a production branch without touching anyone's working
 /// tree (in a temporary worktree), tag it, publish branch and tag in one atomic push, move the local branch.

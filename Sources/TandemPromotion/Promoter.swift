@@ -2,6 +2,7 @@ import Foundation
 import TandemCore
 import TandemGit
 import TandemRegistry
+import TandemProfiles
 
 /// The promoting step: the model version and the branch move into the target together, or neither does.
 ///

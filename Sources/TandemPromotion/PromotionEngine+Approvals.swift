@@ -1,5 +1,6 @@
 import Foundation
 import TandemCore
+import TandemProfiles
 
 /// Approvals and rejections, counted against the target's profile as its production branch holds it.
 extension PromotionEngine {

@@ -2,6 +2,7 @@ import Foundation
 import TandemCore
 import TandemGit
 import TandemRegistry
+import TandemProfiles
 
 extension PromotionEngine {
     /// What a rollback did.

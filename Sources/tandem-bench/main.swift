@@ -1,3 +1,4 @@
 import TandemBench
+import TandemCommands
 
 await BenchCommand.runStage()

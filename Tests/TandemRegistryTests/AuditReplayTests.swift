@@ -5,6 +5,7 @@ import TandemTestSupport
 import Testing
 
 @testable import TandemRegistry
+import TandemHTTP
 
 @Suite("Registry rows against the audit chain, and anchors of the chain", .serialized)
 struct AuditReplayTests {

@@ -5,6 +5,7 @@ import TandemTestSupport
 import Testing
 
 @testable import TandemWebhooks
+import TandemCore
 
 @Suite("Header injection: values from variables are checked before anything is sent", .serialized)
 struct HeaderInjectionTests {
