@@ -212,7 +212,9 @@ let package = Package(
 
 // Settings that keep every target's imports and existentials honest (docs/architecture.md, "Modules").
 for target in package.targets where target.type != .system && target.name != "TandemCKernels" {
-    target.swiftSettings = (target.swiftSettings ?? []) + [
-        .enableUpcomingFeature("ExistentialAny"), .enableUpcomingFeature("MemberImportVisibility"),
-    ]
+    target.swiftSettings =
+        (target.swiftSettings ?? []) + [
+            .enableUpcomingFeature("ExistentialAny"), .enableUpcomingFeature("MemberImportVisibility"),
+            .enableUpcomingFeature("InternalImportsByDefault"),
+        ]
 }

@@ -1,6 +1,6 @@
-import ArgumentParser
+public import ArgumentParser
 import Foundation
-import TandemCommands
+public import TandemCommands
 import TandemCore
 import TandemFeatures
 import TandemLakehouse

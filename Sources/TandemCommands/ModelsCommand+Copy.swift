@@ -2,8 +2,8 @@ import ArgumentParser
 import Foundation
 import TandemCore
 import TandemEnvironment
-import TandemRegistry
 import TandemProfiles
+import TandemRegistry
 import TandemStorage
 
 extension ModelsCommand {

@@ -3,8 +3,8 @@ import Foundation
 import TandemCore
 import TandemEnvironment
 import TandemGit
-import TandemRegistry
 import TandemProfiles
+import TandemRegistry
 
 extension ModelsCommand {
     /// What both `verify` and `history` print about the registry's integrity, on lines of their own.

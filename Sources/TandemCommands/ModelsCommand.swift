@@ -1,10 +1,10 @@
-import ArgumentParser
+public import ArgumentParser
 import Foundation
 import TandemCore
 import TandemEnvironment
 import TandemGit
-import TandemRegistry
 import TandemProfiles
+import TandemRegistry
 import TandemStorage
 
 /// `tandem models`: registered models, versions and aliases of an environment.

@@ -1,13 +1,13 @@
-import ArgumentParser
+public import ArgumentParser
 import Foundation
 import TandemCore
 import TandemEnvironment
 import TandemGit
 import TandemHTTP
+import TandemProfiles
 import TandemRegistry
 import TandemStorage
 import TandemWebhooks
-import TandemProfiles
 
 /// `tandem notify`: the environment's webhook outbox.
 public struct NotifyCommand: StageCommand {

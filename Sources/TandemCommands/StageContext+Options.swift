@@ -1,6 +1,6 @@
 import Foundation
-import TandemEnvironment
-import TandemProfiles
+public import TandemEnvironment
+public import TandemProfiles
 
 extension StageContext {
     /// The context of the environment `--env` (or `environment`, else `TANDEM_ENV`) names, in the repository

@@ -1,5 +1,5 @@
 import Foundation
-import TandemCore
+public import TandemCore
 
 /// A stage run as a job: the executable (a stage binary), its arguments and environment, where it runs and
 /// where its log goes. Secrets are never written into a job: the job inherits the submitter's environment

@@ -1,5 +1,5 @@
 import Foundation
-import TandemCore
+public import TandemCore
 
 /// The one place a `compute` root becomes a backend: `local://` child processes or `slurm://` jobs.
 public enum ComputeBackends {

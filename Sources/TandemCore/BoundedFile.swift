@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// The largest inputs Tandem reads from files a user (or a branch) hands it, so that no file, document or line
 /// can make a stage grow without bound. The README and docs/security.md list them.

@@ -1,5 +1,5 @@
 import Crypto
-import Foundation
+public import Foundation
 
 /// SHA-256 content digests, as lower-case hex: the form lineage, lock files and audit logs record.
 public enum ContentDigest {

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// RFC 3339 UTC timestamps, the one time format Tandem writes (`2026-11-28T20:13:49Z`, or with
 /// milliseconds where order within a second matters).

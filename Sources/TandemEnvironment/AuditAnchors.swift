@@ -1,7 +1,7 @@
 import Foundation
 import TandemGit
-import TandemRegistry
 import TandemProfiles
+public import TandemRegistry
 
 /// The anchors of an environment's audit chain kept in git: every committed revision of a lock file
 /// (`models/*.lock.json`) that names the environment and records an `audit_head`, on the current branch, on the

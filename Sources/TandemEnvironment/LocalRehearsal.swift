@@ -1,10 +1,10 @@
 import Foundation
-import TandemCore
+public import TandemCore
 import TandemFeatures
 import TandemLakehouse
 import TandemPipeline
-import TandemProfiles
-import TandemPromotion
+public import TandemProfiles
+public import TandemPromotion
 import TandemRegistry
 
 /// `tandem local test`: the test environment end to end on this machine, with the test and prod profiles' roots

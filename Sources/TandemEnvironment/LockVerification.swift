@@ -1,8 +1,8 @@
 import Foundation
 import TandemCore
 import TandemGit
-import TandemRegistry
 import TandemProfiles
+public import TandemRegistry
 
 /// `tandem models verify`: a branch's lock file against its environment's registry — the lock names the
 /// environment, is committed on the branch (in an ancestor of HEAD, unchanged since), and agrees with the

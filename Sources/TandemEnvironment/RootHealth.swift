@@ -1,8 +1,8 @@
 import Foundation
 import TandemCompute
-import TandemCore
+public import TandemCore
 import TandemHTTP
-import TandemProfiles
+public import TandemProfiles
 import TandemStorage
 
 /// Whether each root of an environment is ready (`tandem env check`): a `file://` root is writable and not

@@ -1,9 +1,9 @@
 import Foundation
-import TandemCompute
+public import TandemCompute
 import TandemCore
 import TandemDispatch
-import TandemStorage
 import TandemProfiles
+import TandemStorage
 
 extension StageContext {
     /// This environment's job folder on this machine: the journal of jobs in flight and their logs

@@ -1,8 +1,8 @@
 import Foundation
 import TandemCompute
 import TandemCore
-import TandemPromotion
 import TandemProfiles
+public import TandemPromotion
 import TandemStorage
 
 /// The promotion's integration tests as a job on the source environment's compute backend: the engine writes

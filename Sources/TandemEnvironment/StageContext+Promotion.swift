@@ -1,10 +1,10 @@
 import Foundation
 import TandemCore
-import TandemPromotion
-import TandemRegistry
-import TandemWebhooks
 import TandemProfiles
+public import TandemPromotion
+import TandemRegistry
 import TandemStorage
+import TandemWebhooks
 
 extension StageContext {
     /// The promotion engine from this environment (the source, test) into `target` (prod): the one construction

@@ -1,7 +1,7 @@
 import Foundation
-import TandemCore
-import TandemProfiles
-import TandemPromotion
+public import TandemCore
+public import TandemProfiles
+public import TandemPromotion
 
 extension StageContext {
     /// Builds the engine for a source environment (test); for a target environment (prod), the source is the one

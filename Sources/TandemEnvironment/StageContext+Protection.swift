@@ -1,9 +1,9 @@
 import Foundation
 import TandemCore
+import TandemProfiles
 import TandemPromotion
 import TandemRegistry
 import TandemStorage
-import TandemProfiles
 
 extension StageContext {
     /// Who may write an environment's registry besides the promotion engine, as its production side says.

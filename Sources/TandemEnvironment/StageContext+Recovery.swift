@@ -2,9 +2,9 @@ import Foundation
 import TandemCore
 import TandemFeatures
 import TandemLakehouse
+import TandemProfiles
 import TandemRegistry
 import TandemStorage
-import TandemProfiles
 
 /// What `tandem jobs recover` reclaimed besides jobs: staging left by killed processes, runs left `RUNNING`.
 public struct Leftovers: Encodable, Sendable {

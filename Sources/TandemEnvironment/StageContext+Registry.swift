@@ -1,9 +1,9 @@
 import Foundation
 import TandemCore
-import TandemPipeline
-import TandemRegistry
-import TandemStorage
+public import TandemPipeline
 import TandemProfiles
+public import TandemRegistry
+public import TandemStorage
 
 extension StageContext {
     /// The one place a registry implementation is chosen from the profile's `registry` root.

@@ -1,9 +1,9 @@
-import Foundation
+public import Foundation
 import TandemCore
-import TandemHTTP
-import TandemStorage
-import TandemWebhooks
+public import TandemHTTP
 import TandemProfiles
+import TandemStorage
+public import TandemWebhooks
 
 extension StageContext {
     /// The environment's webhook outbox, in its registry root. Every stage writes it, the promotion engine included,

@@ -1,9 +1,9 @@
 import Foundation
 import TandemCore
 import TandemFeatures
-import TandemLakehouse
-import TandemProfiles
-import TandemStorage
+public import TandemLakehouse
+public import TandemProfiles
+public import TandemStorage
 
 /// What a stage knows once its common options are resolved: the repository, its profiles and the environment.
 public struct StageContext: Sendable {

@@ -5,7 +5,7 @@ import TandemEnvironment
 import TandemFeatures
 import TandemLakehouse
 import TandemPipeline
-import TandemProfiles
+public import TandemProfiles
 import TandemRegistry
 import TandemStorage
 

@@ -1,4 +1,4 @@
-import TandemCore
+public import TandemCore
 
 /// The value type of a feature.
 public enum FeatureType: String, Sendable, Codable {

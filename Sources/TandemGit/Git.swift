@@ -1,5 +1,5 @@
-import Foundation
-import TandemCore
+public import Foundation
+public import TandemCore
 
 /// Errors of git operations; the message carries git's own words.
 public struct GitError: TandemError {

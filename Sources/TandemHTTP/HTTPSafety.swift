@@ -1,4 +1,4 @@
-import TandemCore
+public import TandemCore
 
 /// Checks on what goes into a request's header lines and URL before libcurl sees it. libcurl writes header
 /// values and the URL as given: a CR or LF in a token would end its header line and start lines of the token's

@@ -1,4 +1,4 @@
-import TandemCore
+public import TandemCore
 
 /// An HTTP request, as the transport sends it.
 public struct HTTPRequest: Sendable {

@@ -1,5 +1,5 @@
-import TandemCore
-import TandemFeatures
+public import TandemCore
+public import TandemFeatures
 
 /// An ETL run that reads its input but has nothing it may register.
 public enum ETLError: TandemLakehouseError {

@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 import TandemCore
-import TandemFeatures
+public import TandemFeatures
 import TandemStorage
 
 extension FeatureStore {

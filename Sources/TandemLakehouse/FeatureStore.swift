@@ -1,8 +1,8 @@
 import Foundation
 import GRDB
 import TandemCore
-import TandemFeatures
-import TandemStorage
+public import TandemFeatures
+public import TandemStorage
 
 /// The feature store of one environment, in its `features` root: bronze, silver and quarantine tables in
 /// SQLite (`lakehouse.sqlite`), gold tables as immutable files under `gold/`, and the registry of feature

@@ -1,6 +1,6 @@
 import Foundation
 import TandemCore
-import TandemFeatures
+public import TandemFeatures
 import TandemStorage
 
 #if canImport(Glibc)

@@ -1,5 +1,5 @@
 import Foundation
-import TandemCore
+public import TandemCore
 import TandemFeatures
 
 /// Errors reading raw input files; each names the file and what to do.

@@ -1,4 +1,4 @@
-import TandemFeatures
+public import TandemFeatures
 
 /// Why a raw line went to quarantine (docs/data-contract.md, "Quarantine reasons and precedence").
 public enum QuarantineReason: String, Sendable, CaseIterable, Codable, Error {

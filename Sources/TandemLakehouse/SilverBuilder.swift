@@ -1,4 +1,4 @@
-import TandemFeatures
+public import TandemFeatures
 
 /// A line that went to quarantine.
 public struct QuarantinedLine: Sendable {

@@ -1,6 +1,6 @@
 import Foundation
-import TandemFeatures
 import TandemCore
+import TandemFeatures
 
 /// A file written beside its final path and renamed into place when complete, so a reader never sees half of it.
 final class ExportFile {

@@ -1,5 +1,5 @@
-import Foundation
-import TandemCore
+public import Foundation
+public import TandemCore
 
 /// The on-disk form of a trained model (`model.tandem`), documented in docs/model-artifact.md:
 ///

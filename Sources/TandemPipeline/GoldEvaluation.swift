@@ -1,6 +1,6 @@
 import Foundation
-import TandemLearning
 import TandemFeatures
+public import TandemLearning
 
 /// A model scored on parts of a gold table's split (`tandem evaluate gold`): the means of every ranking metric
 /// (docs/data-contract.md, "Ranking metrics"), and each query's values when asked.

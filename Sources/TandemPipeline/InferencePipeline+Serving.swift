@@ -1,7 +1,7 @@
 import Foundation
 import TandemFeatures
-import TandemLakehouse
-import TandemLearning
+public import TandemLakehouse
+public import TandemLearning
 
 extension InferencePipeline {
     /// The inference path of `model` over a feature store's silver videos: the model's feature set computed by the

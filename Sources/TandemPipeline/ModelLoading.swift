@@ -1,6 +1,6 @@
 import Foundation
-import TandemLearning
-import TandemRegistry
+public import TandemLearning
+public import TandemRegistry
 
 /// Loads a registered version's model: its artifact read from the registry (which checks the bytes against the
 /// digest) and decoded. `tandem evaluate`, the integration tests and the champion/challenger all load through it.

@@ -1,6 +1,6 @@
 import Foundation
-import TandemLearning
-import TandemRegistry
+public import TandemLearning
+public import TandemRegistry
 
 /// Explains a new version whose bytes differ from an earlier version trained on the same inputs.
 ///

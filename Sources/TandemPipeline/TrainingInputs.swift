@@ -1,7 +1,7 @@
 import TandemCore
-import TandemFeatures
-import TandemLakehouse
-import TandemLearning
+public import TandemFeatures
+public import TandemLakehouse
+public import TandemLearning
 
 /// What a training or an evaluation reads from the feature store, resolved in one place: the feature table
 /// version, its gold table (digest checked), the columns a model uses, the train/validation/test split, and the

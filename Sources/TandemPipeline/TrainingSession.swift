@@ -2,10 +2,10 @@ import Foundation
 import TandemCore
 import TandemFeatures
 import TandemGit
-import TandemLakehouse
-import TandemLearning
-import TandemProfiles
-import TandemRegistry
+public import TandemLakehouse
+public import TandemLearning
+public import TandemProfiles
+public import TandemRegistry
 
 /// One training, end to end: resolves the feature table, splits it, tracks the run, trains, stores the
 /// artifact, and (unless told not to) registers the version and records it on the branch.

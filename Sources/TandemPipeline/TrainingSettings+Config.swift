@@ -1,5 +1,5 @@
-import TandemLearning
-import TandemProfiles
+public import TandemLearning
+public import TandemProfiles
 
 extension TrainingSettings {
     /// The trainer's settings for a repository's training configuration: the one mapping from

@@ -1,4 +1,4 @@
-import TandemCore
+public import TandemCore
 
 /// One environment's profile (`environments/NAME.yaml`), loaded, merged with what it extends, and checked.
 ///

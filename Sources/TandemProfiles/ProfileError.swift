@@ -1,4 +1,4 @@
-import TandemCore
+public import TandemCore
 import Yams
 
 /// A profile that cannot be used, with the place to change and what to write there:

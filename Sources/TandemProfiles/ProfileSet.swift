@@ -1,5 +1,5 @@
-import Foundation
-import TandemCore
+public import Foundation
+public import TandemCore
 
 /// All the environment profiles of a repository (`environments/*.yaml`), loaded and checked together,
 /// since some rules span profiles: no two environments may share a storage root.

@@ -1,5 +1,5 @@
 import Foundation
-import TandemProfiles
+public import TandemProfiles
 
 /// The champion/challenger decision (docs/architecture.md, "Evaluating"): per-query differences of the primary metric
 /// feed a seeded paired bootstrap over queries; the challenger passes when the lower end of the confidence

@@ -1,7 +1,7 @@
 import Foundation
 import TandemCore
 import TandemGit
-import TandemProfiles
+public import TandemProfiles
 
 /// What a promoted branch changes in its own copy of the target's profile, against the production side's.
 ///

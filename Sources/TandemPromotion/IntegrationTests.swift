@@ -2,11 +2,11 @@ import Foundation
 import TandemCore
 import TandemFeatures
 import TandemGit
-import TandemLakehouse
-import TandemLearning
+public import TandemLakehouse
+public import TandemLearning
 import TandemPipeline
-import TandemProfiles
-import TandemRegistry
+public import TandemProfiles
+public import TandemRegistry
 import TandemStorage
 
 /// The integration tests a promotion runs in the source environment (docs/architecture.md, "Testing").

@@ -1,8 +1,8 @@
 import Foundation
 import TandemCore
 import TandemGit
-import TandemProfiles
-import TandemRegistry
+public import TandemProfiles
+public import TandemRegistry
 
 /// An environment's profile as its production branch holds it: the committed `environments/NAME.yaml` at the
 /// head of the branch (the remote's head when the profile names a remote), resolved with what it extends from

@@ -1,8 +1,8 @@
 import Foundation
 import TandemCore
 import TandemGit
-import TandemRegistry
 import TandemProfiles
+import TandemRegistry
 
 /// The promoting step: the model version and the branch move into the target together, or neither does.
 ///

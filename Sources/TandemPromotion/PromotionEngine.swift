@@ -2,13 +2,13 @@ import Foundation
 import TandemCore
 import TandemFeatures
 import TandemGit
-import TandemLakehouse
+public import TandemLakehouse
 import TandemLearning
 import TandemPipeline
-import TandemProfiles
-import TandemRegistry
+public import TandemProfiles
+public import TandemRegistry
 import TandemStorage
-import TandemWebhooks
+public import TandemWebhooks
 
 /// Everything the engine works with, resolved by the command line from the profiles.
 public struct PromotionContext: Sendable {

@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 import TandemCore
-import TandemStorage
+public import TandemStorage
 
 /// Where promotions persist (`promotions.sqlite` in the source environment's registry root): each promotion,
 /// its journal of promoting steps, and the lock that keeps two promotions to one environment apart.

@@ -1,5 +1,5 @@
 import Foundation
-import TandemCore
+public import TandemCore
 
 /// The states of a promotion (docs/architecture.md, "Promotion").
 public enum PromotionState: String, Sendable, Codable, CaseIterable {

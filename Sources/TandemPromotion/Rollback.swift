@@ -1,8 +1,8 @@
 import Foundation
 import TandemCore
 import TandemGit
-import TandemRegistry
 import TandemProfiles
+import TandemRegistry
 
 extension PromotionEngine {
     /// What a rollback did.

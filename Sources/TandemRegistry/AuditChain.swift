@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import TandemCore
 
 /// The hash chain of an audit log: each entry's digest covers its fields and the digest of the entry before.

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// An environment's model registry and run tracker (docs/architecture.md, "The registry"), with MLflow's semantics: runs with
 /// parameters and metric histories; registered models whose versions are numbered from 1; aliases that point

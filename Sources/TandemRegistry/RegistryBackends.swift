@@ -1,5 +1,5 @@
 import Foundation
-import TandemCore
+public import TandemCore
 
 /// The one place a `registry` root becomes a registry: `file://` → SQLite (with its artifact store),
 /// `mlflow+http(s)://` → an MLflow tracking server.

@@ -1,4 +1,4 @@
-import TandemCore
+public import TandemCore
 
 /// A tracked training run (MLflow's "run"): parameters, tags, lineage, status and timings.
 public struct RunRecord: Sendable, Codable, Equatable {

@@ -1,5 +1,5 @@
 import Foundation
-import TandemCore
+public import TandemCore
 
 /// Runs whose process was killed (`kill -9`, a lost machine) are left `RUNNING` by the process itself; this finds
 /// them and marks them `FAILED`.

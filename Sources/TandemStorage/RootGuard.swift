@@ -1,5 +1,5 @@
 import Foundation
-import TandemCore
+public import TandemCore
 
 /// What a storage root holds.
 public enum RootRole: String, Sendable, Codable {

@@ -1,7 +1,7 @@
 import Foundation
-import GRDB
+public import GRDB
 import GRDBSQLite
-import TandemCore
+public import TandemCore
 
 #if canImport(Glibc)
     import Glibc

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import TandemCore
 
 /// Staging names: what a store writes before the transaction that registers it moves it into place.

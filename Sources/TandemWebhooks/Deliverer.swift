@@ -1,6 +1,6 @@
-import Foundation
+public import Foundation
 import TandemCore
-import TandemHTTP
+public import TandemHTTP
 
 /// Delivers due outbox messages: in order within each stream, retrying with exponential back-off and
 /// jitter (or the server's `Retry-After`), and moving to the dead letters what a receiver refuses for good

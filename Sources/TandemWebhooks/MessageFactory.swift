@@ -1,5 +1,5 @@
 import Foundation
-import TandemProfiles
+public import TandemProfiles
 
 /// Turns an event into the outbox messages an environment's profile asks for: one CI status from the
 /// reporter, and one message per notifier subscribed to the event.

@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 import TandemCore
-import TandemStorage
+public import TandemStorage
 
 /// The durable outbox of an environment (`outbox.sqlite` in its registry root): every message is stored
 /// before any attempt to send it, so nothing is lost when a receiver is down or Tandem crashes.

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// A message waiting in (or delivered from) the outbox. Secrets are not stored: the message names the
 /// environment variables that hold its URL, token or signing secret, read when it is sent.

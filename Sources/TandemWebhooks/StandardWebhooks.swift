@@ -1,4 +1,4 @@
-import Crypto
+public import Crypto
 import Foundation
 
 /// Signing as in the Standard Webhooks scheme: `webhook-signature: v1,<base64 HMAC-SHA256 of

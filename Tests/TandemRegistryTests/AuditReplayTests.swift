@@ -1,11 +1,11 @@
 import Foundation
 import TandemCore
+import TandemHTTP
 import TandemStorage
 import TandemTestSupport
 import Testing
 
 @testable import TandemRegistry
-import TandemHTTP
 
 @Suite("Registry rows against the audit chain, and anchors of the chain", .serialized)
 struct AuditReplayTests {

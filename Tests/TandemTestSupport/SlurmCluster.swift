@@ -1,5 +1,5 @@
 import Foundation
-import TandemCore
+public import TandemCore
 
 /// A real single-node Slurm cluster (scripts/slurm-up, on free ports in a temporary folder), started once for the
 /// backend suite and stopped by a watchdog when the test process ends. The Slurm half of the suite runs where

@@ -1,11 +1,11 @@
 import Foundation
+import TandemCore
 import TandemHTTP
 import TandemProfiles
 import TandemTestSupport
 import Testing
 
 @testable import TandemWebhooks
-import TandemCore
 
 @Suite("Header injection: values from variables are checked before anything is sent", .serialized)
 struct HeaderInjectionTests {
