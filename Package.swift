@@ -122,6 +122,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        /** In-memory backends (registry, transport, promotion state, outbox, git) that tests and tools link; no Testing. */
+        .target(
+            name: "TandemTesting",
+            dependencies: ["TandemCore", "TandemRegistry"]
+        ),
         /** `tandem`: the umbrella command. */
         .executableTarget(name: "tandem", dependencies: ["TandemCommands"]),
         /** `tandem-env`: list, show and check environment profiles. */
@@ -156,10 +161,17 @@ let package = Package(
         .testTarget(name: "TandemDispatchTests", dependencies: ["TandemDispatch"]),
         .testTarget(name: "TandemLearningTests", dependencies: ["TandemLearning", "TandemLakehouse", "TandemStorage"]),
         .target(name: "TandemTestSupport", dependencies: ["TandemCore"], path: "Tests/TandemTestSupport"),
+        /** The conformance suites, written once as checklists that take a factory; every backend's tests run them. */
+        .target(
+            name: "TandemConformance",
+            dependencies: ["TandemCore", "TandemRegistry"],
+            path: "Tests/TandemConformance"),
         .testTarget(name: "TandemComputeTests", dependencies: ["TandemCompute", "TandemCore", "TandemTestSupport"]),
 
         .testTarget(name: "TandemPromotionTests", dependencies: ["TandemPromotion", "TandemProfiles", "TandemLakehouse"]),
-        .testTarget(name: "TandemRegistryTests", dependencies: ["TandemRegistry", "TandemStorage", "TandemTestSupport"]),
+        .testTarget(
+            name: "TandemRegistryTests",
+            dependencies: ["TandemRegistry", "TandemStorage", "TandemTestSupport", "TandemTesting", "TandemConformance"]),
         .testTarget(
             name: "TandemWebhooksTests", dependencies: ["TandemWebhooks", "TandemProfiles", "TandemHTTP", "TandemTestSupport"]),
         .testTarget(
