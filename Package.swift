@@ -125,7 +125,7 @@ let package = Package(
         /** In-memory backends (registry, transport, promotion state, outbox, git) that tests and tools link; no Testing. */
         .target(
             name: "TandemTesting",
-            dependencies: ["TandemCore", "TandemRegistry"]
+            dependencies: ["TandemCore", "TandemRegistry", "TandemHTTP"]
         ),
         /** `tandem`: the umbrella command. */
         .executableTarget(name: "tandem", dependencies: ["TandemCommands"]),
@@ -164,7 +164,7 @@ let package = Package(
         /** The conformance suites, written once as checklists that take a factory; every backend's tests run them. */
         .target(
             name: "TandemConformance",
-            dependencies: ["TandemCore", "TandemRegistry"],
+            dependencies: ["TandemCore", "TandemRegistry", "TandemHTTP", "TandemTesting"],
             path: "Tests/TandemConformance"),
         .testTarget(name: "TandemComputeTests", dependencies: ["TandemCompute", "TandemCore", "TandemTestSupport"]),
 
@@ -173,7 +173,10 @@ let package = Package(
             name: "TandemRegistryTests",
             dependencies: ["TandemRegistry", "TandemStorage", "TandemTestSupport", "TandemTesting", "TandemConformance"]),
         .testTarget(
-            name: "TandemWebhooksTests", dependencies: ["TandemWebhooks", "TandemProfiles", "TandemHTTP", "TandemTestSupport"]),
+            name: "TandemWebhooksTests",
+            dependencies: [
+                "TandemWebhooks", "TandemProfiles", "TandemHTTP", "TandemTestSupport", "TandemTesting", "TandemConformance",
+            ]),
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
