@@ -125,7 +125,7 @@ let package = Package(
         /** In-memory backends (registry, transport, promotion state, outbox, git) that tests and tools link; no Testing. */
         .target(
             name: "TandemTesting",
-            dependencies: ["TandemCore", "TandemRegistry", "TandemHTTP"]
+            dependencies: ["TandemCore", "TandemRegistry", "TandemHTTP", "TandemGit", "TandemWebhooks", "TandemPromotion"]
         ),
         /** `tandem`: the umbrella command. */
         .executableTarget(name: "tandem", dependencies: ["TandemCommands"]),
@@ -164,11 +164,16 @@ let package = Package(
         /** The conformance suites, written once as checklists that take a factory; every backend's tests run them. */
         .target(
             name: "TandemConformance",
-            dependencies: ["TandemCore", "TandemRegistry", "TandemHTTP", "TandemTesting"],
+            dependencies: ["TandemCore", "TandemRegistry", "TandemHTTP", "TandemWebhooks", "TandemPromotion", "TandemTesting"],
             path: "Tests/TandemConformance"),
         .testTarget(name: "TandemComputeTests", dependencies: ["TandemCompute", "TandemCore", "TandemTestSupport"]),
 
-        .testTarget(name: "TandemPromotionTests", dependencies: ["TandemPromotion", "TandemProfiles", "TandemLakehouse"]),
+        .testTarget(
+            name: "TandemPromotionTests",
+            dependencies: [
+                "TandemPromotion", "TandemProfiles", "TandemLakehouse", "TandemLearning", "TandemRegistry", "TandemGit",
+                "TandemWebhooks", "TandemStorage", "TandemTesting", "TandemConformance",
+            ]),
         .testTarget(
             name: "TandemRegistryTests",
             dependencies: ["TandemRegistry", "TandemStorage", "TandemTestSupport", "TandemTesting", "TandemConformance"]),

@@ -9,7 +9,10 @@ import TandemRegistry
 import TandemStorage
 import TandemWebhooks
 
-/// Everything the engine works with, resolved by the command line from the profiles.
+/// Everything the engine works with, resolved by the command line from the profiles: the environments' profiles,
+/// and the backends it runs on, each behind the protocol that says what the engine needs of it (a registry, the
+/// promotion state, an outbox, a git repository, an evaluator), so that it runs as well on in-memory ones
+/// (TandemTesting) as on SQLite, MLflow and git.
 public struct PromotionContext: Sendable {
     public var repositoryRoot: String
     public var source: Profile
@@ -19,24 +22,39 @@ public struct PromotionContext: Sendable {
     /// Where `target` was read, so that a branch's own copy of it is compared and its changes shown; nil when the
     /// target is the checkout's (`tandem local test`, which promotes nothing).
     public var productionSide: ProductionSide?
-    /// The source environment's feature store and registry (test).
-    public var sourceStore: FeatureStore
+    /// The source environment's feature store (test), which the in-process integration tests read; nil when they
+    /// run elsewhere (`runIntegrationTests`).
+    public var sourceStore: FeatureStore?
+    /// The source environment's registry (test).
     public var sourceRegistry: any ModelRegistry
     /// Opens the target environment's registry as the promotion engine (prod).
     public var openTargetRegistry: @Sendable () throws -> any ModelRegistry
     /// Resolves a path in the repository.
     public var resolve: @Sendable (String) -> String
-    public var store: PromotionStore
-    public var outbox: Outbox?
+    public var store: any PromotionStateStore
+    /// The SQLite outbox a stage delivers after each step (`tandem notify`); setting it makes it `messages` too.
+    public var outbox: Outbox? {
+        didSet { messages = outbox }
+    }
+    /// Where the engine enqueues its webhooks (the outbox, or one in memory); nil sends none.
+    public var messages: (any MessageOutbox)?
+    /// The repository whose branches are promoted.
+    public var repository: any PromotionRepository
+    /// Scores challenger and champion on the held-out test queries.
+    public var evaluator: any ModelEvaluator
     public var actor: String
     /// Runs the integration tests elsewhere (a job on the source environment's compute backend); nil runs them
     /// in this process.
     public var runIntegrationTests: (@Sendable (Promotion) throws -> [TestResult])?
+    /// Called after each promoting step is journaled `done`, with the step's name. By default it kills the process
+    /// after the step `TANDEM_CRASH_AFTER` names (the crash tests of `tandem promote recover`).
+    public var afterStep: @Sendable (String) -> Void = PromotionContext.crashAfterNamedStep
 
+    /// The engine on the stages' backends: the feature store, git in `repositoryRoot`, the SQLite state and outbox.
     public init(
         repositoryRoot: String, source: Profile, target: Profile, sourceStore: FeatureStore, sourceRegistry: any ModelRegistry,
         openTargetRegistry: @escaping @Sendable () throws -> any ModelRegistry, resolve: @escaping @Sendable (String) -> String,
-        store: PromotionStore, outbox: Outbox?, actor: String,
+        store: any PromotionStateStore, outbox: Outbox?, actor: String,
         runIntegrationTests: (@Sendable (Promotion) throws -> [TestResult])? = nil, productionSide: ProductionSide? = nil
     ) {
         self.productionSide = productionSide
@@ -49,8 +67,40 @@ public struct PromotionContext: Sendable {
         self.resolve = resolve
         self.store = store
         self.outbox = outbox
+        self.messages = outbox
+        self.repository = Git(folder: repositoryRoot)
+        self.evaluator = FeatureStoreEvaluator(store: sourceStore)
         self.actor = actor
         self.runIntegrationTests = runIntegrationTests
+    }
+
+    /// The engine on backends of the caller's choice (in-memory ones in unit tests). The integration tests run through
+    /// `runIntegrationTests`; there is no production side (the target's profile is the one given).
+    public init(
+        source: Profile, target: Profile, sourceRegistry: any ModelRegistry,
+        openTargetRegistry: @escaping @Sendable () throws -> any ModelRegistry, store: any PromotionStateStore,
+        messages: (any MessageOutbox)?, repository: any PromotionRepository, evaluator: any ModelEvaluator, actor: String,
+        runIntegrationTests: @escaping @Sendable (Promotion) throws -> [TestResult]
+    ) {
+        self.repositoryRoot = ""
+        self.source = source
+        self.target = target
+        self.sourceRegistry = sourceRegistry
+        self.openTargetRegistry = openTargetRegistry
+        self.resolve = { $0 }
+        self.store = store
+        self.messages = messages
+        self.repository = repository
+        self.evaluator = evaluator
+        self.actor = actor
+        self.runIntegrationTests = runIntegrationTests
+    }
+
+    /// Kills this process after the step that `TANDEM_CRASH_AFTER` names (nothing when it is unset).
+    public static let crashAfterNamedStep: @Sendable (String) -> Void = { step in
+        if ProcessInfo.processInfo.environment["TANDEM_CRASH_AFTER"] == step {
+            kill(getpid(), SIGKILL)
+        }
     }
 }
 
@@ -60,11 +110,11 @@ public struct PromotionContext: Sendable {
 /// Every transition is saved, audited and reported through the outbox, so each step can run in another CI job.
 public final class PromotionEngine: @unchecked Sendable {
     public let context: PromotionContext
-    let git: Git
+    /// The repository whose branches are promoted (`context.repository`).
+    var git: any PromotionRepository { context.repository }
 
     public init(context: PromotionContext) {
         self.context = context
-        git = Git(folder: context.repositoryRoot)
     }
 
     // MARK: Start
@@ -167,8 +217,11 @@ public final class PromotionEngine: @unchecked Sendable {
     /// (read from its commit) through the training pipeline, the candidate version through the inference
     /// pipeline. `tandem promote integration-tests` calls it inside a compute job.
     public func integrationTests(for p: Promotion) throws -> [TestResult] {
-        try IntegrationTests.run(
-            for: p, registry: context.sourceRegistry, store: context.sourceStore, repositoryRoot: context.repositoryRoot,
+        guard let store = context.sourceStore else {
+            throw PromotionError("the integration tests of \(p.id) need the \(p.source) feature store, which this engine has not")
+        }
+        return try IntegrationTests.run(
+            for: p, registry: context.sourceRegistry, store: store, repositoryRoot: context.repositoryRoot,
             sampleInput: context.resolve(context.source.data.sampleInput), latencyBudgetMs: context.target.policy.latencyBudgetMs)
     }
 
@@ -182,7 +235,7 @@ public final class PromotionEngine: @unchecked Sendable {
         let (challenger, _) = try ModelArtifact.decode(
             try context.sourceRegistry.artifact(digest: challengerVersion.artifactDigest),
             source: challengerVersion.reference)
-        var champion: (RankerModel, String)?
+        var champion: (RankerModel, String, ModelVersion)?
         // Only the target registry's answer that there is no champion alias means a first release; an unreachable
         // or damaged target registry stops the evaluation with its own exit status (3), nothing written.
         let targetRegistry = try context.openTargetRegistry()
@@ -190,22 +243,16 @@ public final class PromotionEngine: @unchecked Sendable {
         if let v = championVersion {
             let (model, _) = try ModelArtifact.decode(
                 try targetRegistry.artifact(digest: v.artifactDigest), source: "\(context.target.name):\(v.reference)")
-            champion = (model, "\(context.target.name):\(v.reference)")
+            champion = (model, "\(context.target.name):\(v.reference)", v)
         }
         // Both are scored on the test queries of the same table: queries that neither early stopping nor sweep
         // selection saw (docs/data-contract.md, "Train/validation/test split").
-        let inputs = try TrainingInputs(store: context.sourceStore, model: challenger)
-        let table = inputs.table
-        func perQuery(_ model: RankerModel) throws -> RankingMetrics.Report {
-            let test = try inputs.sameTable(for: model).split.test
-            let scores = Scorer(model: model, threads: 2).score(test.features, rows: test.rows)
-            return RankingMetrics.evaluate(groups: test.groups, labels: test.labels, scores: scores)
-        }
-        let challengerReport = try perQuery(challenger)
-        let championReport = try champion.map { try perQuery($0.0) }
+        let scored = try context.evaluator.evaluate(
+            challenger: EvaluatedModel(model: challenger, version: challengerVersion),
+            champion: champion.map { EvaluatedModel(model: $0.0, version: $0.2) })
         let decision = ChampionChallenger.decide(
-            policy: policy, challenger: challengerReport.perQuery, champion: championReport?.perQuery,
-            challengerMeans: challengerReport.means, championMeans: championReport?.means)
+            policy: policy, challenger: scored.challenger.perQuery, champion: scored.champion?.perQuery,
+            challengerMeans: scored.challenger.means, championMeans: scored.champion?.means)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         struct Stored: Encodable {
@@ -222,7 +269,7 @@ public final class PromotionEngine: @unchecked Sendable {
         let stored = try encoder.encode(
             Stored(
                 promotion: p.id, challenger: challengerVersion.reference, champion: champion?.1,
-                featureTable: table.reference, report: decision))
+                featureTable: scored.table, report: decision))
         p.reportDigest = try context.sourceRegistry.storeArtifact(stored)
         p.report = ChampionChallenger.render(
             decision, champion: champion?.1, challenger: "\(context.source.name):\(challengerVersion.reference)")
@@ -273,7 +320,7 @@ public final class PromotionEngine: @unchecked Sendable {
     }
 
     func report(_ p: Promotion, event: String, summary: String) throws {
-        guard let outbox = context.outbox else { return }
+        guard let outbox = context.messages else { return }
         let e = WebhookEvent(
             type: event, promotionID: p.id, environment: p.target, state: p.state.rawValue, commit: p.commit, branch: p.branch,
             model: p.model, modelVersion: p.targetVersion, sourceEnvironment: p.source, sourceVersion: p.version,
