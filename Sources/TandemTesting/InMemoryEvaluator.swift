@@ -34,7 +34,8 @@ public final class InMemoryEvaluator: ModelEvaluator, @unchecked Sendable {
         defer { lock.unlock() }
         func held(_ m: EvaluatedModel) throws -> QueryScores {
             guard let s = scores[m.version.artifactDigest] else {
-                throw PromotionError("no held-out scores for \(m.version.reference) (sha256:\(m.version.artifactDigest.prefix(12))…)")
+                throw PromotionError(
+                    "no held-out scores for \(m.version.reference) (sha256:\(m.version.artifactDigest.prefix(12))…)")
             }
             return s
         }

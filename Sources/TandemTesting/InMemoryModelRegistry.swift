@@ -77,8 +77,10 @@ public final class InMemoryModelRegistry: ModelRegistry, @unchecked Sendable {
     public func metricHistory(runID: String) throws -> [MetricPoint] {
         try locked {
             // Stable: points of one key and step keep the order they were logged in.
-            (metrics[runID] ?? []).enumerated().sorted { ($0.element.key, $0.element.step, $0.offset) < ($1.element.key, $1.element.step, $1.offset) }
-                .map(\.element)
+            (metrics[runID] ?? []).enumerated().sorted {
+                ($0.element.key, $0.element.step, $0.offset) < ($1.element.key, $1.element.step, $1.offset)
+            }
+            .map(\.element)
         }
     }
 
@@ -99,7 +101,8 @@ public final class InMemoryModelRegistry: ModelRegistry, @unchecked Sendable {
             }
             guard ContentDigest.sha256Hex(data) == digest else {
                 throw RegistryError(
-                    .tampered, "the artifact \(digest.prefix(12))… does not match its digest \(digest.prefix(12))…; it was altered")
+                    .tampered,
+                    "the artifact \(digest.prefix(12))… does not match its digest \(digest.prefix(12))…; it was altered")
             }
             return data
         }
@@ -175,7 +178,8 @@ public final class InMemoryModelRegistry: ModelRegistry, @unchecked Sendable {
         try locked {
             guard let previous = aliasTable[name]?[alias] else { throw RegistryError(.notFound, "no alias \(name)@\(alias)") }
             aliasTable[name]?[alias] = nil
-            appendLocked(actor: actor, action: "alias.delete", subject: "\(name)@\(alias)", detail: ["previous": String(previous)])
+            appendLocked(
+                actor: actor, action: "alias.delete", subject: "\(name)@\(alias)", detail: ["previous": String(previous)])
         }
     }
 

@@ -12,7 +12,8 @@ struct InMemoryProductionBranch: ProductionBranch {
         try repository.locked {
             guard let remote else { return repository.branches[branch] }
             guard let refs = repository.remotes[remote] else {
-                throw GitError("git ls-remote failed in the in-memory repository: '\(remote)' does not appear to be a git repository")
+                throw GitError(
+                    "git ls-remote failed in the in-memory repository: '\(remote)' does not appear to be a git repository")
             }
             return refs.branches[branch]
         }

@@ -19,7 +19,8 @@ public final class InMemoryPromotionStore: PromotionStateStore, @unchecked Senda
         lock.lock()
         defer { lock.unlock() }
         if outage?.isDown == true {
-            throw PromotionError("the in-memory promotion store is unreachable (an outage was started)", exitStatus: .infrastructure)
+            throw PromotionError(
+                "the in-memory promotion store is unreachable (an outage was started)", exitStatus: .infrastructure)
         }
         return try body()
     }

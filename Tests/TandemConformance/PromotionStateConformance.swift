@@ -105,7 +105,10 @@ public struct OutboxConformance: Sendable {
         try outbox.enqueue([Self.message("m3")])
         let all = try outbox.list(state: nil, limit: 100)
         #expect(all.map(\.message.id) == ["m1", "m2", "m3"])
-        #expect(all.map(\.message) == [Self.message("m1"), Self.message("m2", stream: "p-1:ci", event: "promotion.evaluated"), Self.message("m3")])
+        #expect(
+            all.map(\.message) == [
+                Self.message("m1"), Self.message("m2", stream: "p-1:ci", event: "promotion.evaluated"), Self.message("m3"),
+            ])
         #expect(all.allSatisfy { $0.delivery.state == "pending" && $0.delivery.attempts == 0 })
         #expect(zip(all, all.dropFirst()).allSatisfy { $0.sequence < $1.sequence })
         #expect(try outbox.list(state: "pending", limit: 2).map(\.message.id) == ["m1", "m2"])

@@ -238,7 +238,9 @@ public func expectRegistryError<T>(
         _ = try body()
         Issue.record("expected a registry error .\(code.rawValue) (\(says))", sourceLocation: sourceLocation)
     } catch let error as RegistryError {
-        #expect(error.code == code, "expected .\(code.rawValue), got .\(error.code.rawValue): \(error)", sourceLocation: sourceLocation)
+        #expect(
+            error.code == code, "expected .\(code.rawValue), got .\(error.code.rawValue): \(error)",
+            sourceLocation: sourceLocation)
         #expect(error.description.contains(says), "expected '\(says)' in: \(error.description)", sourceLocation: sourceLocation)
     } catch {
         Issue.record("expected a registry error .\(code.rawValue), got \(error)", sourceLocation: sourceLocation)

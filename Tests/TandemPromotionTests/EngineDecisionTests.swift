@@ -33,7 +33,10 @@ struct EngineDecisionTests {
         #expect(p.state == .rejected && p.decision == "fail" && p.state.exitStatus == .verdictNo)
         #expect(p.reason?.contains("fail — the challenger does not beat the champion by the required margin") == true)
         #expect(w.events == ["promotion.requested", "promotion.evaluated", "promotion.rejected"])
-        #expect(try w.test.auditLog().filter { $0.detail["promotion"] == p.id }.map(\.action).suffix(2) == ["promotion.evaluating", "promotion.rejected"])
+        #expect(
+            try w.test.auditLog().filter { $0.detail["promotion"] == p.id }.map(\.action).suffix(2) == [
+                "promotion.evaluating", "promotion.rejected",
+            ])
     }
 
     @Test("a broken guardrail fails a challenger whose primary metric passes")
@@ -75,7 +78,9 @@ struct EngineDecisionTests {
         try w.branch("feature/x", ndcg: 0.6)
         let p = try evaluated(w)
         #expect(p.state == .awaitingApproval && p.decision == "pass")
-        #expect(p.report?.contains("(first release)") == true && p.report?.contains("policy first_release = require_approval") == true)
+        #expect(
+            p.report?.contains("(first release)") == true && p.report?.contains("policy first_release = require_approval") == true
+        )
         let done = try w.engine("bob").decide(p.id, approve: true, claimedIdentity: nil, reason: nil)
         #expect(done.state == .promoted && done.targetVersion == 1 && done.previousChampion == nil)
         #expect(try w.prod.aliases(name: EngineWorld.model) == ["champion": 1])

@@ -31,7 +31,10 @@ final class EngineWorld: @unchecked Sendable {
     static let model = "relevance-ranker"
     static let lockPath = ModelLock.path(model: model)
 
-    init(required: Int = 1, approvers: [String] = ["alice", "bob", "carol"], minQueries: Int = 30, firstRelease: String = "require_approval") throws {
+    init(
+        required: Int = 1, approvers: [String] = ["alice", "bob", "carol"], minQueries: Int = 30,
+        firstRelease: String = "require_approval"
+    ) throws {
         test = InMemoryModelRegistry(outage: outage)
         prod = InMemoryModelRegistry(outage: outage)
         store = InMemoryPromotionStore(outage: outage)
@@ -42,7 +45,8 @@ final class EngineWorld: @unchecked Sendable {
             files: [
                 "test": Data(Self.testYAML.utf8),
                 "prod": Data(
-                    Self.prodYAML(required: required, approvers: approvers, minQueries: minQueries, firstRelease: firstRelease).utf8),
+                    Self.prodYAML(required: required, approvers: approvers, minQueries: minQueries, firstRelease: firstRelease)
+                        .utf8),
             ], directory: "environments")
         source = try requireProfile(set, "test")
         target = try requireProfile(set, "prod")

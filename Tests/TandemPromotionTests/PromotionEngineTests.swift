@@ -30,7 +30,8 @@ struct PromotionEngineTests {
         #expect(done.state == .promoted && done.state.exitStatus == .done)
         #expect(done.targetVersion == 2 && done.previousChampion == 1)
         let copy = try w.prod.version(.alias(EngineWorld.model, "champion"))
-        #expect(copy.version == 2 && copy.copiedFrom == "test:relevance-ranker@1" && copy.artifactDigest == candidate.artifactDigest)
+        #expect(
+            copy.version == 2 && copy.copiedFrom == "test:relevance-ranker@1" && copy.artifactDigest == candidate.artifactDigest)
         #expect(try w.prod.aliases(name: EngineWorld.model) == ["champion": 2, "previous": 1])
         // The branch and its tag were published together, and the local branch follows.
         let merged = try #require(done.mergeCommit)
@@ -45,7 +46,11 @@ struct PromotionEngineTests {
         #expect(promotedEntry.action == "promotion.promoted" && promotedEntry.detail["approved_by"] == "bob")
         #expect(AuditChain.firstBrokenEntry(try w.prod.auditLog()) == nil)
         #expect(try w.store.lock(target: "prod", promotion: "p-next") == nil, "the target's lock was released")
-        #expect(w.events == ["promotion.requested", "promotion.evaluated", "promotion.awaiting_approval", "promotion.approved", "promotion.promoted"])
+        #expect(
+            w.events == [
+                "promotion.requested", "promotion.evaluated", "promotion.awaiting_approval", "promotion.approved",
+                "promotion.promoted",
+            ])
         let steps = try w.test.auditLog().filter { $0.detail["promotion"] == started.id }.map(\.action)
         #expect(
             steps == [
@@ -77,7 +82,9 @@ struct PromotionEngineTests {
         let p = try w.engine("alice").decide(id, approve: false, claimedIdentity: nil, reason: "not during the sale")
         #expect(p.state == .rejected && p.state.exitStatus == .verdictNo)
         #expect(p.reason == "rejected by alice: not during the sale")
-        #expect(try w.prod.aliases(name: EngineWorld.model) == ["champion": 1] && w.repository.remoteBranch("production", on: "origin") == w.base)
+        #expect(
+            try w.prod.aliases(name: EngineWorld.model) == ["champion": 1]
+                && w.repository.remoteBranch("production", on: "origin") == w.base)
         #expect(w.events.last == "promotion.rejected")
         expectPromotionError(exit: .badInput) { try w.engine("bob").decide(id, approve: true, claimedIdentity: nil, reason: nil) }
     }
@@ -88,9 +95,15 @@ struct PromotionEngineTests {
         try w.champion()
         try w.branch("feature/x")
         let id = try w.engine("alice").advance(try w.engine("alice").start(branch: "feature/x", model: nil).id).id
-        expectPromotionError(exit: .badInput) { try w.engine("mallory").decide(id, approve: true, claimedIdentity: nil, reason: nil) }
-        expectPromotionError(exit: .badInput) { try w.engine("alice").decide(id, approve: true, claimedIdentity: nil, reason: nil) }
-        expectPromotionError(exit: .badInput) { try w.engine("carol").decide(id, approve: true, claimedIdentity: "bob", reason: nil) }
+        expectPromotionError(exit: .badInput) {
+            try w.engine("mallory").decide(id, approve: true, claimedIdentity: nil, reason: nil)
+        }
+        expectPromotionError(exit: .badInput) {
+            try w.engine("alice").decide(id, approve: true, claimedIdentity: nil, reason: nil)
+        }
+        expectPromotionError(exit: .badInput) {
+            try w.engine("carol").decide(id, approve: true, claimedIdentity: "bob", reason: nil)
+        }
         let p = try w.store.promotion(id)
         #expect(p.state == .awaitingApproval && p.approvals.isEmpty)
         #expect(try w.engine("carol").decide(id, approve: true, claimedIdentity: "carol", reason: nil).state == .promoted)

@@ -42,7 +42,9 @@ extension Backend {
         case .memory:
             return RegistryConformance {
                 let registry = InMemoryModelRegistry()
-                return RegistryUnderTest(registry: registry) { digest, bytes in registry.overwriteArtifact(digest: digest, with: bytes) }
+                return RegistryUnderTest(registry: registry) { digest, bytes in
+                    registry.overwriteArtifact(digest: digest, with: bytes)
+                }
             }
         }
     }
