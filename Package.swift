@@ -60,29 +60,36 @@ let package = Package(
         .target(
             name: "TandemStorage",
             dependencies: [
-                "TandemCore", "TandemProfiles", .product(name: "GRDB", package: "GRDB.swift"),
+                "TandemCore", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
-        /** The medallion ETL (bronze, silver, gold), feature definitions and the feature store. */
+        /** Pure feature code: definitions, their computation (the one code path of gold and inference), text and URL
+            canonicalisation, strict JSON, gold rows in memory. No files, no database. */
+        .target(name: "TandemFeatures", dependencies: ["TandemCore"]),
+        /** The medallion ETL (bronze, silver, gold) and the feature store. */
         .target(
             name: "TandemLakehouse",
-            dependencies: ["TandemCore", "TandemStorage", "TandemHTTP", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["TandemCore", "TandemFeatures", "TandemStorage", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         /** The trainer, models, metrics and scoring, with all dense math on OpenBLAS. */
         .target(
             name: "TandemLearning",
-            dependencies: ["TandemCore", "TandemCOpenBLAS", "TandemCKernels", "TandemLakehouse"]
+            dependencies: ["TandemCore", "TandemCOpenBLAS", "TandemCKernels", "TandemFeatures"]
         ),
         /** Model registries and run tracking: the protocol, its SQLite and MLflow implementations, the audit chain. */
         .target(
             name: "TandemRegistry",
             dependencies: ["TandemCore", "TandemStorage", "TandemHTTP", .product(name: "GRDB", package: "GRDB.swift")]
         ),
-        /** The drivers the stages share: training inputs (table → gold → split → signature), config → trainer settings. */
+        /** The drivers the stages share: training inputs (table → gold → split → signature), config → trainer settings,
+            the training session (run tracked, artifact stored, version registered, lock file committed). */
         .target(
             name: "TandemPipeline",
-            dependencies: ["TandemCore", "TandemProfiles", "TandemLakehouse", "TandemLearning", "TandemRegistry"]
+            dependencies: [
+                "TandemCore", "TandemProfiles", "TandemFeatures", "TandemLakehouse", "TandemLearning", "TandemRegistry",
+                "TandemGit",
+            ]
         ),
         /** Git working trees through the git command: commits, branches, lock files, ancestry. */
         .target(name: "TandemGit", dependencies: ["TandemCore"]),
@@ -103,22 +110,33 @@ let package = Package(
         .target(
             name: "TandemPromotion",
             dependencies: [
-                "TandemCore", "TandemProfiles", "TandemStorage", "TandemLakehouse", "TandemLearning", "TandemRegistry",
-                "TandemGit", "TandemPipeline",
+                "TandemCore", "TandemProfiles", "TandemStorage", "TandemFeatures", "TandemLakehouse", "TandemLearning",
+                "TandemRegistry", "TandemGit", "TandemPipeline",
                 "TandemWebhooks", .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
         /** Compute backends: stage jobs as local child processes or Slurm jobs (arrays for sweeps). */
         .target(name: "TandemCompute", dependencies: ["TandemCore"]),
-        /** Resolution of `tandem STAGE` to an executable `tandem-STAGE` (pure, table-tested). */
-        .target(name: "TandemDispatch"),
+        /** The umbrella `tandem`: resolution of `tandem STAGE` to an executable `tandem-STAGE` (table-tested), exec,
+            the overview and shell completions. */
+        .target(name: "TandemDispatch", dependencies: ["TandemCore"]),
+        /** An environment as a stage sees it: its profile, and the one place where its roots become stores and
+            backends (feature store, registry, compute), opened through the root guard; protection read from the
+            production side; audit anchors in git. */
+        .target(
+            name: "TandemEnvironment",
+            dependencies: [
+                "TandemCore", "TandemProfiles", "TandemStorage", "TandemFeatures", "TandemLakehouse", "TandemRegistry",
+                "TandemGit", "TandemHTTP", "TandemCompute", "TandemPipeline", "TandemPromotion", "TandemDispatch",
+            ]
+        ),
         /** The command-line interface of every stage (argument parsing, human and JSON output). */
         .target(
             name: "TandemCommands",
             dependencies: [
-                "TandemCore", "TandemProfiles", "TandemStorage", "TandemLakehouse", "TandemLearning", "TandemRegistry",
-                "TandemGit", "TandemHTTP", "TandemWebhooks", "TandemPromotion", "TandemCompute", "TandemPipeline",
-                "TandemDispatch",
+                "TandemCore", "TandemProfiles", "TandemStorage", "TandemFeatures", "TandemLakehouse", "TandemLearning",
+                "TandemRegistry", "TandemGit", "TandemHTTP", "TandemWebhooks", "TandemPromotion", "TandemCompute",
+                "TandemPipeline", "TandemDispatch", "TandemEnvironment",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -128,7 +146,7 @@ let package = Package(
             dependencies: ["TandemCore", "TandemRegistry", "TandemHTTP", "TandemGit", "TandemWebhooks", "TandemPromotion"]
         ),
         /** `tandem`: the umbrella command. */
-        .executableTarget(name: "tandem", dependencies: ["TandemCommands"]),
+        .executableTarget(name: "tandem", dependencies: ["TandemDispatch"]),
         /** `tandem-env`: list, show and check environment profiles. */
         .executableTarget(name: "tandem-env", dependencies: ["TandemCommands"]),
         /** `tandem-etl`: bronze → silver → gold, registers a feature table version. */
@@ -153,13 +171,26 @@ let package = Package(
         .executableTarget(name: "tandem-fixtures", dependencies: ["TandemCommands"]),
         /** `tandem-jobs`: stages as jobs on `local://` or `slurm://`: submit, list, logs, cancel, recover, clean. */
         .executableTarget(name: "tandem-jobs", dependencies: ["TandemCommands"]),
+        /** The benchmarks behind docs/benchmarks.md; only `tandem-bench` links them. */
+        .target(
+            name: "TandemBench",
+            dependencies: [
+                "TandemCommands", "TandemEnvironment", "TandemCore", "TandemStorage", "TandemFeatures", "TandemLakehouse",
+                "TandemLearning",
+                "TandemRegistry",
+                "TandemHTTP", "TandemWebhooks", "TandemCompute", "TandemDispatch",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         /** `tandem-bench`: benchmarks whose figures go into docs/benchmarks.md. */
-        .executableTarget(name: "tandem-bench", dependencies: ["TandemCommands", "TandemLakehouse"]),
+        .executableTarget(name: "tandem-bench", dependencies: ["TandemBench"]),
 
         .testTarget(name: "TandemProfilesTests", dependencies: ["TandemProfiles", "TandemStorage", "TandemTestSupport"]),
-        .testTarget(name: "TandemLakehouseTests", dependencies: ["TandemLakehouse", "TandemTestSupport"]),
+        .testTarget(
+            name: "TandemLakehouseTests", dependencies: ["TandemLakehouse", "TandemFeatures", "TandemTestSupport"]),
         .testTarget(name: "TandemDispatchTests", dependencies: ["TandemDispatch"]),
-        .testTarget(name: "TandemLearningTests", dependencies: ["TandemLearning", "TandemLakehouse", "TandemStorage"]),
+        .testTarget(
+            name: "TandemLearningTests", dependencies: ["TandemLearning", "TandemFeatures", "TandemLakehouse", "TandemStorage"]),
         .target(name: "TandemTestSupport", dependencies: ["TandemCore"], path: "Tests/TandemTestSupport"),
         /** The conformance suites, written once as checklists that take a factory; every backend's tests run them. */
         .target(
@@ -171,8 +202,8 @@ let package = Package(
         .testTarget(
             name: "TandemPromotionTests",
             dependencies: [
-                "TandemPromotion", "TandemProfiles", "TandemLakehouse", "TandemLearning", "TandemRegistry", "TandemGit",
-                "TandemWebhooks", "TandemStorage", "TandemTesting", "TandemConformance",
+                "TandemPromotion", "TandemPipeline", "TandemLearning", "TandemProfiles", "TandemFeatures", "TandemLakehouse",
+                "TandemRegistry", "TandemGit", "TandemWebhooks", "TandemStorage", "TandemTesting", "TandemConformance",
             ]),
         .testTarget(
             name: "TandemRegistryTests",

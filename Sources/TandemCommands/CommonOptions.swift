@@ -30,7 +30,4 @@ public struct CommonOptions: ParsableArguments {
 }
 
 /// The text every stage's help ends with.
-let exitCodesHelp = """
-    Exit codes: 0 done; 1 the work's verdict was no (tests failed, challenger lost, rejected); \
-    2 bad input or usage; 3 infrastructure unreachable or failed; 4 waiting (for example for an approval).
-    """
+let exitCodesHelp = ExitStatus.help

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TandemCompute
 import TandemCore
+import TandemEnvironment
 import TandemHTTP
 import TandemProfiles
 import TandemStorage

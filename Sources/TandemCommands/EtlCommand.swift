@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import TandemCore
+import TandemEnvironment
+import TandemFeatures
 import TandemGit
 import TandemLakehouse
 
@@ -95,21 +97,5 @@ public struct EtlCommand: StageCommand {
     static func summary(_ counts: [String: Int], prefix: String) -> String {
         let parts = counts.filter { $0.value > 0 }.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
         return "\(prefix): " + (parts.isEmpty ? "none" : parts.joined(separator: ", "))
-    }
-}
-
-/// The commit and cleanliness of the code in a repository (lineage of what a stage produced).
-struct GitInfo: Sendable {
-    var commit: String
-    var branch: String?
-    var dirty: Bool
-    var remote: String?
-
-    static func current(at folder: String) -> GitInfo? {
-        let git = Git(folder: folder)
-        guard let commit = try? git.head() else { return nil }
-        return GitInfo(
-            commit: commit, branch: (try? git.currentBranch()) ?? nil, dirty: (try? git.isDirty()) ?? false,
-            remote: git.remoteURL())
     }
 }

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import TandemCore
+import TandemEnvironment
+import TandemFeatures
 import TandemLakehouse
 import TandemLearning
 import TandemPipeline

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import TandemCore
+import TandemEnvironment
+import TandemFeatures
 import TandemLakehouse
 
 /// `tandem features`: the feature store's registered feature table versions and feature definitions.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TandemCore
+import TandemFeatures
 import TandemLakehouse
 
 /// `tandem fixtures generate`: raw data of any size in the format of docs/data-contract.md.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TandemCompute
 import TandemCore
+import TandemEnvironment
 import TandemProfiles
 import TandemPromotion
 

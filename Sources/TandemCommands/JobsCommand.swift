@@ -3,6 +3,7 @@ import Foundation
 import TandemCompute
 import TandemCore
 import TandemDispatch
+import TandemEnvironment
 
 /// `tandem jobs` (and `tandem submit`): stage jobs on the environment's compute backend.
 public struct JobsCommand: StageCommand {

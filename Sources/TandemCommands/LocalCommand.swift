@@ -1,7 +1,10 @@
 import ArgumentParser
 import Foundation
 import TandemCore
+import TandemEnvironment
+import TandemFeatures
 import TandemLakehouse
+import TandemPipeline
 import TandemProfiles
 import TandemPromotion
 import TandemRegistry
@@ -145,7 +148,7 @@ public struct LocalCommand: StageCommand {
             // 2. Training and registration (no lock file: a local run changes nothing in git).
             let trainingConfig = try TrainingConfig.load(
                 path: context.repositoryPath(config), displayName: config, overrides: overrides)
-            var session = TrainingSession(context: context, config: trainingConfig)
+            var session = TrainingSession(environment: context.trainingEnvironment(), config: trainingConfig)
             session.writeLock = false
             let trained = try session.run()
             lap(

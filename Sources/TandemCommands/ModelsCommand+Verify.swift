@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TandemCore
+import TandemEnvironment
 import TandemGit
 import TandemRegistry
 

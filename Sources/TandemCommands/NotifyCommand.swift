@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import TandemCore
+import TandemEnvironment
+import TandemGit
 import TandemHTTP
 import TandemRegistry
 import TandemStorage

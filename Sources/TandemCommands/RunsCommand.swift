@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TandemCore
+import TandemEnvironment
 import TandemRegistry
 
 /// `tandem runs`: the tracked runs of an environment.

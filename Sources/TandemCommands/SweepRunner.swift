@@ -1,7 +1,10 @@
 import Foundation
 import TandemCompute
 import TandemCore
+import TandemEnvironment
+import TandemFeatures
 import TandemLakehouse
+import TandemPipeline
 import TandemProfiles
 import TandemRegistry
 

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import TandemCore
+import TandemEnvironment
 import TandemLearning
+import TandemPipeline
 import TandemProfiles
 
 /// `tandem train`: trains the ranker, tracks the run, registers the model version.
@@ -84,7 +86,7 @@ public struct TrainCommand: StageCommand {
         let live = !batch && !common.json && (interactive || Terminal.stdoutIsTerminal)
         let view = live ? LiveTrainingView(maxEpochs: trainingConfig.maxEpochs) : nil
         let stop = StopSignal()
-        var session = TrainingSession(context: context, config: trainingConfig)
+        var session = TrainingSession(environment: context.trainingEnvironment(), config: trainingConfig)
         session.parentRun = parentRun
         session.register = !noRegister && sweepPlan == nil
         session.writeLock = !noLock

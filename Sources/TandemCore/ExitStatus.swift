@@ -49,3 +49,11 @@ public struct UsageError: TandemError {
 
     public var description: String { message }
 }
+
+extension ExitStatus {
+    /// The exit codes in one paragraph, for every command's `--help` and the umbrella's overview.
+    public static let help = """
+        Exit codes: 0 done; 1 the work's verdict was no (tests failed, challenger lost, rejected); \
+        2 bad input or usage; 3 infrastructure unreachable or failed; 4 waiting (for example for an approval).
+        """
+}

@@ -41,6 +41,8 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
     /// Collects the body and headers of one exchange.
     final class Sink {
         var body: [UInt8] = []
+        var limit = HTTPRequest.defaultMaxResponseBytes
+        var overflowed = false
         var headers: [String: String] = [:]
         var upload: [UInt8] = []
     }
@@ -55,58 +57,86 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
         }
         curl_easy_reset(h)
         let sink = Sink()
+        sink.limit = request.maxResponseBytes
         let context = Unmanaged.passUnretained(sink).toOpaque()
+        // Every option's return code is checked: an option libcurl refuses (an unsupported protocol list, no
+        // memory) must not leave a request going out with defaults instead.
+        var refused: [String] = []
+        func check(_ code: CURLcode, _ option: String) { if code != CURLE_OK { refused.append(option) } }
         var list: UnsafeMutablePointer<curl_slist>?
         defer { curl_slist_free_all(list) }
         for (name, value) in request.headers { list = curl_slist_append(list, "\(name): \(value)") }
         if !request.body.isEmpty || request.method != .get { list = curl_slist_append(list, "Expect:") }
-        _ = tandem_curl_setopt_string(h, CURLOPT_URL, request.url)
-        _ = tandem_curl_setopt_long(h, CURLOPT_NOSIGNAL, 1)
-        _ = tandem_curl_setopt_long(h, CURLOPT_FOLLOWLOCATION, 0)
-        _ = tandem_curl_setopt_long(h, CURLOPT_SSL_VERIFYPEER, 1)
-        _ = tandem_curl_setopt_long(h, CURLOPT_SSL_VERIFYHOST, 2)
-        if let caBundle { _ = tandem_curl_setopt_string(h, CURLOPT_CAINFO, caBundle) }
-        _ = tandem_curl_setopt_long(h, CURLOPT_CONNECTTIMEOUT_MS, Int(request.connectTimeout * 1000))
-        _ = tandem_curl_setopt_long(h, CURLOPT_TIMEOUT_MS, Int(request.timeout * 1000))
-        _ = tandem_curl_setopt_long(h, CURLOPT_TCP_KEEPALIVE, 1)
-        _ = tandem_curl_setopt_string(h, CURLOPT_USERAGENT, "tandem/\(TandemVersion.current)")
-        _ = tandem_curl_setopt_long(h, CURLOPT_PROTOCOLS, Int(CURLPROTO_HTTP | CURLPROTO_HTTPS))
-        _ = tandem_curl_setopt_slist(h, CURLOPT_HTTPHEADER, list)
-        _ = tandem_curl_setopt_write_function(h) { data, size, count, context in
-            guard let data, let context else { return 0 }
-            let sink = Unmanaged<Sink>.fromOpaque(context).takeUnretainedValue()
-            sink.body.append(contentsOf: UnsafeRawBufferPointer(start: data, count: size * count).bindMemory(to: UInt8.self))
-            return size * count
-        }
-        _ = tandem_curl_setopt_pointer(h, CURLOPT_WRITEDATA, context)
-        _ = tandem_curl_setopt_header_function(h) { data, size, count, context in
-            guard let data, let context else { return 0 }
-            let sink = Unmanaged<Sink>.fromOpaque(context).takeUnretainedValue()
-            let line = String(decoding: UnsafeRawBufferPointer(start: data, count: size * count), as: UTF8.self)
-            if line.hasPrefix("HTTP/") { sink.headers = [:] }
-            if let colon = line.firstIndex(of: ":") {
-                let name = line[..<colon].lowercased()
-                sink.headers[name] = String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespacesAndNewlines)
-            }
-            return size * count
-        }
-        _ = tandem_curl_setopt_pointer(h, CURLOPT_HEADERDATA, context)
+        check(tandem_curl_setopt_string(h, CURLOPT_URL, request.url), "CURLOPT_URL")
+        check(tandem_curl_setopt_long(h, CURLOPT_NOSIGNAL, 1), "CURLOPT_NOSIGNAL")
+        check(tandem_curl_setopt_long(h, CURLOPT_FOLLOWLOCATION, 0), "CURLOPT_FOLLOWLOCATION")
+        check(tandem_curl_setopt_long(h, CURLOPT_SSL_VERIFYPEER, 1), "CURLOPT_SSL_VERIFYPEER")
+        check(tandem_curl_setopt_long(h, CURLOPT_SSL_VERIFYHOST, 2), "CURLOPT_SSL_VERIFYHOST")
+        if let caBundle { check(tandem_curl_setopt_string(h, CURLOPT_CAINFO, caBundle), "CURLOPT_CAINFO") }
+        check(
+            tandem_curl_setopt_long(h, CURLOPT_CONNECTTIMEOUT_MS, Int(request.connectTimeout * 1000)), "CURLOPT_CONNECTTIMEOUT_MS"
+        )
+        check(tandem_curl_setopt_long(h, CURLOPT_TIMEOUT_MS, Int(request.timeout * 1000)), "CURLOPT_TIMEOUT_MS")
+        check(tandem_curl_setopt_long(h, CURLOPT_TCP_KEEPALIVE, 1), "CURLOPT_TCP_KEEPALIVE")
+        check(tandem_curl_setopt_string(h, CURLOPT_USERAGENT, "tandem/\(TandemVersion.current)"), "CURLOPT_USERAGENT")
+        check(tandem_curl_setopt_long(h, CURLOPT_PROTOCOLS, Int(CURLPROTO_HTTP | CURLPROTO_HTTPS)), "CURLOPT_PROTOCOLS")
+        check(tandem_curl_setopt_slist(h, CURLOPT_HTTPHEADER, list), "CURLOPT_HTTPHEADER")
+        check(
+            tandem_curl_setopt_write_function(h) { data, size, count, context in
+                guard let data, let context else { return 0 }
+                let sink = Unmanaged<Sink>.fromOpaque(context).takeUnretainedValue()
+                guard sink.body.count + size * count <= sink.limit else {
+                    sink.overflowed = true
+                    return 0  // libcurl stops with CURLE_WRITE_ERROR
+                }
+                sink.body.append(contentsOf: UnsafeRawBufferPointer(start: data, count: size * count).bindMemory(to: UInt8.self))
+                return size * count
+            }, "CURLOPT_WRITEFUNCTION")
+        check(tandem_curl_setopt_pointer(h, CURLOPT_WRITEDATA, context), "CURLOPT_WRITEDATA")
+        check(
+            tandem_curl_setopt_header_function(h) { data, size, count, context in
+                guard let data, let context else { return 0 }
+                let sink = Unmanaged<Sink>.fromOpaque(context).takeUnretainedValue()
+                let line = String(decoding: UnsafeRawBufferPointer(start: data, count: size * count), as: UTF8.self)
+                if line.hasPrefix("HTTP/") { sink.headers = [:] }
+                guard sink.headers.count < 256 else { return size * count }  // a bounded number of headers kept
+                if let colon = line.firstIndex(of: ":") {
+                    let name = line[..<colon].lowercased()
+                    sink.headers[name] = String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespacesAndNewlines)
+                }
+                return size * count
+            }, "CURLOPT_HEADERFUNCTION")
+        check(tandem_curl_setopt_pointer(h, CURLOPT_HEADERDATA, context), "CURLOPT_HEADERDATA")
         switch request.method {
         case .get:
-            _ = tandem_curl_setopt_long(h, CURLOPT_HTTPGET, 1)
+            check(tandem_curl_setopt_long(h, CURLOPT_HTTPGET, 1), "CURLOPT_HTTPGET")
         case .post:
-            _ = tandem_curl_setopt_long(h, CURLOPT_POST, 1)
+            check(tandem_curl_setopt_long(h, CURLOPT_POST, 1), "CURLOPT_POST")
         default:
-            _ = tandem_curl_setopt_string(h, CURLOPT_CUSTOMREQUEST, request.method.rawValue)
+            check(tandem_curl_setopt_string(h, CURLOPT_CUSTOMREQUEST, request.method.rawValue), "CURLOPT_CUSTOMREQUEST")
+        }
+        if !refused.isEmpty {
+            return .failure(
+                HTTPError(
+                    "libcurl refused \(refused.joined(separator: ", ")) for \(request.method.rawValue) \(Self.host(of: request.url))",
+                    isTransient: false))
         }
         sink.upload = request.body
         let code: CURLcode = sink.upload.withUnsafeBufferPointer { body in
             if request.method != .get {
-                _ = tandem_curl_setopt_off(h, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
-                _ = tandem_curl_setopt_pointer(
+                let size = tandem_curl_setopt_off(h, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
+                guard size == CURLE_OK else { return size }
+                let fields = tandem_curl_setopt_pointer(
                     h, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: body.baseAddress ?? UnsafePointer(bitPattern: 1)))
+                guard fields == CURLE_OK else { return fields }
             }
             return curl_easy_perform(h)
+        }
+        if sink.overflowed {
+            return .failure(
+                HTTPError(
+                    "\(request.method.rawValue) \(Self.host(of: request.url)): the response is larger than "
+                        + "\(request.maxResponseBytes >> 20) MiB, so it was not read", isTransient: false))
         }
         guard code == CURLE_OK else {
             let transient = [
@@ -119,7 +149,10 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
                     "\(request.method.rawValue) \(host): \(String(cString: curl_easy_strerror(code)))", isTransient: transient))
         }
         var status = 0
-        _ = tandem_curl_getinfo_long(h, CURLINFO_RESPONSE_CODE, &status)
+        guard tandem_curl_getinfo_long(h, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK else {
+            return .failure(
+                HTTPError("\(request.method.rawValue) \(Self.host(of: request.url)): no response status", isTransient: true))
+        }
         return .success(HTTPResponse(status: status, headers: sink.headers, body: sink.body))
     }
 

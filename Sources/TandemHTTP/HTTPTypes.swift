@@ -12,11 +12,18 @@ public struct HTTPRequest: Sendable {
     public var connectTimeout: Double
     /// Seconds for the whole exchange.
     public var timeout: Double
+    /// The most bytes of response body read; a larger answer fails the exchange (a hostile or broken server cannot
+    /// make the process grow without bound).
+    public var maxResponseBytes: Int
+
+    /// What `maxResponseBytes` is unless a request says otherwise (16 MiB: webhook receivers and API answers).
+    public static let defaultMaxResponseBytes = 16 << 20
 
     public init(
         method: Method, url: String, headers: [(String, String)] = [], body: [UInt8] = [], connectTimeout: Double = 5,
-        timeout: Double = 15
+        timeout: Double = 15, maxResponseBytes: Int = HTTPRequest.defaultMaxResponseBytes
     ) {
+        self.maxResponseBytes = maxResponseBytes
         self.method = method
         self.url = url
         self.headers = headers

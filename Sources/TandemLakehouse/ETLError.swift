@@ -1,4 +1,5 @@
 import TandemCore
+import TandemFeatures
 
 /// An ETL run that reads its input but has nothing it may register.
 public enum ETLError: TandemLakehouseError {

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import TandemCore
+import TandemFeatures
 
 /// The medallion ETL: raw JSON lines → bronze (every line kept) → silver (canonical, deduplicated, with the
 /// quarantine) → gold (features of a feature set), registered as a new feature table version.

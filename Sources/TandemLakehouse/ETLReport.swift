@@ -1,3 +1,5 @@
+import TandemFeatures
+
 /// What one ETL run did: the `--json` document of `tandem etl`.
 public struct ETLReport: Sendable, Codable {
     public struct Input: Sendable, Codable {

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import TandemCore
+import TandemFeatures
 import TandemStorage
 
 /// A raw input file kept in bronze: an immutable, content-addressed copy (`bronze/KIND/DIGEST.jsonl`) and a

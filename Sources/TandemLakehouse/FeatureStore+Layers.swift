@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import TandemCore
+import TandemFeatures
 import TandemStorage
 
 extension FeatureStore {

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import TandemCore
+import TandemFeatures
 import TandemStorage
 
 /// The feature store of one environment, in its `features` root: bronze, silver and quarantine tables in

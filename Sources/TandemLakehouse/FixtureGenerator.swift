@@ -1,4 +1,5 @@
 import Foundation
+import TandemFeatures
 
 /// Writes raw data in the format of docs/data-contract.md, of any size, with the dirt real judgment logs carry (URL variants,
 /// query surface forms, unknown keys, re-judged duplicates, about 1% malformed lines of every kind) and a

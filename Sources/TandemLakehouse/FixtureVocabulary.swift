@@ -1,3 +1,5 @@
+import TandemFeatures
+
 /// Topics and words of the fixture generator: a small, realistic video-search world.
 enum FixtureVocabulary {
     struct Topic {

@@ -1,5 +1,6 @@
 import Foundation
 import TandemCore
+import TandemFeatures
 import TandemStorage
 
 #if canImport(Glibc)
@@ -10,17 +11,8 @@ import TandemStorage
     private let systemWrite = Darwin.write
 #endif
 
-/// The on-disk form of a gold table version (one folder, immutable once registered):
-///
-/// - `keys.tsv`: one line per row, `query \t video_url \t judged_at` (queries and canonical URLs hold no
-///   tabs or line breaks after normalisation);
-/// - `labels.i8`: one signed byte per row;
-/// - `features.f32`: rows × width float32, little-endian, row-major;
-/// - `manifest.json`: format, feature set, feature names, row count, width and digest.
-///
-/// The content digest is the SHA-256 of the concatenated SHA-256 hex digests of `keys.tsv`, `labels.i8` and
-/// `features.f32`, in that order.
-public enum GoldTable {
+/// Writing and reading a gold table version's folder (the format is described on `GoldTable`).
+extension GoldTable {
     /// Streams chunks of rows into a staging folder, hashing as it goes.
     public final class Writer {
         public let folder: String
@@ -72,16 +64,6 @@ public enum GoldTable {
     }
 
     /// A gold table read back into memory (the trainer's and evaluator's input).
-    public struct Loaded: Sendable {
-        public var queries: [String]
-        public var videoURLs: [String]
-        public var judgedAt: [String]
-        public var labels: [Int8]
-        public var features: [Float]
-        public var width: Int
-        public var rowCount: Int { labels.count }
-    }
-
     /// Reads a gold table folder and checks it against its registered digest.
     public static func load(folder: String, expectedDigest: String) throws -> Loaded {
         func read(_ name: String) throws -> Data {

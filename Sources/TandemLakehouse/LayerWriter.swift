@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import TandemCore
+import TandemFeatures
 
 /// Writes the silver files and the gold table of a silver layer in one pass over its rows, in chunks whose
 /// halves are computed on both cores (features through the one `FeatureComputer`, and every byte of text),

@@ -1,5 +1,6 @@
 import Foundation
 import TandemCore
+import TandemFeatures
 
 /// Errors reading raw input files; each names the file and what to do.
 public struct InputError: TandemError {

@@ -1,4 +1,5 @@
 import TandemCore
+import TandemFeatures
 
 /// Says in words what is wrong with a quarantined line, naming the field and the problem:
 /// `label: 1e999 is not a JSON integer (it has a fraction or an exponent)`, `label: "3" is a string, not an

@@ -1,3 +1,5 @@
+import TandemFeatures
+
 /// Why a raw line went to quarantine (docs/data-contract.md, "Quarantine reasons and precedence").
 public enum QuarantineReason: String, Sendable, CaseIterable, Codable, Error {
     case badJSON = "bad_json"

@@ -1,3 +1,5 @@
+import TandemFeatures
+
 /// A line that went to quarantine.
 public struct QuarantinedLine: Sendable {
     public var kind: String  // "videos" or "judgments"

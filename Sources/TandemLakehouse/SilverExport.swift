@@ -1,4 +1,5 @@
 import Foundation
+import TandemFeatures
 
 /// A file written beside its final path and renamed into place when complete, so a reader never sees half of it.
 final class ExportFile {

@@ -1,4 +1,5 @@
 import Foundation
+import TandemFeatures
 
 /// SplitMix64: a small, fast, seedable generator whose sequence is the same on every platform and Swift
 /// version (the standard library's `random(in:using:)` algorithms are not guaranteed to stay the same).

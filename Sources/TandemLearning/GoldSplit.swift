@@ -1,4 +1,4 @@
-import TandemLakehouse
+import TandemFeatures
 
 /// A gold table split by the data contract's rule (docs/data-contract.md, "Train/validation/test split"): with
 /// `b = fnv1a32(query) mod 5`, a query is in the **test** set iff `b == 0`, in the **validation** set iff

@@ -1,5 +1,5 @@
 import Foundation
-import TandemLakehouse
+import TandemFeatures
 
 /// The inference pipeline: a request (raw query, raw candidate URLs) through the one feature code path and
 /// the scorer, to candidates ranked best first. Unknown candidates are reported, never silently dropped.

@@ -1,4 +1,5 @@
 import TandemCore
+import TandemFeatures
 import TandemLakehouse
 import TandemLearning
 

@@ -1,5 +1,6 @@
 import Foundation
 import TandemCore
+import TandemFeatures
 import TandemGit
 import TandemLakehouse
 import TandemLearning
@@ -79,6 +80,14 @@ public struct IntegrationTests {
             seconds: d.seconds)
     }
 
+    /// Exactly the branch's training settings (the one mapping `tandem train` uses), for one epoch: the test
+    /// proves the pipeline, not the model.
+    static func trainingSettings(_ config: TrainingConfig) -> TrainingSettings {
+        var settings = TrainingSettings(config)
+        settings.maxEpochs = 1
+        return settings
+    }
+
     /// ETL on the sample input into a scratch feature store, a short training with the branch's configuration:
     /// the model must be valid, loadable, and have the registered version's signature.
     func trainingPipeline() throws -> String {
@@ -97,9 +106,7 @@ public struct IntegrationTests {
         guard split.train.rows > 0, split.validation.rows > 0, split.test.rows > 0 else {
             throw PromotionError("the sample input gives no training, validation or test rows")
         }
-        // Exactly the branch's training settings, for one epoch: the test proves the pipeline, not the model.
-        var settings = TrainingSettings(config)
-        settings.maxEpochs = 1
+        let settings = Self.trainingSettings(config)
         let outcome = Trainer(settings: settings, train: split.train, validation: split.validation, signature: inputs.signature)
             .run()
         let bytes = try ModelArtifact.encode(outcome.model, metrics: outcome.history.last?.metrics ?? [:], settings: settings)

@@ -1,5 +1,6 @@
 import Foundation
 import TandemCore
+import TandemFeatures
 import TandemGit
 import TandemLakehouse
 import TandemLearning

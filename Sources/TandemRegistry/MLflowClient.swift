@@ -120,6 +120,9 @@ struct MLflowClient: Sendable {
         }
     }
 
+    /// The largest artifact downloaded (4 GiB: a fine-tuned transformer is a few hundred MiB).
+    static let maxArtifactBytes = 4 << 30
+
     /// Downloads bytes through the artifact proxy; nil when the server answers that the artifact does not exist
     /// (`RESOURCE_DOES_NOT_EXIST`).
     func getArtifact(_ path: String) throws -> Data? {
@@ -127,7 +130,8 @@ struct MLflowClient: Sendable {
         if let token { headers.append(("Authorization", "Bearer \(token)")) }
         let response = try send(
             HTTPRequest(
-                method: .get, url: base + "/api/2.0/mlflow-artifacts/artifacts/" + path, headers: headers, timeout: 120))
+                method: .get, url: base + "/api/2.0/mlflow-artifacts/artifacts/" + path, headers: headers, timeout: 120,
+                maxResponseBytes: Self.maxArtifactBytes))
         guard (200..<300).contains(response.status) else {
             var error = Self.failure(
                 status: response.status, body: response.body, what: "downloading an artifact from MLflow",

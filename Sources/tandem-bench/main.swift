@@ -1,3 +1,3 @@
-import TandemCommands
+import TandemBench
 
 await BenchCommand.runStage()

@@ -1,3 +1,3 @@
-import TandemCommands
+import TandemDispatch
 
 await UmbrellaCommand.run()

@@ -16,6 +16,7 @@ JSON line: {path, method, headers, body, answer}. The first path segment chooses
   /hang/…           sleeps 30 s before answering
   /slow/…           200 after 0.2 s (so that senders running at the same time overlap)
   /reset/…          closes the connection without an answer
+  /huge/…           200 with a 256 MiB body, streamed (a receiver that tries to exhaust the sender's memory)
 """
 import base64, hashlib, hmac, json, os, sys, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -81,6 +82,18 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(0.2)
             self.record(body, 200)
             return self.answer(200, "ok")
+        if mode == "huge":
+            self.record(body, "huge")
+            self.send_response(200)
+            self.send_header("Content-Length", str(256 << 20))
+            self.end_headers()
+            chunk = b"x" * (1 << 20)
+            try:
+                for _ in range(256):
+                    self.wfile.write(chunk)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            return
         if mode == "hang":
             self.record(body, "hang")
             time.sleep(30)

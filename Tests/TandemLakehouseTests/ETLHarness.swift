@@ -1,6 +1,7 @@
 import Foundation
 import TandemStorage
 
+@testable import TandemFeatures
 @testable import TandemLakehouse
 
 /// Runs the ETL on hand-written input in a fresh temporary features root.

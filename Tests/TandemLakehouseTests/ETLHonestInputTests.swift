@@ -3,6 +3,7 @@ import TandemCore
 import TandemTestSupport
 import Testing
 
+@testable import TandemFeatures
 @testable import TandemLakehouse
 
 @Suite("ETL: honest failure, byte-order marks and long lines")

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+@testable import TandemFeatures
 @testable import TandemLakehouse
 
 @Suite("Gold features")

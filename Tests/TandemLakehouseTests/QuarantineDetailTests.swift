@@ -2,6 +2,7 @@ import Foundation
 import TandemCore
 import Testing
 
+@testable import TandemFeatures
 @testable import TandemLakehouse
 
 @Suite("Quarantine details name the field and what is wrong")

@@ -1,5 +1,6 @@
 import Testing
 
+@testable import TandemFeatures
 @testable import TandemLakehouse
 
 @Suite("Strict JSON")

@@ -1,4 +1,5 @@
 import Foundation
+import TandemFeatures
 import TandemLakehouse
 import TandemStorage
 import Testing

@@ -1,4 +1,5 @@
 import Foundation
+import TandemFeatures
 import TandemLakehouse
 import Testing
 

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
+import TandemCommands
 import TandemCompute
 import TandemCore
+import TandemDispatch
 
 extension BenchCommand {
     /// `tandem-bench compute`: what Tandem adds on top of Slurm per job, and a sweep as a Slurm job array against

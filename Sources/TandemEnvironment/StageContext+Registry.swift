@@ -1,5 +1,6 @@
 import Foundation
 import TandemCore
+import TandemPipeline
 import TandemRegistry
 import TandemStorage
 
@@ -41,5 +42,18 @@ extension StageContext {
     /// The path of a repository file given on the command line or in a profile.
     public func repositoryPath(_ path: String) -> String {
         path.hasPrefix("/") ? path : resolve(path)
+    }
+}
+
+extension StageContext {
+    /// What a training in this environment reads and writes, opened through the root guard as a stage does.
+    public func trainingEnvironment() -> TrainingSession.Environment {
+        TrainingSession.Environment(
+            name: profile.name, repositoryRoot: repositoryRoot, openFeatureStore: { try openFeatureStoreForReading() },
+            openRegistry: { try openRegistry(writer: .stage("train")) },
+            artifactPath: { digest in
+                (resolve(try folder(of: .registry)) as NSString)
+                    .appendingPathComponent("artifacts/sha256/\(digest.prefix(2))/\(digest)")
+            })
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import TandemCompute
 import TandemCore
+import TandemDispatch
 import TandemStorage
 
 extension StageContext {

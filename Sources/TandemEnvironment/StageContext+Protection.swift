@@ -54,7 +54,7 @@ extension StageContext {
 
     /// The production branch the registry's latest promotion or rollback went to (`ProductionSide.recordedBranch`),
     /// reading the registry only when it exists.
-    func recordedProductionBranch() throws -> String?? {
+    public func recordedProductionBranch() throws -> String?? {
         let registry: any ModelRegistry
         if case .mlflow(let base) = profile.roots.registry {
             registry = MLflowModelRegistry(baseURL: base)

@@ -9,11 +9,11 @@ import TandemRegistry
 /// `tandem train` records the registry's head in the lock file it commits; a promotion records the target's head
 /// in the lock file it merges onto the production branch. The anchors are only as trustworthy as the branches
 /// they are read from: the platform has to protect the production branch (who may push it).
-enum AuditAnchors {
+public enum AuditAnchors {
     /// How many lock file revisions are read per branch, newest first.
-    static let depth = 200
+    public static let depth = 200
 
-    static func collect(_ context: StageContext) -> [FoundAnchor] {
+    public static func collect(_ context: StageContext) -> [FoundAnchor] {
         let git = Git(folder: context.repositoryRoot)
         guard git.isRepository else { return [] }
         let branch = context.profile.git.productionBranch

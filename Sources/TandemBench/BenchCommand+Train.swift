@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import TandemCommands
 import TandemCore
+import TandemFeatures
 import TandemLakehouse
 import TandemLearning
 

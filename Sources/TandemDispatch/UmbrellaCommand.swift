@@ -1,6 +1,5 @@
 import Foundation
 import TandemCore
-import TandemDispatch
 
 /// `tandem STAGE ARGS…`: runs `tandem-STAGE` found beside `tandem`, then on `PATH`, as git does with its
 /// subcommands, so a team's own `tandem-foo` on `PATH` works as `tandem foo`.
@@ -51,7 +50,7 @@ public enum UmbrellaCommand {
                     "commandName": "tandem", "shouldDisplay": true,
                     "abstract": "Takes ranking models from raw data to production across environments.",
                     "discussion": "tandem STAGE [ARGS…] runs tandem-STAGE found beside tandem, then on PATH. Stages: "
-                        + builtIn.map { "\($0.0) (\($0.1))" }.joined(separator: "; ") + ". " + exitCodesHelp,
+                        + builtIn.map { "\($0.0) (\($0.1))" }.joined(separator: "; ") + ". " + ExitStatus.help,
                 ] as [String: Any],
             ]
             if let data = try? JSONSerialization.data(withJSONObject: info, options: [.sortedKeys]) {
@@ -62,7 +61,7 @@ public enum UmbrellaCommand {
         if stage == "completions" {
 
             guard arguments.count == 2, let script = Completions.script(arguments[1]) else {
-                Terminal.error("usage: tandem completions bash|zsh|fish   (bash: source <(tandem completions bash))")
+                printError("usage: tandem completions bash|zsh|fish   (bash: source <(tandem completions bash))")
                 exit(ExitStatus.badInput.rawValue)
             }
             print(script, terminator: "")
@@ -90,14 +89,14 @@ public enum UmbrellaCommand {
 
         switch resolver.resolve(stage) {
         case .failure(let failure):
-            Terminal.error(failure.description)
+            printError(failure.description)
             exit(ExitStatus.badInput.rawValue)
         case .success(let path):
             let argv = [path] + arguments.dropFirst()
             var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) }
             cArgs.append(nil)
             execv(path, cArgs)
-            Terminal.error("cannot run \(path): \(String(cString: strerror(errno)))")
+            printError("cannot run \(path): \(String(cString: strerror(errno)))")
             exit(ExitStatus.infrastructure.rawValue)
         }
     }
@@ -117,18 +116,23 @@ public enum UmbrellaCommand {
             let about = descriptions[stage] ?? "third-party stage (\(path))"
             print("  " + stage.padding(toLength: 12, withPad: " ", startingAt: 0) + about)
         }
-        print("\nEvery stage takes --env NAME (or $TANDEM_ENV) and --json.\n\(exitCodesHelp)")
+        print("\nEvery stage takes --env NAME (or $TANDEM_ENV) and --json.\n\(ExitStatus.help)")
     }
 
-    static func ownFolder() -> String {
+    public static func ownFolder() -> String {
         let resolved =
             (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
             ?? CommandLine.arguments[0]
         return (resolved as NSString).deletingLastPathComponent
     }
 
-    static func isDirectory(_ path: String) -> Bool {
+    public static func isDirectory(_ path: String) -> Bool {
         var isDir: ObjCBool = false
         return FileManager.default.fileExists(atPath: path, isDirectory: &isDir) && isDir.boolValue
+    }
+
+    /// `error: MESSAGE` on stderr, on a line of its own (the stages print theirs the same way).
+    static func printError(_ message: String) {
+        FileHandle.standardError.write(Data(("error: " + message + "\n").utf8))
     }
 }

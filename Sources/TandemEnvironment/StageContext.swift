@@ -1,5 +1,6 @@
 import Foundation
 import TandemCore
+import TandemFeatures
 import TandemLakehouse
 import TandemProfiles
 import TandemStorage
@@ -13,19 +14,27 @@ public struct StageContext: Sendable {
     /// the (localised) profile's own.
     public var readsProductionSide = true
 
+    /// A context for `profile` of `profiles` (`readsProductionSide: false` judges by the checkout's profiles, as
+    /// `tandem local test` does).
+    public init(repositoryRoot: String, profiles: ProfileSet, profile: Profile, readsProductionSide: Bool = true) {
+        self.repositoryRoot = repositoryRoot
+        self.profiles = profiles
+        self.profile = profile
+        self.readsProductionSide = readsProductionSide
+    }
+
     /// Finds the repository, loads and checks every profile, and selects the environment.
-    public static func load(_ options: CommonOptions, environment name: String? = nil) throws -> StageContext {
-        let set = try loadProfiles(options)
-        let env = try name ?? options.environmentName()
-        return StageContext(repositoryRoot: set.repositoryRoot, profiles: set, profile: try set.profile(named: env))
+    public static func load(project: String?, environment name: String) throws -> StageContext {
+        let set = try loadProfiles(project: project)
+        return StageContext(repositoryRoot: set.repositoryRoot, profiles: set, profile: try set.profile(named: name))
     }
 
     /// Finds the repository and loads its profiles.
-    public static func loadProfiles(_ options: CommonOptions) throws -> ProfileSet {
+    public static func loadProfiles(project: String?) throws -> ProfileSet {
         let environment = ProcessInfo.processInfo.environment
-        let start = options.project ?? FileManager.default.currentDirectoryPath
+        let start = project ?? FileManager.default.currentDirectoryPath
         guard
-            let root = options.project.map({ ($0 as NSString).standardizingPath })
+            let root = project.map({ ($0 as NSString).standardizingPath })
                 ?? ProfileSet.findRepositoryRoot(from: start, environment: environment)
         else {
             throw UsageError(
@@ -74,7 +83,7 @@ public struct StageContext: Sendable {
     }
 
     /// A root opened for reading must exist and be this environment's, for this role (`RootGuard.open`).
-    func requireOwnRoot(_ path: String, role: RootRole, ifEmpty: String) throws {
+    public func requireOwnRoot(_ path: String, role: RootRole, ifEmpty: String) throws {
         try RootGuard.open(path: path, environment: profile.name, role: role, ifEmpty: ifEmpty)
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TandemCommands
 import TandemCore
 import TandemHTTP
 import TandemWebhooks

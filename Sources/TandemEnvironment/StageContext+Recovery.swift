@@ -1,15 +1,16 @@
 import Foundation
 import TandemCore
+import TandemFeatures
 import TandemLakehouse
 import TandemRegistry
 import TandemStorage
 
 /// What `tandem jobs recover` reclaimed besides jobs: staging left by killed processes, runs left `RUNNING`.
-struct Leftovers: Encodable {
+public struct Leftovers: Encodable, Sendable {
     /// The staging files and folders removed (their owner is gone).
-    var staging: [String] = []
+    public var staging: [String] = []
     /// The runs marked `FAILED` (killed), by id.
-    var runs: [String] = []
+    public var runs: [String] = []
 }
 
 extension StageContext {
@@ -17,7 +18,7 @@ extension StageContext {
     /// of the registry's artifact store (`Staging`), and the runs still `RUNNING` whose process is gone
     /// (`RunRecovery`). A root nothing was written into yet is left as it is (never stamped here); a protected
     /// registry is not written (no training runs there).
-    func recoverLeftovers() throws -> Leftovers {
+    public func recoverLeftovers() throws -> Leftovers {
         var leftovers = Leftovers()
         let features = try folder(of: .features)
         if RootGuard.stamp(of: features) != nil {

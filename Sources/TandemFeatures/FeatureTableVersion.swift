@@ -17,6 +17,20 @@ public struct FeatureTableVersion: Sendable, Codable, Equatable {
     /// The table's folder, relative to the features root.
     public var path: String
 
+    public init(
+        featureSet: String, version: Int, createdAt: String, rowCount: Int, digest: String, schema: [FeatureDefinition],
+        lineage: Lineage, path: String
+    ) {
+        self.featureSet = featureSet
+        self.version = version
+        self.createdAt = createdAt
+        self.rowCount = rowCount
+        self.digest = digest
+        self.schema = schema
+        self.lineage = lineage
+        self.path = path
+    }
+
     /// `relevance_v1@3`.
     public var reference: String { "\(featureSet)@\(version)" }
 
@@ -27,6 +41,16 @@ public struct FeatureTableVersion: Sendable, Codable, Equatable {
         public var codeDirty: Bool?
         public var bronzeFiles: [Int64]
         public var silverVersion: Int64
+
+        public init(
+            inputs: [String: String], codeCommit: String?, codeDirty: Bool?, bronzeFiles: [Int64], silverVersion: Int64
+        ) {
+            self.inputs = inputs
+            self.codeCommit = codeCommit
+            self.codeDirty = codeDirty
+            self.bronzeFiles = bronzeFiles
+            self.silverVersion = silverVersion
+        }
 
         enum CodingKeys: String, CodingKey {
             case inputs

@@ -1,48 +1,79 @@
 import Foundation
 import TandemCore
+import TandemFeatures
 import TandemGit
 import TandemLakehouse
 import TandemLearning
-import TandemPipeline
 import TandemProfiles
 import TandemRegistry
-import TandemStorage
 
 /// One training, end to end: resolves the feature table, splits it, tracks the run, trains, stores the
 /// artifact, and (unless told not to) registers the version and records it on the branch.
-struct TrainingSession {
-    let context: StageContext
-    let config: TrainingConfig
-    var parentRun: String?
-    var register = true
-    var writeLock = true
-    var observe: (TrainingEvent) -> Void = { _ in }
-    var shouldStop: () -> Bool = { false }
+///
+/// `tandem train`, each trial of a sweep and `tandem local test` train through it. What it reads and writes is
+/// handed in (the stage opens the environment's stores through its root guard), so it knows no command line.
+public struct TrainingSession {
+    /// Where a training reads and writes: the environment's stores, opened when the session needs them (the
+    /// feature store first, so a missing table is reported before the registry is touched).
+    public struct Environment {
+        /// The environment's name (runs are tagged with it; lock files name it).
+        public var name: String
+        /// The repository the configuration and the lock file belong to.
+        public var repositoryRoot: String
+        public var openFeatureStore: () throws -> FeatureStore
+        public var openRegistry: () throws -> any ModelRegistry
+        /// Where the registry keeps an artifact of a digest on disk (what `--json` reports as `artifact`).
+        public var artifactPath: (String) throws -> String
+
+        public init(
+            name: String, repositoryRoot: String, openFeatureStore: @escaping () throws -> FeatureStore,
+            openRegistry: @escaping () throws -> any ModelRegistry, artifactPath: @escaping (String) throws -> String
+        ) {
+            self.name = name
+            self.repositoryRoot = repositoryRoot
+            self.openFeatureStore = openFeatureStore
+            self.openRegistry = openRegistry
+            self.artifactPath = artifactPath
+        }
+    }
+
+    public let environment: Environment
+    public let config: TrainingConfig
+    public var parentRun: String?
+    public var register = true
+    public var writeLock = true
+    public var observe: (TrainingEvent) -> Void = { _ in }
+    public var shouldStop: () -> Bool = { false }
+
+    public init(environment: Environment, config: TrainingConfig) {
+        self.environment = environment
+        self.config = config
+    }
 
     /// What `tandem train --json` prints.
-    struct Result: Encodable {
-        var runID: String
-        var model: String
-        var version: Int?
-        var artifact: String
-        var digest: String
+    public struct Result: Encodable {
+        public var runID: String
+        public var model: String
+        public var version: Int?
+        public var artifact: String
+        public var digest: String
         /// The best model's metrics on the held-out test queries (the version's reported quality).
-        var metrics: [String: Double]
+        public var metrics: [String: Double]
         /// Its metrics on the validation queries (what early stopping and sweeps choose by).
-        var validationMetrics: [String: Double]
+        public var validationMetrics: [String: Double]
         /// The number of test queries `metrics` were measured on.
-        var testQueries: Int
-        var numericEnvironment: NumericEnvironment
+        public var testQueries: Int
+        public var numericEnvironment: NumericEnvironment
         /// Set when an earlier version of this model had the same inputs but other bytes, and why.
-        var reproducibilityNote: String?
-        var featureTable: String
-        var dataDigest: String
-        var bestEpoch: Int
-        var epochs: Int
-        var interrupted: Bool
-        var examplesPerSecond: Double
-        var lockFile: String?
-        var lockCommit: String?
+        public var reproducibilityNote: String?
+        public var featureTable: String
+        public var dataDigest: String
+        public var bestEpoch: Int
+        public var epochs: Int
+        public var interrupted: Bool
+        public var examplesPerSecond: Double
+        public var lockFile: String?
+        public var lockCommit: String?
 
         enum CodingKeys: String, CodingKey {
             case runID = "run_id"
@@ -61,9 +92,9 @@ struct TrainingSession {
         }
     }
 
-    func run() throws -> Result {
+    public func run() throws -> Result {
         let actor = Actor.current()
-        let store = try context.openFeatureStoreForReading()
+        let store = try environment.openFeatureStore()
         let inputs = try TrainingInputs(
             store: store, featureSet: config.featureSet, tableVersion: config.featureTableVersion, features: config.features)
         try inputs.requireTrainable()
@@ -71,16 +102,16 @@ struct TrainingSession {
         let settings = TrainingSettings(config)
         let numeric = NumericEnvironment.current(threads: settings.threads)
 
-        let registry = try context.openRegistry(writer: .stage("train"))
+        let registry = try environment.openRegistry()
         // Runs of trainings killed on this host are marked failed before this one starts (RunRecovery).
         _ = try RunRecovery.recover(registry)
-        let git = GitInfo.current(at: context.repositoryRoot)
+        let git = GitInfo.current(at: environment.repositoryRoot)
         let provisional = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         var run = RunRecord(
             id: provisional, experiment: config.model, name: parentRun == nil ? "train" : "trial", parentID: parentRun,
             startedAt: Timestamp.nowMillis(), parameters: config.parameters,
             tags: [
-                "tandem.version": TandemVersion.current, "tandem.environment": context.profile.name, "tandem.actor": actor,
+                "tandem.version": TandemVersion.current, "tandem.environment": environment.name, "tandem.actor": actor,
                 "tandem.config": config.file, "tandem.blas": numeric.blas, "tandem.blas_core": numeric.blasCore,
                 "tandem.threads": String(numeric.threads), "tandem.scoring_kernel": numeric.scoringKernel,
             ].merging(RunRecovery.ownerTags()) { a, _ in a },
@@ -103,7 +134,7 @@ struct TrainingSession {
     }
 
     /// The exit status a stage reports for `error`.
-    static func exitStatus(_ error: any Error) -> Int32 {
+    public static func exitStatus(_ error: any Error) -> Int32 {
         (error as? any TandemError)?.exitStatus.rawValue ?? ExitStatus.infrastructure.rawValue
     }
 
@@ -165,8 +196,7 @@ struct TrainingSession {
 
         var result = Result(
             runID: runID, model: config.model, version: nil,
-            artifact: (context.resolve(try context.folder(of: .registry)) as NSString)
-                .appendingPathComponent("artifacts/sha256/\(digest.prefix(2))/\(digest)"),
+            artifact: try environment.artifactPath(digest),
             digest: digest, metrics: metrics, validationMetrics: validationMetrics, testQueries: testReport.definedQueries,
             numericEnvironment: numeric, featureTable: table.reference, dataDigest: table.digest,
             bestEpoch: outcome.bestEpoch,
@@ -188,7 +218,7 @@ struct TrainingSession {
             // The registry's audit head (its entry for this version, or a later one) goes into the lock file: an
             // anchor outside the registry that `tandem models verify` compares the chain with.
             let (file, commit) = try LockFileWriter.write(
-                version: version, environment: context.profile.name, repository: context.repositoryRoot, actor: actor,
+                version: version, environment: environment.name, repository: environment.repositoryRoot, actor: actor,
                 auditHead: AuditAnchor.head(of: try registry.auditLog()))
             result.lockFile = file
             result.lockCommit = commit
@@ -198,8 +228,9 @@ struct TrainingSession {
 }
 
 /// Writes a model's lock file on the current branch and commits it.
-enum LockFileWriter {
-    static func write(
+public enum LockFileWriter {
+    /// Writes `models/NAME.lock.json` for `version` and commits it; returns the file (relative) and the commit.
+    public static func write(
         version: ModelVersion, environment: String, repository: String, actor: String, auditHead: AuditAnchor? = nil
     ) throws -> (String, String) {
         let relative = ModelLock.path(model: version.name)
