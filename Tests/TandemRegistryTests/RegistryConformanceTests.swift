@@ -18,6 +18,11 @@ enum Backend: String, CaseIterable, Sendable {
 let backends: [Backend] = MLflowServer.enabled ? [.sqlite, .mlflow, .memory] : [.sqlite, .memory]
 
 extension Backend {
+    /// The MLflow server the conformance checks run against: one of their own, started on first use, because other
+    /// suites write the shared one at the same time and the MLflow registry's audit appends are not atomic (two writers
+    /// at once fork the chain, which the `audit` and `appendAudit` checks would report).
+    static let conformanceServer: MLflowServer? = try? MLflowServer()
+
     /// The conformance suite's factory for this backend: a new SQLite root under `folder`, the shared MLflow server,
     /// or a new in-memory registry.
     func conformance(folder: String) -> RegistryConformance {
@@ -32,7 +37,7 @@ extension Backend {
             }
         case .mlflow:
             return RegistryConformance {
-                guard let server = MLflowServer.shared else { throw RegistryError("the MLflow server did not start") }
+                guard let server = Self.conformanceServer else { throw RegistryError("the MLflow server did not start") }
                 return RegistryUnderTest(registry: MLflowModelRegistry(baseURL: server.base)) { digest, bytes in
                     let path = server.artifacts + "/tandem/sha256/\(digest)"
                     guard FileManager.default.fileExists(atPath: path) else { throw RegistryError("no artifact at \(path)") }
