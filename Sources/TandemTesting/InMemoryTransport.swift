@@ -4,8 +4,9 @@ import TandemHTTP
 /// An `HTTPTransport` that answers from routes held in memory and records every request it delivers, with the
 /// contract of `CurlTransport` (the transport conformance suite runs against both): a request that holds a line
 /// break in a header or its URL is refused before anything is sent (non-transient `HTTPError`, nothing recorded);
-/// a URL no route serves fails as a connection refused does (transient, nothing recorded); an answer comes back
-/// whatever its status, with header names lower-cased.
+/// a URL no route serves fails as a connection refused does (transient, nothing recorded); an answer larger than the
+/// request's `maxResponseBytes` fails (non-transient); any other answer comes back whatever its status, with header
+/// names lower-cased.
 ///
 /// A route serves every URL that starts with its prefix (`http://hooks.test/ok/`); the longest prefix wins. Its
 /// handler answers, or fails as a network does (a reset, a timeout: `HTTPError`), and sees the request as sent.
@@ -59,6 +60,11 @@ public final class InMemoryTransport: HTTPTransport, @unchecked Sendable {
             throw HTTPError("\(request.method.rawValue) \(host): Couldn't connect to server", isTransient: true)
         }
         var response = try handler(request).get()
+        guard response.body.count <= request.maxResponseBytes else {
+            throw HTTPError(
+                "\(request.method.rawValue) \(host): the response is larger than \(request.maxResponseBytes >> 20) MiB, so it "
+                    + "was not read", isTransient: false)
+        }
         response.headers = Dictionary(
             response.headers.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { _, last in last })
         return response

@@ -52,6 +52,7 @@ public final class ReceiverModel: @unchecked Sendable {
         case "flaky": return count("flaky " + id) == 1 ? answer(503) : answer(200)
         case "reset":
             return .failure(HTTPError("POST \(base): Failure when receiving data from the peer", isTransient: true))
+        case "huge": return .success(HTTPResponse(status: 200, body: [UInt8](repeating: 0x78, count: 4 << 20)))
         case "hang":
             guard request.timeout < 30 else { return answer(200) }
             return .failure(HTTPError("POST \(base): Timeout was reached", isTransient: true))

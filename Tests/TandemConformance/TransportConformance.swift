@@ -23,8 +23,8 @@ public struct TransportUnderTest: Sendable {
     public var transport: any HTTPTransport
     /// The base URL of a server that answers as Tests/Reference/webhook_receiver.py documents for `/ok/…` (200 "ok"),
     /// `/reject/…` (400 with a JSON body), `/fail500/…` (500), `/throttle/…` (429 with `Retry-After: 1` for the first
-    /// two requests of a `webhook-id`), `/reset/…` (the connection closed without an answer) and `/hang/…` (no answer
-    /// for 30 s).
+    /// two requests of a `webhook-id`), `/reset/…` (the connection closed without an answer), `/hang/…` (no answer
+    /// for 30 s) and `/huge/…` (200 with a body of 256 MiB).
     public var base: String
     /// A URL where nothing answers.
     public var refused: String
@@ -43,7 +43,7 @@ public struct TransportUnderTest: Sendable {
 
 /// The checks every `HTTPTransport` passes.
 public enum TransportCheck: String, CaseIterable, Sendable, CustomStringConvertible {
-    case statuses, requestAsSent, retryAfter, noAnswer, timeout, unsafeRequest
+    case statuses, requestAsSent, retryAfter, noAnswer, timeout, unsafeRequest, responseBound
 
     public var description: String { rawValue }
 }
@@ -116,6 +116,13 @@ public struct TransportConformance: Sendable {
                 try await s.transport.send(HTTPRequest(method: .post, url: s.base + "/ok/\(tag)\r\nX-Injected: 1"))
             }
             #expect(try s.received().isEmpty, "an unsafe request is refused before anything is sent")
+
+        case .responseBound:
+            await expectHTTPError(transient: false) {
+                try await s.transport.send(
+                    HTTPRequest(method: .post, url: s.base + "/huge/\(tag)", timeout: 30, maxResponseBytes: 1 << 20))
+            }
+            #expect(try await post("/ok/\(tag)").status == 200, "the transport still works after refusing an answer")
         }
     }
 }
