@@ -127,7 +127,8 @@ let package = Package(
             name: "TandemEnvironment",
             dependencies: [
                 "TandemCore", "TandemProfiles", "TandemStorage", "TandemFeatures", "TandemLakehouse", "TandemRegistry",
-                "TandemGit", "TandemHTTP", "TandemCompute", "TandemPipeline", "TandemPromotion", "TandemDispatch",
+                "TandemGit", "TandemHTTP", "TandemCompute", "TandemPipeline", "TandemPromotion", "TandemWebhooks",
+                "TandemDispatch",
             ]
         ),
         /** The command-line interface of every stage (argument parsing, human and JSON output). */
@@ -175,7 +176,7 @@ let package = Package(
         .target(
             name: "TandemBench",
             dependencies: [
-                "TandemCommands", "TandemEnvironment", "TandemCore", "TandemStorage", "TandemFeatures", "TandemLakehouse",
+                "TandemCommands", "TandemCore", "TandemStorage", "TandemFeatures", "TandemLakehouse",
                 "TandemLearning",
                 "TandemRegistry",
                 "TandemHTTP", "TandemWebhooks", "TandemCompute", "TandemDispatch",

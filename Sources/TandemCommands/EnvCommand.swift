@@ -105,18 +105,14 @@ public struct EnvCommand: StageCommand {
 
         @OptionGroup var common: CommonOptions
 
-        struct Finding: Encodable {
-            var item: String
-            var ok: Bool
-            var detail: String
-        }
+        typealias Finding = RootHealth.Finding
 
         func run() throws {
             let context = try StageContext.load(common, environment: try name ?? common.environmentName())
             let p = context.profile
             var findings: [Finding] = []
             for (role, root) in [("features", p.roots.features), ("registry", p.roots.registry), ("compute", p.roots.compute)] {
-                findings.append(Self.check(root, role: role, environment: p.name, set: context.profiles))
+                findings.append(RootHealth.check(root, role: role, environment: p.name, set: context.profiles))
             }
             let environment = ProcessInfo.processInfo.environment
             for (key, variable) in p.secretVariables {
@@ -141,56 +137,6 @@ public struct EnvCommand: StageCommand {
                     Terminal.error("environment '\(p.name)' is not ready: " + failed.map(\.item).joined(separator: ", "))
                 }
                 throw ExitCode(ExitStatus.infrastructure.rawValue)
-            }
-        }
-
-        static func check(_ root: RootURL, role: String, environment: String, set: ProfileSet) -> Finding {
-            switch root {
-            case .file:
-                let path = set.absolutePath(of: root) ?? ""
-                if let stamp = RootGuard.stamp(of: path), stamp.environment != environment {
-                    return Finding(
-                        item: "roots.\(role)", ok: false,
-                        detail: "\(path) belongs to environment '\(stamp.environment)'")
-                }
-                var probe = path
-                while !FileManager.default.fileExists(atPath: probe) { probe = (probe as NSString).deletingLastPathComponent }
-                let writable = access(probe, W_OK) == 0
-                let exists = probe == path
-                return Finding(
-                    item: "roots.\(role)", ok: writable,
-                    detail: writable
-                        ? "\(path) is writable" + (exists ? "" : " (will be created)")
-                        : "\(probe) is not writable")
-            case .local:
-                return Finding(item: "roots.\(role)", ok: true, detail: "\(root): child processes on this machine")
-            case .slurm(_, var options):
-                if let conf = options["conf"] {
-                    options["conf"] = ProfileSet.absolutePath(conf, repositoryRoot: set.repositoryRoot)
-                }
-                do {
-                    let answer = try SlurmBackend(options: options).ping()
-                    return Finding(item: "roots.\(role)", ok: true, detail: "\(root): \(answer)")
-                } catch {
-                    return Finding(item: "roots.\(role)", ok: false, detail: "\(root): \(error)")
-                }
-            case .mlflow(let base):
-                let url = base.hasSuffix("/") ? base + "health" : base + "/health"
-                do {
-                    let response = try CurlTransport().sendBlocking(
-                        HTTPRequest(method: .get, url: url, connectTimeout: 3, timeout: 5))
-                    let ok = (200..<300).contains(response.status)
-                    return Finding(
-                        item: "roots.\(role)", ok: ok,
-                        detail: ok ? "\(root): the MLflow server answers" : "\(url) answered HTTP \(response.status)")
-                } catch {
-                    return Finding(
-                        item: "roots.\(role)", ok: false, detail: "\(root): the MLflow server does not answer (\(error))")
-                }
-            default:
-                return Finding(
-                    item: "roots.\(role)", ok: false,
-                    detail: "\(root): \(root.scheme):// roots are parsed but not served by this version")
             }
         }
     }

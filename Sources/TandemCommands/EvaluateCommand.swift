@@ -42,9 +42,7 @@ public struct EvaluateCommand: StageCommand {
             throw UsageError("'\(argument)' is neither a model artifact file nor a model reference (NAME@VERSION or NAME@ALIAS)")
         }
         let registry = try context.openRegistry(writer: nil)
-        let version = try registry.version(reference)
-        let data = try registry.artifact(digest: version.artifactDigest)
-        let (model, _) = try ModelArtifact.decode(data, source: version.reference)
+        let (version, model) = try ModelLoading.load(reference, from: registry)
         return (model, version.reference)
     }
 
@@ -61,14 +59,7 @@ public struct EvaluateCommand: StageCommand {
         func run() throws {
             let context = try StageContext.load(common)
             let (ranker, _) = try EvaluateCommand.loadModel(model, context: context)
-            let store = try context.openFeatureStoreForReading()
-            guard let set = FeatureSet.all[ranker.signature.featureSet] else {
-                throw FeatureStoreError.unknownFeatureSet(ranker.signature.featureSet)
-            }
-            let columns = try set.indices(of: ranker.signature.features.map(\.name))
-            let pipeline = InferencePipeline(
-                features: InferenceFeatures(videos: try store.silverVideos(), featureSet: set),
-                scorer: Scorer(model: ranker), columns: columns)
+            let pipeline = try InferencePipeline.serving(ranker, store: try context.openFeatureStoreForReading())
             let reader = try LineReader(path: input)
             var out = JSONText(capacity: 1 << 16)
             let sink =
@@ -101,7 +92,7 @@ public struct EvaluateCommand: StageCommand {
             abstract: "Evaluate a model on a gold table (the held-out test queries by default).",
             discussion: """
                 The metrics and their conventions (gain 2^label − 1, queries with no relevant item skipped, ties in \
-                candidate order) are in docs/evaluation.md. `--per-query` adds each query's values (with --json, \
+                candidate order) are in docs/data-contract.md, "Ranking metrics". `--per-query` adds each query's values (with --json, \
                 `per_query`: one object per query with its part of the split and a value per metric, null where \
                 undefined).
 
@@ -125,53 +116,8 @@ public struct EvaluateCommand: StageCommand {
             case test, validation, train, all
         }
 
-        struct Report: Encodable {
-            var model: String
-            var featureTable: String
-            var split: String
-            var queries: Int
-            /// Queries with a relevant item, which the means are over.
-            var evaluatedQueries: Int
-            var rows: Int
-            var metrics: [String: Double]
-            var perQuery: [QueryMetrics]?
-            enum CodingKeys: String, CodingKey {
-                case model, split, queries, rows, metrics
-                case featureTable = "feature_table"
-                case evaluatedQueries = "evaluated_queries"
-                case perQuery = "per_query"
-            }
-        }
-
-        struct QueryMetrics: Encodable {
-            var query: String
-            var part: String
-            var rows: Int
-            var metrics: [String: Double?]
-
-            func encode(to encoder: any Encoder) throws {
-                var c = encoder.container(keyedBy: Key.self)
-                try c.encode(query, forKey: Key("query"))
-                try c.encode(part, forKey: Key("part"))
-                try c.encode(rows, forKey: Key("rows"))
-                var m = c.nestedContainer(keyedBy: Key.self, forKey: Key("metrics"))
-                for name in RankingMetrics.names {
-                    if let v = metrics[name] ?? nil {
-                        try m.encode(v, forKey: Key(name))
-                    } else {
-                        try m.encodeNil(forKey: Key(name))
-                    }
-                }
-            }
-
-            struct Key: CodingKey {
-                var stringValue: String
-                var intValue: Int? { nil }
-                init(_ s: String) { stringValue = s }
-                init?(stringValue: String) { self.stringValue = stringValue }
-                init?(intValue: Int) { nil }
-            }
-        }
+        typealias Report = GoldEvaluation.Report
+        typealias QueryMetrics = GoldEvaluation.QueryMetrics
 
         func run() throws {
             let context = try StageContext.load(common)
@@ -190,29 +136,17 @@ public struct EvaluateCommand: StageCommand {
                 case .train: [.train]
                 case .all: [.train, .validation, .test]
                 }
-            let data = RankingDataset.concatenating(parts.map { inputs.split[$0] }, width: inputs.columns.count)
-            let scores = Scorer(model: ranker, threads: 2).score(data.features, rows: data.rows)
-            let evaluation = RankingMetrics.evaluate(groups: data.groups, labels: data.labels, scores: scores)
-            let queries =
-                perQuery
-                ? (0..<data.groups.count).map { g in
-                    QueryMetrics(
-                        query: data.groups.names[g], part: "\(GoldSplit.Part(query: data.groups.names[g]))",
-                        rows: data.groups.range(g).count,
-                        metrics: Dictionary(
-                            uniqueKeysWithValues: RankingMetrics.names.map { ($0, evaluation.perQuery[$0]?[g] ?? nil) }))
-                } : nil
-            let report = Report(
-                model: name, featureTable: inputs.table.reference, split: choice.rawValue, queries: data.groups.count,
-                evaluatedQueries: evaluation.definedQueries, rows: data.rows, metrics: evaluation.means, perQuery: queries)
+            let report = GoldEvaluation.evaluate(
+                ranker, named: name, on: inputs, parts: parts, split: choice.rawValue, perQuery: perQuery)
+            let queries = report.perQuery
             if common.json { try Terminal.printJSON(report); return }
             print(
-                "\(name) on \(inputs.table.reference) (\(choice.rawValue) queries: \(data.groups.count), "
-                    + "\(evaluation.definedQueries) with a relevant item; rows: \(data.rows))")
+                "\(name) on \(inputs.table.reference) (\(choice.rawValue) queries: \(report.queries), "
+                    + "\(report.evaluatedQueries) with a relevant item; rows: \(report.rows))")
             for name in RankingMetrics.names {
                 print(
                     "  " + name.padding(toLength: 8, withPad: " ", startingAt: 0)
-                        + String(format: "%.4f", evaluation.means[name] ?? 0))
+                        + String(format: "%.4f", report.metrics[name] ?? 0))
             }
             guard let queries else { return }
             print(

@@ -140,7 +140,8 @@ public struct JobsCommand: StageCommand {
                     id: $0.id, backend: $0.backend, name: $0.name, owner: $0.ownerPID, ownerAlive: $0.ownerAlive,
                     submittedAt: $0.submittedAt, journalled: true)
             }
-            if case .slurm = context.profile.roots.compute, let slurm = try context.openCompute().backend as? SlurmBackend {
+            if case .slurm = context.profile.roots.compute {
+                let slurm = try context.slurm()
                 for job in try slurm.queuedTandemJobs() {
                     if let i = lines.firstIndex(where: { $0.id == job.id && $0.backend == "slurm" }) {
                         lines[i].state = job.state
@@ -212,9 +213,7 @@ public struct JobsCommand: StageCommand {
             let journal = JobJournal(folder: context.jobsFolder)
             guard let record = journal.read(id) else {
                 // A Slurm job this checkout did not submit: Slurm's own id is enough.
-                if case .slurm = context.profile.roots.compute, let slurm = try context.openCompute().backend as? SlurmBackend,
-                    try slurm.isActive(id)
-                {
+                if case .slurm = context.profile.roots.compute, case let slurm = try context.slurm(), try slurm.isActive(id) {
                     try slurm.cancel(id)
                     print("cancelled Slurm job \(id)")
                     return
@@ -265,58 +264,5 @@ public struct JobsCommand: StageCommand {
                 throw UsageError("some jobs could not be checked; see above", exitStatus: .infrastructure)
             }
         }
-    }
-}
-
-/// Copies what a log file gained since the last call to stdout.
-final class LogFollower {
-    let path: String
-    var offset: UInt64 = 0
-
-    init(path: String) { self.path = path }
-
-    func drain() {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return }
-        defer { try? handle.close() }
-        try? handle.seek(toOffset: offset)
-        let data = handle.readDataToEndOfFile()
-        offset += UInt64(data.count)
-        if !data.isEmpty { FileHandle.standardOutput.write(data) }
-    }
-}
-
-/// The job log folder: `NAME-ID.out` (single jobs), `NAME-ID_TASK.out` (array tasks), job scripts, sweep plans.
-struct JobLogs {
-    let folder: String
-
-    func names() -> [String] { (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] }
-
-    /// The log files of a job, tasks in order.
-    func files(of id: String) -> [String] {
-        let single = names().filter { $0.hasSuffix("-\(id).out") }
-        let tasks = names().compactMap { name -> (Int, String)? in
-            guard name.hasSuffix(".out"), let range = name.range(of: "-\(id)_", options: .backwards),
-                let task = Int(name[range.upperBound...].dropLast(4))
-            else { return nil }
-            return (task, name)
-        }.sorted { $0.0 < $1.0 }.map(\.1)
-        return (single.sorted() + tasks).map { (folder as NSString).appendingPathComponent($0) }
-    }
-
-    /// Removes files last modified more than `seconds` ago, except the logs of the jobs in `keeping`.
-    func clean(olderThan seconds: Double, keeping: Set<String>) throws -> [String] {
-        let cutoff = Date().addingTimeInterval(-seconds)
-        let kept = Set(keeping.flatMap { files(of: $0) })
-        var removed: [String] = []
-        for name in names() {
-            let path = (folder as NSString).appendingPathComponent(name)
-            guard !kept.contains(path),
-                let modified = try FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date,
-                modified < cutoff
-            else { continue }
-            try FileManager.default.removeItem(atPath: path)
-            removed.append(path)
-        }
-        return removed.sorted()
     }
 }

@@ -59,150 +59,51 @@ public struct LocalCommand: StageCommand {
                 valueName: "url"))
         var compute: String = "local://"
 
-        struct StageLine: Encodable {
-            var stage: String
-            var seconds: Double
-            var result: String
-            /// passed, failed or skipped.
-            var status: String
-        }
-
-        struct Summary: Encodable {
-            var stages: [StageLine]
-            var promotion: Promotion
-            var decision: String
-            var folder: String
-            var featureTable: String
-            var model: String
-        }
+        typealias Summary = LocalRehearsal.Summary
 
         func run() async throws {
-            let started = ContinuousClock.now
             let set = try StageContext.loadProfiles(common)
-            let local = ProfileSet.absolutePath(folder, repositoryRoot: set.repositoryRoot)
-            for p in set.profiles.values {
-                for root in [p.roots.features, p.roots.registry] {
-                    if let path = set.absolutePath(of: root),
-                        local.hasPrefix(path + "/") || path.hasPrefix(local + "/") || path == local
-                    {
-                        throw UsageError("\(folder) overlaps \(p.name)'s root \(path); choose another --folder")
-                    }
-                }
-            }
             let computeRoot: RootURL
             do { computeRoot = try RootURL.parse(compute) } catch { throw UsageError("--compute: \(error.description)") }
-            guard computeRoot.scheme == "local" || computeRoot.scheme == "slurm" else {
-                throw UsageError("--compute must be a local:// or slurm:// root, not \(compute)")
-            }
-            if clean { try? FileManager.default.removeItem(atPath: local) }
-            var test = try set.profile(named: "test")
-            guard let targetName = test.promotesTo else {
-                throw UsageError("\(test.file) has no promotes_to; local test needs the target environment")
-            }
-            var prod = try set.profile(named: targetName)
-            func localize(_ p: inout Profile) {
-                p.roots = Roots(
-                    features: .file(path: "\(local)/\(p.name)/features"), registry: .file(path: "\(local)/\(p.name)/registry"),
-                    compute: computeRoot)
-                p.reporter = ReporterSettings(kind: .none)
-                p.notifiers = []
-                p.git.remote = nil
-                p.protected = false
-            }
-            localize(&test)
-            localize(&prod)
-            let profiles = try ProfileSet(repositoryRoot: set.repositoryRoot, profiles: [test.name: test, prod.name: prod])
-            let context = StageContext(
-                repositoryRoot: set.repositoryRoot, profiles: profiles, profile: test, readsProductionSide: false)
-            var stages: [StageLine] = []
-            var clock = ContinuousClock.now
-            /// Records a stage; `ok` false marks it failed (✗), nil not run (–).
-            func lap(_ stage: String, _ result: String, ok: Bool? = true) {
-                let d = ContinuousClock.now - clock
-                clock = ContinuousClock.now
-                let line = StageLine(
-                    stage: stage, seconds: d.seconds, result: result, status: ok.map { $0 ? "passed" : "failed" } ?? "skipped")
-                stages.append(line)
-                if !common.json {
-                    Terminal.note(
-                        (ok.map { $0 ? "✓ " : "✗ " } ?? "– ") + stage.padding(toLength: 24, withPad: " ", startingAt: 0)
-                            + String(format: "%6.1f s  ", line.seconds) + result)
-                }
-
-            }
+            let rehearsal = try LocalRehearsal(profiles: set, folder: folder, compute: computeRoot, clean: clean)
+            let local = rehearsal.folder
             if !common.json { Terminal.note("tandem local test: roots under \(local)") }
-
-            // 1. ETL on the fixtures.
-            let store = try context.openFeatureStore(stage: "etl")
             let bar = ProgressBar()
-            var pipeline = ETLPipeline(
-                store: store,
-                options: .init(
-                    environment: test.name, inputFolder: context.resolve(test.data.sampleInput),
-                    featureSet: FeatureSet.all[test.data.featureSet] ?? .relevanceV1))
-            pipeline.progress = { stage, fraction in bar.update(stage, fraction) }
-            let etl = try pipeline.run()
-            bar.finish()
-            lap("ETL", "\(etl.featureTable): \(etl.rows.goldRows) gold rows, \(etl.rows.quarantined) lines quarantined")
-
-            // 2. Training and registration (no lock file: a local run changes nothing in git).
-            let trainingConfig = try TrainingConfig.load(
-                path: context.repositoryPath(config), displayName: config, overrides: overrides)
-            var session = TrainingSession(environment: context.trainingEnvironment(), config: trainingConfig)
-            session.writeLock = false
-            let trained = try session.run()
-            lap(
-                "training + registration",
-                "\(trained.model)@\(trained.version ?? 0), " + String(format: "NDCG@10 %.4f", trained.metrics["ndcg@10"] ?? 0))
-
-            // 3.–4. Integration tests and champion/challenger, through the promotion engine (stopping before approvals).
-            let registryRoot = try context.claim(.registry, stage: "promote")
-            let prodContext = StageContext(
-                repositoryRoot: set.repositoryRoot, profiles: profiles, profile: prod, readsProductionSide: false)
-            let engine = PromotionEngine(
-                context: PromotionContext(
-                    repositoryRoot: set.repositoryRoot, source: test, target: prod, sourceStore: store,
-                    sourceRegistry: try context.openRegistry(writer: .stage("promote")),
-                    openTargetRegistry: { try prodContext.openRegistry(writer: .promotionEngine) },
-                    resolve: { context.resolve($0) },
-                    store: try PromotionStore(root: registryRoot), outbox: nil, actor: Actor.current(),
-                    runIntegrationTests: try IntegrationTestJob.runner(context, latencyBudgetMs: prod.policy.latencyBudgetMs)))
-            let promotion = try engine.start(branch: "HEAD", model: .version(trained.model, trained.version ?? 0))
-            let evaluated = try engine.advance(promotion.id)
-            let tests = evaluated.tests.map { "\($0.name) \($0.passed ? "passed" : "FAILED")" }.joined(separator: ", ")
-            lap(
-                "integration tests", tests.isEmpty ? "not run" : tests,
-                ok: evaluated.tests.isEmpty ? nil : evaluated.tests.allSatisfy(\.passed))
-            let decision = evaluated.decision ?? (evaluated.state == .failed ? "not run: tests failed" : evaluated.state.rawValue)
-            lap("champion/challenger", decision, ok: evaluated.decision.map { $0 == "pass" })
-            let total = ContinuousClock.now - started
-            let seconds = total.seconds
-            let summary = Summary(
-                stages: stages, promotion: evaluated, decision: decision, folder: local, featureTable: etl.featureTable,
-                model: "\(trained.model)@\(trained.version ?? 0)")
+            let summary = try rehearsal.run(
+                config: config, overrides: overrides,
+                progress: { stage, fraction in bar.update(stage, fraction) },
+                stageDone: { line in
+                    if line.stage == "ETL" { bar.finish() }
+                    guard !common.json else { return }
+                    Terminal.note(
+                        Self.mark(line.status) + line.stage.padding(toLength: 24, withPad: " ", startingAt: 0)
+                            + String(format: "%6.1f s  ", line.seconds) + line.result)
+                }, note: { Terminal.note($0) })
+            let evaluated = summary.promotion
             if common.json {
                 try Terminal.printJSON(summary)
             } else {
                 print("\n  STAGE                    SECONDS  RESULT")
-                for s in stages {
+                for s in summary.stages {
                     print(
-                        (s.status == "passed" ? "✓ " : s.status == "failed" ? "✗ " : "– ")
-                            + s.stage.padding(toLength: 25, withPad: " ", startingAt: 0) + String(format: "%7.1f", s.seconds)
-                            + "  "
-                            + s.result)
+                        Self.mark(s.status) + s.stage.padding(toLength: 25, withPad: " ", startingAt: 0)
+                            + String(format: "%7.1f", s.seconds) + "  " + s.result)
                 }
-                print(String(format: "  total                    %7.1f", seconds))
+                print(String(format: "  total                    %7.1f", summary.seconds))
                 if let report = evaluated.report { print("\n" + report) }
                 for t in evaluated.tests where !t.passed { print("\nFAILED \(t.name): \(t.detail)") }
                 print("\nwritten under \(local):")
-                print("  test features  \(local)/test/features   (bronze, silver, gold \(etl.featureTable))")
+                print("  test features  \(local)/test/features   (bronze, silver, gold \(summary.featureTable))")
                 print(
-                    "  test registry  \(local)/test/registry   (run \(trained.runID.prefix(12)), \(trained.model)@\(trained.version ?? 0), "
+                    "  test registry  \(local)/test/registry   (run \(summary.runID.prefix(12)), \(summary.model), "
                         + "promotion \(evaluated.id), report sha256:\((evaluated.reportDigest ?? "-").prefix(12))…)")
                 print("  prod registry  \(local)/prod/registry   (the local champion, if any)")
             }
             let passed = evaluated.state == .awaitingApproval || evaluated.state == .promoted
             if !passed { throw ExitCode(ExitStatus.verdictNo.rawValue) }
         }
+
+        /// ✓ passed, ✗ failed, – not run.
+        static func mark(_ status: String) -> String { status == "passed" ? "✓ " : status == "failed" ? "✗ " : "– " }
     }
 }

@@ -32,13 +32,9 @@ extension ModelsCommand {
             let sourceRegistry = try source.openRegistry(writer: nil)
             let targetRegistry = try target.openRegistry(writer: .stage("models"))
             let version = try sourceRegistry.version(try ModelsCommand.parse(reference))
-            let data = try sourceRegistry.artifact(digest: version.artifactDigest)
-            guard try targetRegistry.storeArtifact(data) == version.artifactDigest else {
-                throw UsageError("the artifact changed on its way; nothing was registered", exitStatus: .infrastructure)
-            }
-            var copy = version
-            copy.copiedFrom = "\(from):\(version.reference)"
-            let created = try targetRegistry.createVersion(copy, actor: Actor.current())
+            let created = try VersionCopy.copy(
+                version, from: sourceRegistry, origin: "\(from):\(version.reference)", into: targetRegistry,
+                actor: Actor.current(), reuse: false)
             if common.json { try Terminal.printJSON(created); return }
             print(
                 "\(from):\(version.reference) → \(target.profile.name):\(created.reference) (sha256:\(created.artifactDigest.prefix(12))…)"

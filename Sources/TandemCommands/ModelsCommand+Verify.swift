@@ -38,78 +38,11 @@ extension ModelsCommand {
         @OptionGroup var common: CommonOptions
         @Option(help: "The model whose lock file to check.") var model: String = "relevance-ranker"
 
-        struct Report: Encodable {
-            var ok: Bool
-            var lock: ModelLock?
-            var differences: [String]
-            var integrity: IntegrityReport
-        }
-
         func run() throws {
             let context = try StageContext.load(common)
+            let report = try LockVerification.verify(model: model, in: context)
+            let (lock, differences, integrity) = (report.lock, report.differences, report.integrity)
             let relative = ModelLock.path(model: model)
-            let path = context.resolve(relative)
-            let limit = InputLimits.lockFileBytes
-            let text: String
-            switch BoundedFile.read(path, limit: limit) {
-            case .success(let data):
-                text = String(decoding: data, as: UTF8.self)
-            case .failure(.missing):
-                throw UsageError(
-                    "\(relative): no lock file on this branch; register a model with `tandem train` first", exitStatus: .verdictNo
-                )
-            case .failure(.tooLarge):
-                throw UsageError(
-                    "\(relative): larger than \(BoundedFile.describe(bytes: limit)), so not a lock file (one is under 1 KiB); "
-                        + "restore the one `tandem train` wrote")
-            case .failure(.notRegularFile):
-                throw UsageError("\(relative): not a regular file; restore the lock file `tandem train` wrote")
-            case .failure(.unreadable(let reason)):
-                throw UsageError("\(relative): cannot be read (\(reason)); check its permissions")
-            }
-            let lock: ModelLock
-            do { lock = try ModelLock.parse(text) } catch {
-                throw UsageError("\(relative): not a valid lock file (\(error)); re-register the model", exitStatus: .badInput)
-            }
-            var differences: [String] = []
-            if lock.environment != context.profile.name {
-                differences.append("environment: lock \(lock.environment), checked against \(context.profile.name)")
-            }
-            let registry = try context.openRegistry(writer: nil)
-            var tampered: [String] = []
-            if let v = try RegistryError.unlessNotFound({ try registry.version(.version(lock.model, lock.version)) }) {
-                differences += lock.differences(from: v)
-                // The stored bytes, hashed again: a flipped byte is tampering, whatever the rows say.
-                do {
-                    let data = try registry.artifact(digest: v.artifactDigest)
-                    if data.count != v.artifactSize {
-                        tampered.append(
-                            "\(v.reference): the artifact has \(data.count) bytes, the version says \(v.artifactSize)")
-                    }
-                } catch let e as RegistryError where e.code == .tampered {
-                    tampered.append(e.description)
-                }
-            } else {
-                differences.append("version \(lock.model)@\(lock.version) does not exist in the \(context.profile.name) registry")
-            }
-            let git = Git(folder: context.repositoryRoot)
-            if let commit = git.lastCommit(touching: relative) {
-                if !git.isAncestor(commit, of: "HEAD") {
-                    differences.append("the lock's commit \(commit.prefix(12)) is not an ancestor of HEAD")
-                }
-                if (git.blobSize(relative, at: commit) ?? 0) > limit {
-                    differences.append("the committed lock file is larger than \(BoundedFile.describe(bytes: limit))")
-                } else if let committed = git.show(relative, at: commit), (try? ModelLock.parse(committed)) != lock {
-                    differences.append("the lock file has uncommitted changes")
-                }
-            } else {
-                differences.append("the lock file is not committed on this branch")
-            }
-            var integrity = try RegistryIntegrity.check(
-                registry, anchors: AuditAnchors.collect(context), sameRegistry: context.profile.protected)
-            integrity.problems = tampered + integrity.problems
-            let report = Report(
-                ok: differences.isEmpty && integrity.intact, lock: lock, differences: differences, integrity: integrity)
             if common.json {
                 try Terminal.printJSON(report)
             } else {
@@ -117,7 +50,7 @@ extension ModelsCommand {
                     print(
                         "ok: \(relative) and the \(context.profile.name) registry agree on \(lock.model)@\(lock.version) "
                             + "(sha256:\(lock.artifactDigest.prefix(12))…)"
-                            + (tampered.isEmpty ? "; the artifact's bytes match" : ""))
+                            + (report.artifactTampered ? "" : "; the artifact's bytes match"))
                 } else {
                     print("\(relative) and the \(context.profile.name) registry disagree:")
                     for d in differences { print("  - \(d)") }

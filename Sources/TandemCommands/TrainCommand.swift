@@ -77,10 +77,12 @@ public struct TrainCommand: StageCommand {
         }
         let trainingConfig = try TrainingConfig.load(path: configPath, displayName: config, overrides: overrides)
         if let sweep {
-            try await SweepRunner(
-                context: context, common: common, configArgument: config, baseOverrides: overrides,
-                spec: try SweepSpec.load(path: context.repositoryPath(sweep), displayName: sweep)
+            let spec = try SweepSpec.load(path: context.repositoryPath(sweep), displayName: sweep)
+            let report = try SweepRunner(
+                context: context, configArgument: config, baseOverrides: overrides, spec: spec,
+                say: common.json ? nil : { print($0) }
             ).run()
+            try SweepView.show(report, spec: spec, context: context, json: common.json)
             return
         }
         let live = !batch && !common.json && (interactive || Terminal.stdoutIsTerminal)

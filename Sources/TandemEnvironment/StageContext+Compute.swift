@@ -21,19 +21,15 @@ extension StageContext {
     /// The compute backend of the profile's `compute` root, with this environment's journal.
     public func openCompute() throws -> JobRunner {
         _ = try checkedJobsFolder()
-        let backend: any ComputeBackend
-        switch profile.roots.compute {
-        case .local(let options):
-            backend = LocalBackend(maxJobs: options["max_jobs"].flatMap(Int.init) ?? ProcessInfo.processInfo.activeProcessorCount)
-        case .slurm(_, var options):
-            if let conf = options["conf"] { options["conf"] = resolve(conf) }
-            backend = SlurmBackend(options: options)
-        default:
-            throw UsageError(
-                "\(profile.file): roots.compute is \(profile.roots.compute); compute roots are local:// or slurm://")
-        }
+        let backend = try ComputeBackends.make(profile.roots.compute, file: profile.file) { resolve($0) }
         return JobRunner(
             backend: backend, journal: JobJournal(folder: jobsFolder), environment: profile.name)
+    }
+
+    /// The Slurm controller of a `slurm://` compute root, for what only Slurm does (its queue, ids it knows).
+    public func slurm() throws -> SlurmBackend {
+        _ = try checkedJobsFolder()
+        return try ComputeBackends.slurm(profile.roots.compute) { resolve($0) }
     }
 
     /// The log folder for jobs of this environment.

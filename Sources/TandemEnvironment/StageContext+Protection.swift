@@ -55,15 +55,14 @@ extension StageContext {
     /// The production branch the registry's latest promotion or rollback went to (`ProductionSide.recordedBranch`),
     /// reading the registry only when it exists.
     public func recordedProductionBranch() throws -> String?? {
-        let registry: any ModelRegistry
-        if case .mlflow(let base) = profile.roots.registry {
-            registry = MLflowModelRegistry(baseURL: base)
-        } else {
+        var folder: String?
+        if case .file = profile.roots.registry {
             guard let path = profiles.absolutePath(of: profile.roots.registry),
                 RootGuard.stamp(of: path)?.environment == profile.name, SQLiteModelRegistry.holdsRegistry(path)
             else { return .none }
-            registry = try SQLiteModelRegistry(root: path)
+            folder = path
         }
+        let registry = try RegistryBackends.open(profile.roots.registry, folder: folder)
         return try ProductionSide.recordedBranch(in: registry)
     }
 }

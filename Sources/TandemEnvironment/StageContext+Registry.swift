@@ -13,13 +13,13 @@ extension StageContext {
     public func openRegistry(writer: RootWriter?) throws -> any ModelRegistry {
         var protected = profile.protected
         if case .stage? = writer, !protected { protected = try protection().protected }
-        if case .mlflow(let base) = profile.roots.registry {
+        if case .mlflow = profile.roots.registry {
             if protected, case .stage(let stage)? = writer {
                 throw UsageError(
                     "the \(profile.name) registry is written only by the promotion engine; '\(stage)' may read it but not write it"
                 )
             }
-            return MLflowModelRegistry(baseURL: base)
+            return try RegistryBackends.open(profile.roots.registry, folder: nil)
         }
         let path = try folder(of: .registry)
         // A root that holds a registry but lost its ownership stamp, or whose stamp does not parse, is damaged
@@ -36,7 +36,7 @@ extension StageContext {
         } catch let error as RootAccessError where error.kind == .damaged || error.kind == .link {
             throw RegistryError(.tampered, error.description)
         }
-        return try SQLiteModelRegistry(root: path)
+        return try RegistryBackends.open(profile.roots.registry, folder: path)
     }
 
     /// The path of a repository file given on the command line or in a profile.

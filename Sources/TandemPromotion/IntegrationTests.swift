@@ -40,9 +40,7 @@ public struct IntegrationTests {
         for p: Promotion, registry: any ModelRegistry, store: FeatureStore, repositoryRoot: String, sampleInput: String,
         latencyBudgetMs: Double
     ) throws -> [TestResult] {
-        let version = try registry.version(.version(p.model, p.version))
-        let data = try registry.artifact(digest: version.artifactDigest)
-        let (candidate, _) = try ModelArtifact.decode(data, source: version.reference)
+        let (version, candidate) = try ModelLoading.load(.version(p.model, p.version), from: registry)
         let git = Git(folder: repositoryRoot)
         let relative = "models/relevance.yaml"
         let displayName = "\(p.branch):\(relative)"
@@ -131,9 +129,7 @@ public struct IntegrationTests {
         let columns = inputs.columns
         let split = inputs.split
         let offline = Scorer(model: candidate).score(split.test.features, rows: split.test.rows)
-        let pipeline = InferencePipeline(
-            features: InferenceFeatures(videos: try store.silverVideos(), featureSet: inputs.featureSet),
-            scorer: Scorer(model: candidate), columns: columns)
+        let pipeline = try InferencePipeline.serving(candidate, store: store)
         // Where each held-out row sits in the gold table (to know its URL and judgment time).
         var goldRow: [String: [Int]] = [:]
         for r in 0..<gold.rowCount where FNV1a.isHeldOut(normalizedQuery: gold.queries[r]) {

@@ -56,24 +56,9 @@ struct Promoter {
                 try mark("copy_version", "started")
                 let source = try context.sourceRegistry.version(.version(p.model, p.version))
                 let origin = "\(p.source):\(source.reference)"
-                let existing = try targetRegistry.versions(name: p.model).first {
-                    $0.copiedFrom == origin && $0.artifactDigest == source.artifactDigest
-                }
-                let copied: ModelVersion
-                if let existing {
-                    copied = existing
-                } else {
-                    let digest = try targetRegistry.storeArtifact(
-                        try context.sourceRegistry.artifact(digest: source.artifactDigest))
-                    guard digest == source.artifactDigest else {
-                        throw PromotionError("the copied artifact's digest changed", exitStatus: .infrastructure)
-                    }
-                    // Nothing of this promotion goes on the version (versions are immutable, and a promotion may
-                    // still be undone): the promotion record and the `promotion.promoted` audit entry link them.
-                    var v = source
-                    v.copiedFrom = origin
-                    copied = try targetRegistry.createVersion(v, actor: context.actor)
-                }
+                let copied = try VersionCopy.copy(
+                    source, from: context.sourceRegistry, origin: origin, into: targetRegistry, actor: context.actor,
+                    reuse: true)
                 p.targetVersion = copied.version
                 try store.save(p)
                 try mark("copy_version", "done", ["version": String(copied.version)])

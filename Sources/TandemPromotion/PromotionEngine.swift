@@ -4,6 +4,7 @@ import TandemFeatures
 import TandemGit
 import TandemLakehouse
 import TandemLearning
+import TandemPipeline
 import TandemProfiles
 import TandemRegistry
 import TandemStorage
@@ -137,17 +138,14 @@ public final class PromotionEngine: @unchecked Sendable {
             p.gateChanges = GateChanges.of(commit: p.commit, production: side, repositoryRoot: context.repositoryRoot)
         }
         let challengerVersion = try context.sourceRegistry.version(.version(p.model, p.version))
-        let (challenger, _) = try ModelArtifact.decode(
-            try context.sourceRegistry.artifact(digest: challengerVersion.artifactDigest),
-            source: challengerVersion.reference)
+        let challenger = try ModelLoading.model(of: challengerVersion, in: context.sourceRegistry)
         var champion: (RankerModel, String, ModelVersion)?
         // Only the target registry's answer that there is no champion alias means a first release; an unreachable
         // or damaged target registry stops the evaluation with its own exit status (3), nothing written.
         let targetRegistry = try context.openTargetRegistry()
         let championVersion = try RegistryError.unlessNotFound { try targetRegistry.version(.alias(p.model, "champion")) }
         if let v = championVersion {
-            let (model, _) = try ModelArtifact.decode(
-                try targetRegistry.artifact(digest: v.artifactDigest), source: "\(context.target.name):\(v.reference)")
+            let model = try ModelLoading.model(of: v, in: targetRegistry, label: "\(context.target.name):\(v.reference)")
             champion = (model, "\(context.target.name):\(v.reference)", v)
         }
         // Both are scored on the test queries of the same table: queries that neither early stopping nor sweep

@@ -203,14 +203,8 @@ public final class MLflowModelRegistry: ModelRegistry, @unchecked Sendable {
     }
 
     public func artifact(digest: String) throws -> Data {
-        guard let data = try client.getArtifact("tandem/sha256/\(digest)") else {
-            throw RegistryError(.tampered, "the artifact \(digest.prefix(12))… is missing from the MLflow server")
-        }
-        guard ContentDigest.sha256Hex(data) == digest else {
-            throw RegistryError(
-                .tampered, "the artifact \(digest.prefix(12))… on the MLflow server does not match its digest; it was altered")
-        }
-        return data
+        try ArtifactCheck.verified(
+            try client.getArtifact("tandem/sha256/\(digest)"), digest: digest, location: "the MLflow server")
     }
 
     // MARK: Models

@@ -259,14 +259,7 @@ public final class SQLiteModelRegistry: ModelRegistry, @unchecked Sendable {
 
     public func artifact(digest: String) throws -> Data {
         let path = artifactPath(digest)
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw RegistryError(.tampered, "\(path): the artifact \(digest.prefix(12))… is missing from the registry")
-        }
-        guard ContentDigest.sha256Hex(data) == digest else {
-            throw RegistryError(
-                .tampered, "\(path): the artifact does not match its digest \(digest.prefix(12))…; it was altered")
-        }
-        return data
+        return try ArtifactCheck.verified(FileManager.default.contents(atPath: path), digest: digest, location: path)
     }
 
     // MARK: Models

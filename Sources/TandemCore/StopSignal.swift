@@ -3,12 +3,12 @@ import Foundation
 
 /// Turns Ctrl-C (SIGINT) and SIGTERM into a flag that long work polls, so it can stop cleanly and keep
 /// what it has (the trainer keeps the best model so far). A second Ctrl-C ends the process at once.
-final class StopSignal: @unchecked Sendable {
+public final class StopSignal: @unchecked Sendable {
     private let lock = NSLock()
     private var stopped = false
     private var sources: [any DispatchSourceSignal] = []
 
-    init() {
+    public init() {
         for signalNumber in [SIGINT, SIGTERM] {
             signal(signalNumber, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
@@ -19,14 +19,15 @@ final class StopSignal: @unchecked Sendable {
                 self.stopped = true
                 self.lock.unlock()
                 if again { exit(130) }
-                Terminal.note("\nstopping after this step (press Ctrl-C again to quit at once)…")
+                // On a line of its own, on stderr (a progress bar may be drawn there).
+                FileHandle.standardError.write(Data("\nstopping after this step (press Ctrl-C again to quit at once)…\n".utf8))
             }
             source.resume()
             sources.append(source)
         }
     }
 
-    var isStopped: Bool {
+    public var isStopped: Bool {
         lock.lock()
         defer { lock.unlock() }
         return stopped

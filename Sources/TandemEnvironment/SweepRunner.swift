@@ -10,31 +10,45 @@ import TandemRegistry
 
 /// The trials of a sweep, written for the array job: task i trains with `overrides[i]` as a child run of
 /// `parentRun` and writes its result document to `resultPath(plan, i)`.
-struct SweepPlan: Codable {
-    var parentRun: String
-    var overrides: [[String]]
+public struct SweepPlan: Codable, Sendable {
+    public var parentRun: String
+    public var overrides: [[String]]
 
-    static func resultPath(_ plan: String, _ index: Int) -> String { plan + ".result-\(index).json" }
+    /// Where task `index` of the plan at `plan` writes its result document.
+    public static func resultPath(_ plan: String, _ index: Int) -> String { plan + ".result-\(index).json" }
 }
 
 /// Runs a sweep: one child run per trial, all trials one array job on the environment's compute backend
 /// (`local://` child processes or a Slurm job array), at most `parallel` at once, then picks the best by the
 /// sweep's metric.
-struct SweepRunner {
-    let context: StageContext
-    let common: CommonOptions
-    let configArgument: String
-    let baseOverrides: [String]
-    let spec: SweepSpec
+public struct SweepRunner {
+    public let context: StageContext
+    public let configArgument: String
+    public let baseOverrides: [String]
+    public let spec: SweepSpec
+    /// Hears what a person watching would want to know (nil: quiet, as with --json).
+    public var say: ((String) -> Void)?
 
-    struct Trial: Encodable {
-        var number: Int
-        var overrides: [String]
-        var runID: String?
-        var metric: Double?
-        var metrics: [String: Double]
-        var status: String
-        var error: String?
+    public init(
+        context: StageContext, configArgument: String, baseOverrides: [String], spec: SweepSpec,
+        say: ((String) -> Void)?
+    ) {
+        self.context = context
+        self.configArgument = configArgument
+        self.baseOverrides = baseOverrides
+        self.spec = spec
+        self.say = say
+    }
+
+    /// One trial's outcome.
+    public struct Trial: Encodable, Sendable {
+        public var number: Int
+        public var overrides: [String]
+        public var runID: String?
+        public var metric: Double?
+        public var metrics: [String: Double]
+        public var status: String
+        public var error: String?
 
         enum CodingKeys: String, CodingKey {
             case number, overrides, metric, metrics, status, error
@@ -42,11 +56,13 @@ struct SweepRunner {
         }
     }
 
-    struct Report: Encodable {
-        var sweepRun: String
-        var metric: String
-        var trials: [Trial]
-        var best: Int?
+    /// What `tandem train --sweep … --json` prints.
+    public struct Report: Encodable, Sendable {
+        public var sweepRun: String
+        public var metric: String
+        public var trials: [Trial]
+        /// The best trial's number, by the sweep's validation metric.
+        public var best: Int?
 
         enum CodingKeys: String, CodingKey {
             case metric, trials, best
@@ -54,7 +70,8 @@ struct SweepRunner {
         }
     }
 
-    func run() async throws {
+    /// Runs every trial and records the sweep run; the trials that ended, and the best.
+    public func run() throws -> Report {
         let trials = spec.trialOverrides()
         guard !trials.isEmpty else { throw UsageError("the sweep has no trials; list values under `parameters`") }
         // Check every trial's configuration before starting any.
@@ -81,8 +98,8 @@ struct SweepRunner {
         let sweepID = try registry.createRun(sweepRun)
         sweepRun.id = sweepID
 
-        if !common.json {
-            print("sweep \(sweepID): \(trials.count) trials, \(spec.parallel) at a time, best by validation \(spec.metric)")
+        if let say {
+            say("sweep \(sweepID): \(trials.count) trials, \(spec.parallel) at a time, best by validation \(spec.metric)")
         }
         // The trials run as one array job on the environment's compute backend: task i trains trial i of the
         // plan (TANDEM_ARRAY_INDEX) and writes its result document beside the plan.
@@ -102,8 +119,8 @@ struct SweepRunner {
             maxParallel: spec.parallel, cpus: 1)
         let stop = StopSignal()
         let jobID = try runner.submit(job)
-        if !common.json {
-            print("  job \(jobID) on \(runner.backend.kind):// (\(trials.count) array tasks), logs in \(context.jobLogs)")
+        if let say {
+            say("  job \(jobID) on \(runner.backend.kind):// (\(trials.count) array tasks), logs in \(context.jobLogs)")
         }
         var results = [Trial?](repeating: nil, count: trials.count)
         func collect(_ index: Int, _ ended: JobResult?) {
@@ -123,8 +140,8 @@ struct SweepRunner {
                 return
             }
             results[index] = trial
-            if !common.json {
-                print(
+            if let say {
+                say(
                     "  trial \(index + 1)/\(trials.count) \(trial.status.lowercased()): "
                         + trials[index].joined(separator: " ")
                         + (trial.metric.map { "  → \(spec.metric) " + String(format: "%.4f", $0) } ?? "")
@@ -154,30 +171,6 @@ struct SweepRunner {
                 ])
         }
         try registry.updateRun(sweepRun)
-        let report = Report(sweepRun: sweepID, metric: spec.metric, trials: done, best: best?.number)
-        if common.json {
-            try Terminal.printJSON(report)
-        } else {
-            print(
-                "\nTRIAL  " + spec.metric.padding(toLength: 9, withPad: " ", startingAt: 0) + "  MRR      RUN           OVERRIDES"
-            )
-            for t in done {
-                let mark = t.number == best?.number ? "*" : " "
-                print(
-                    mark + String(t.number).padding(toLength: 6, withPad: " ", startingAt: 0)
-                        + (t.metric.map { String(format: "%.4f", $0) } ?? "failed").padding(
-                            toLength: 11, withPad: " ", startingAt: 0)
-                        + (t.metrics["mrr"].map { String(format: "%.4f", $0) } ?? "-").padding(
-                            toLength: 9, withPad: " ", startingAt: 0)
-                        + String((t.runID ?? "-").prefix(12)).padding(toLength: 14, withPad: " ", startingAt: 0)
-                        + t.overrides.joined(separator: " "))
-            }
-            if let best {
-                print(
-                    "\nbest: trial \(best.number); train it with: tandem train --env \(context.profile.name) "
-                        + best.overrides.map { "--set '\($0)'" }.joined(separator: " "))
-            }
-        }
-        if best == nil { throw UsageError("every trial failed; see the errors above", exitStatus: .verdictNo) }
+        return Report(sweepRun: sweepID, metric: spec.metric, trials: done, best: best?.number)
     }
 }

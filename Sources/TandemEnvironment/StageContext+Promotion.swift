@@ -1,0 +1,32 @@
+import Foundation
+import TandemCore
+import TandemPromotion
+import TandemRegistry
+import TandemWebhooks
+
+extension StageContext {
+    /// The promotion engine from this environment (the source, test) into `target` (prod): the one construction
+    /// `tandem promote` and `tandem local test` share. The promotions, their journal and the outbox live in the
+    /// source's registry root; the integration tests run as jobs on the source's compute backend.
+    ///
+    /// - Parameters:
+    ///   - productionSide: the target's production side, whose profile `target` holds (nil for `tandem local
+    ///     test`, which judges by the checkout's profiles).
+    ///   - notify: whether events go to the outbox (a local rehearsal notifies nobody).
+    ///   - note: where a stage tells its user what runs where.
+    public func promotionEngine(
+        into target: StageContext, productionSide: ProductionSide?, notify: Bool,
+        note: @escaping @Sendable (String) -> Void
+    ) throws -> PromotionEngine {
+        let registryRoot = try claim(.registry, stage: "promote")
+        var context = PromotionContext(
+            repositoryRoot: repositoryRoot, source: profile, target: target.profile,
+            sourceStore: try openFeatureStoreForReading(), sourceRegistry: try openRegistry(writer: .stage("promote")),
+            openTargetRegistry: { try target.openRegistry(writer: .promotionEngine) }, resolve: { self.resolve($0) },
+            store: try PromotionStore(root: registryRoot), outbox: notify ? try Outbox(root: registryRoot) : nil,
+            actor: Actor.current(), productionSide: productionSide)
+        context.runIntegrationTests = try integrationTestRunner(
+            latencyBudgetMs: target.profile.policy.latencyBudgetMs, note: note)
+        return PromotionEngine(context: context)
+    }
+}
