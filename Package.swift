@@ -141,6 +141,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        /** In-memory backends (registry, transport, promotion state, outbox, git) that tests and tools link; no Testing. */
+        .target(
+            name: "TandemTesting",
+            dependencies: ["TandemCore", "TandemRegistry", "TandemHTTP", "TandemGit", "TandemWebhooks", "TandemPromotion"]
+        ),
         /** `tandem`: the umbrella command. */
         .executableTarget(name: "tandem", dependencies: ["TandemDispatch"]),
         /** `tandem-env`: list, show and check environment profiles. */
@@ -188,16 +193,27 @@ let package = Package(
         .testTarget(
             name: "TandemLearningTests", dependencies: ["TandemLearning", "TandemFeatures", "TandemLakehouse", "TandemStorage"]),
         .target(name: "TandemTestSupport", dependencies: ["TandemCore"], path: "Tests/TandemTestSupport"),
+        /** The conformance suites, written once as checklists that take a factory; every backend's tests run them. */
+        .target(
+            name: "TandemConformance",
+            dependencies: ["TandemCore", "TandemRegistry", "TandemHTTP", "TandemWebhooks", "TandemPromotion", "TandemTesting"],
+            path: "Tests/TandemConformance"),
         .testTarget(name: "TandemComputeTests", dependencies: ["TandemCompute", "TandemCore", "TandemTestSupport"]),
 
         .testTarget(
             name: "TandemPromotionTests",
             dependencies: [
                 "TandemPromotion", "TandemPipeline", "TandemLearning", "TandemProfiles", "TandemFeatures", "TandemLakehouse",
+                "TandemRegistry", "TandemGit", "TandemWebhooks", "TandemStorage", "TandemTesting", "TandemConformance",
             ]),
-        .testTarget(name: "TandemRegistryTests", dependencies: ["TandemRegistry", "TandemStorage", "TandemTestSupport"]),
         .testTarget(
-            name: "TandemWebhooksTests", dependencies: ["TandemWebhooks", "TandemProfiles", "TandemHTTP", "TandemTestSupport"]),
+            name: "TandemRegistryTests",
+            dependencies: ["TandemRegistry", "TandemStorage", "TandemTestSupport", "TandemTesting", "TandemConformance"]),
+        .testTarget(
+            name: "TandemWebhooksTests",
+            dependencies: [
+                "TandemWebhooks", "TandemProfiles", "TandemHTTP", "TandemTestSupport", "TandemTesting", "TandemConformance",
+            ]),
         .testTarget(
             name: "EndToEndTests",
             dependencies: [

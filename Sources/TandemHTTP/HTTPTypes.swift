@@ -39,6 +39,12 @@ public struct HTTPResponse: Sendable {
     public var headers: [String: String]
     public var body: [UInt8]
 
+    public init(status: Int, headers: [String: String] = [:], body: [UInt8] = []) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
     public var text: String { String(decoding: body, as: UTF8.self) }
 
     /// The `Retry-After` delay in seconds, when the server sent one as a number of seconds.
@@ -59,7 +65,8 @@ public struct HTTPError: TandemError {
     }
 }
 
-/// Sends HTTP requests. Implementations: `CurlTransport` (libcurl).
+/// Sends HTTP requests. Implementations: `CurlTransport` (libcurl) and `InMemoryTransport` (TandemTesting: routes to
+/// answers, for tests); both pass the transport conformance suite (Tests/TandemConformance).
 public protocol HTTPTransport: Sendable {
     /// Sends a request and returns the response, whatever its status.
     func send(_ request: HTTPRequest) async throws(HTTPError) -> HTTPResponse

@@ -17,14 +17,8 @@ struct Promoter {
 
     static let steps = ["lock", "copy_version", "merge", "tag", "publish", "branch", "aliases", "finish"]
 
-    func crashPoint(_ step: String) {
-        if ProcessInfo.processInfo.environment["TANDEM_CRASH_AFTER"] == step {
-            kill(getpid(), SIGKILL)
-        }
-    }
-
-    func gitPromotion() -> GitPromotion {
-        GitPromotion(git: engine.git, branch: context.target.git.productionBranch, remote: context.target.git.remote)
+    func gitPromotion() -> any ProductionBranch {
+        context.repository.productionBranch(context.target.git.productionBranch, remote: context.target.git.remote)
     }
 
     /// What the message of the tag a promotion makes ends with: how `undo` knows the tag is its own.
@@ -41,7 +35,7 @@ struct Promoter {
         func mark(_ step: String, _ status: String, _ detail: [String: String] = [:]) throws {
             try store.journal(p.id, step: step, status: status, detail: detail)
             journal = try store.journalEntries(p.id)
-            if status == "done" { crashPoint(step) }
+            if status == "done" { context.afterStep(step) }
         }
         if !done("lock") {
             if let holder = try store.lock(target: p.target, promotion: p.id) {

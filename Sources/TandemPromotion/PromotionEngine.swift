@@ -10,62 +10,17 @@ public import TandemRegistry
 import TandemStorage
 public import TandemWebhooks
 
-/// Everything the engine works with, resolved by the command line from the profiles.
-public struct PromotionContext: Sendable {
-    public var repositoryRoot: String
-    public var source: Profile
-    /// The target's profile as its production branch holds it (`ProductionSide`): its approvals, approvers,
-    /// policy and protection judge every promotion.
-    public var target: Profile
-    /// Where `target` was read, so that a branch's own copy of it is compared and its changes shown; nil when the
-    /// target is the checkout's (`tandem local test`, which promotes nothing).
-    public var productionSide: ProductionSide?
-    /// The source environment's feature store and registry (test).
-    public var sourceStore: FeatureStore
-    public var sourceRegistry: any ModelRegistry
-    /// Opens the target environment's registry as the promotion engine (prod).
-    public var openTargetRegistry: @Sendable () throws -> any ModelRegistry
-    /// Resolves a path in the repository.
-    public var resolve: @Sendable (String) -> String
-    public var store: PromotionStore
-    public var outbox: Outbox?
-    public var actor: String
-    /// Runs the integration tests elsewhere (a job on the source environment's compute backend); nil runs them
-    /// in this process.
-    public var runIntegrationTests: (@Sendable (Promotion) throws -> [TestResult])?
-
-    public init(
-        repositoryRoot: String, source: Profile, target: Profile, sourceStore: FeatureStore, sourceRegistry: any ModelRegistry,
-        openTargetRegistry: @escaping @Sendable () throws -> any ModelRegistry, resolve: @escaping @Sendable (String) -> String,
-        store: PromotionStore, outbox: Outbox?, actor: String,
-        runIntegrationTests: (@Sendable (Promotion) throws -> [TestResult])? = nil, productionSide: ProductionSide? = nil
-    ) {
-        self.productionSide = productionSide
-        self.repositoryRoot = repositoryRoot
-        self.source = source
-        self.target = target
-        self.sourceStore = sourceStore
-        self.sourceRegistry = sourceRegistry
-        self.openTargetRegistry = openTargetRegistry
-        self.resolve = resolve
-        self.store = store
-        self.outbox = outbox
-        self.actor = actor
-        self.runIntegrationTests = runIntegrationTests
-    }
-}
-
 /// The promotion state machine (docs/architecture.md, "Promotion"): requested → testing → evaluating →
 /// awaiting_approval → promoting → promoted, with failed and rejected as the other ends, and rolled_back after
 /// promoted.
 /// Every transition is saved, audited and reported through the outbox, so each step can run in another CI job.
 public final class PromotionEngine: @unchecked Sendable {
     public let context: PromotionContext
-    let git: Git
+    /// The repository whose branches are promoted (`context.repository`).
+    var git: any PromotionRepository { context.repository }
 
     public init(context: PromotionContext) {
         self.context = context
-        git = Git(folder: context.repositoryRoot)
     }
 
     // MARK: Start
@@ -168,8 +123,11 @@ public final class PromotionEngine: @unchecked Sendable {
     /// (read from its commit) through the training pipeline, the candidate version through the inference
     /// pipeline. `tandem promote integration-tests` calls it inside a compute job.
     public func integrationTests(for p: Promotion) throws -> [TestResult] {
-        try IntegrationTests.run(
-            for: p, registry: context.sourceRegistry, store: context.sourceStore, repositoryRoot: context.repositoryRoot,
+        guard let store = context.sourceStore else {
+            throw PromotionError("the integration tests of \(p.id) need the \(p.source) feature store, which this engine has not")
+        }
+        return try IntegrationTests.run(
+            for: p, registry: context.sourceRegistry, store: store, repositoryRoot: context.repositoryRoot,
             sampleInput: context.resolve(context.source.data.sampleInput), latencyBudgetMs: context.target.policy.latencyBudgetMs)
     }
 
@@ -181,29 +139,23 @@ public final class PromotionEngine: @unchecked Sendable {
         }
         let challengerVersion = try context.sourceRegistry.version(.version(p.model, p.version))
         let challenger = try ModelLoading.model(of: challengerVersion, in: context.sourceRegistry)
-        var champion: (RankerModel, String)?
+        var champion: (RankerModel, String, ModelVersion)?
         // Only the target registry's answer that there is no champion alias means a first release; an unreachable
         // or damaged target registry stops the evaluation with its own exit status (3), nothing written.
         let targetRegistry = try context.openTargetRegistry()
         let championVersion = try RegistryError.unlessNotFound { try targetRegistry.version(.alias(p.model, "champion")) }
         if let v = championVersion {
             let model = try ModelLoading.model(of: v, in: targetRegistry, label: "\(context.target.name):\(v.reference)")
-            champion = (model, "\(context.target.name):\(v.reference)")
+            champion = (model, "\(context.target.name):\(v.reference)", v)
         }
         // Both are scored on the test queries of the same table: queries that neither early stopping nor sweep
         // selection saw (docs/data-contract.md, "Train/validation/test split").
-        let inputs = try TrainingInputs(store: context.sourceStore, model: challenger)
-        let table = inputs.table
-        func perQuery(_ model: RankerModel) throws -> RankingMetrics.Report {
-            let test = try inputs.sameTable(for: model).split.test
-            let scores = Scorer(model: model, threads: 2).score(test.features, rows: test.rows)
-            return RankingMetrics.evaluate(groups: test.groups, labels: test.labels, scores: scores)
-        }
-        let challengerReport = try perQuery(challenger)
-        let championReport = try champion.map { try perQuery($0.0) }
+        let scored = try context.evaluator.evaluate(
+            challenger: EvaluatedModel(model: challenger, version: challengerVersion),
+            champion: champion.map { EvaluatedModel(model: $0.0, version: $0.2) })
         let decision = ChampionChallenger.decide(
-            policy: policy, challenger: challengerReport.perQuery, champion: championReport?.perQuery,
-            challengerMeans: challengerReport.means, championMeans: championReport?.means)
+            policy: policy, challenger: scored.challenger.perQuery, champion: scored.champion?.perQuery,
+            challengerMeans: scored.challenger.means, championMeans: scored.champion?.means)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         struct Stored: Encodable {
@@ -220,7 +172,7 @@ public final class PromotionEngine: @unchecked Sendable {
         let stored = try encoder.encode(
             Stored(
                 promotion: p.id, challenger: challengerVersion.reference, champion: champion?.1,
-                featureTable: table.reference, report: decision))
+                featureTable: scored.table, report: decision))
         p.reportDigest = try context.sourceRegistry.storeArtifact(stored)
         p.report = ChampionChallenger.render(
             decision, champion: champion?.1, challenger: "\(context.source.name):\(challengerVersion.reference)")
@@ -271,7 +223,7 @@ public final class PromotionEngine: @unchecked Sendable {
     }
 
     func report(_ p: Promotion, event: String, summary: String) throws {
-        guard let outbox = context.outbox else { return }
+        guard let outbox = context.messages else { return }
         let e = WebhookEvent(
             type: event, promotionID: p.id, environment: p.target, state: p.state.rawValue, commit: p.commit, branch: p.branch,
             model: p.model, modelVersion: p.targetVersion, sourceEnvironment: p.source, sourceVersion: p.version,

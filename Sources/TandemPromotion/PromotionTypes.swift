@@ -42,6 +42,14 @@ public struct ApprovalRecord: Sendable, Codable, Equatable {
     public var approve: Bool
     public var reason: String?
     public var evidence: Evidence
+
+    public init(actor: String, at: String, approve: Bool, reason: String?, evidence: Evidence) {
+        self.actor = actor
+        self.at = at
+        self.approve = approve
+        self.reason = reason
+        self.evidence = evidence
+    }
 }
 
 /// One integration test's result.
@@ -50,6 +58,13 @@ public struct TestResult: Sendable, Codable, Equatable {
     public var passed: Bool
     public var detail: String
     public var seconds: Double
+
+    public init(name: String, passed: Bool, detail: String, seconds: Double) {
+        self.name = name
+        self.passed = passed
+        self.detail = detail
+        self.seconds = seconds
+    }
 }
 
 /// A promotion of one (branch, model version) pair from one environment to another.
@@ -81,6 +96,28 @@ public struct Promotion: Sendable, Codable, Equatable {
     /// What the branch changes in its own copy of the target's profile, against the production side's (the one
     /// that judges it); nil when not compared (`tandem local test`).
     public var gateChanges: [String]?
+
+    /// A promotion as it is requested; what the later steps fill in starts empty.
+    public init(
+        id: String, source: String, target: String, branch: String, commit: String, model: String, version: Int,
+        modelDigest: String, requestedBy: String, requestedAt: String, state: PromotionState, updatedAt: String,
+        tests: [TestResult], approvals: [ApprovalRecord]
+    ) {
+        self.id = id
+        self.source = source
+        self.target = target
+        self.branch = branch
+        self.commit = commit
+        self.model = model
+        self.version = version
+        self.modelDigest = modelDigest
+        self.requestedBy = requestedBy
+        self.requestedAt = requestedAt
+        self.state = state
+        self.updatedAt = updatedAt
+        self.tests = tests
+        self.approvals = approvals
+    }
 
     enum CodingKeys: String, CodingKey {
         case id, source, target, branch, commit, model, version, state, tests, decision, approvals, tag, reason, report

@@ -47,11 +47,11 @@ extension PromotionEngine {
                 "\(context.target.name) is being promoted by \(holder); roll back after it ends", exitStatus: .waiting)
         }
         defer { try? context.store.unlock(target: context.target.name, promotion: "rollback-\(promotion.id)") }
-        let git = GitPromotion(git: self.git, branch: context.target.git.productionBranch, remote: context.target.git.remote)
+        let git = context.repository.productionBranch(context.target.git.productionBranch, remote: context.target.git.remote)
         guard let head = try git.currentHead() else {
             throw PromotionError("\(context.target.git.productionBranch) does not exist")
         }
-        let firstParent = try self.git.run(["rev-parse", "\(merged)^1"])
+        let firstParent = try self.git.firstParent(of: merged)
         let base = promotion.previousBranchHead ?? firstParent
         let revert = try git.revertCommit(
             head: head, to: base,

@@ -150,6 +150,20 @@ public struct AuditEntry: Sendable, Codable, Equatable {
     public var previousDigest: String
     public var digest: String
 
+    public init(
+        sequence: Int, at: String, actor: String, action: String, subject: String, detail: [String: String],
+        previousDigest: String, digest: String
+    ) {
+        self.sequence = sequence
+        self.at = at
+        self.actor = actor
+        self.action = action
+        self.subject = subject
+        self.detail = detail
+        self.previousDigest = previousDigest
+        self.digest = digest
+    }
+
     enum CodingKeys: String, CodingKey {
         case sequence, at, actor, action, subject, detail
         case previousDigest = "previous_digest"

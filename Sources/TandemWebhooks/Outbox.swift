@@ -70,6 +70,13 @@ public final class Outbox: @unchecked Sendable {
         public var message: OutboxMessage
         public var delivery: DeliveryState
         public var createdEpoch: Double
+
+        public init(sequence: Int64, message: OutboxMessage, delivery: DeliveryState, createdEpoch: Double) {
+            self.sequence = sequence
+            self.message = message
+            self.delivery = delivery
+            self.createdEpoch = createdEpoch
+        }
     }
 
     static func entry(_ row: Row) throws -> Entry {

@@ -1,0 +1,70 @@
+import Foundation
+import TandemLakehouse
+import TandemLearning
+import TandemPipeline
+import TandemRegistry
+
+/// A model to evaluate: the decoded model and the registry version it came from.
+public struct EvaluatedModel: Sendable {
+    public var model: RankerModel
+    public var version: ModelVersion
+
+    public init(model: RankerModel, version: ModelVersion) {
+        self.model = model
+        self.version = version
+    }
+}
+
+/// A model's metrics on the held-out test queries: per metric, each query's value (nil where undefined, aligned by
+/// query across models) and the mean over the queries where it is defined.
+public struct QueryScores: Sendable, Equatable {
+    public var perQuery: [String: [Double?]]
+    public var means: [String: Double]
+
+    public init(perQuery: [String: [Double?]], means: [String: Double]) {
+        self.perQuery = perQuery
+        self.means = means
+    }
+}
+
+/// What the champion/challenger decision is made on: both models scored on the same held-out queries.
+public struct HeldOutEvaluation: Sendable, Equatable {
+    /// The feature table whose test queries were scored (`relevance_v1@3`).
+    public var table: String
+    public var challenger: QueryScores
+    /// Nil for a first release (no champion).
+    public var champion: QueryScores?
+
+    public init(table: String, challenger: QueryScores, champion: QueryScores?) {
+        self.table = table
+        self.challenger = challenger
+        self.champion = champion
+    }
+}
+
+/// Scores a challenger and the champion on the test queries of the feature table the challenger was trained on
+/// (docs/data-contract.md, "Train/validation/test split"). `FeatureStoreEvaluator` is the real one; TandemTesting
+/// has one that answers scores held in memory, for the engine's unit tests.
+public protocol ModelEvaluator: Sendable {
+    func evaluate(challenger: EvaluatedModel, champion: EvaluatedModel?) throws -> HeldOutEvaluation
+}
+
+/// The evaluation of a source environment's feature store: its table's test split, scored by the real scorer.
+public struct FeatureStoreEvaluator: ModelEvaluator {
+    public let store: FeatureStore
+
+    public init(store: FeatureStore) { self.store = store }
+
+    public func evaluate(challenger: EvaluatedModel, champion: EvaluatedModel?) throws -> HeldOutEvaluation {
+        let inputs = try TrainingInputs(store: store, model: challenger.model)
+        func scores(_ model: RankerModel) throws -> QueryScores {
+            let test = try inputs.sameTable(for: model).split.test
+            let scores = Scorer(model: model, threads: 2).score(test.features, rows: test.rows)
+            let report = RankingMetrics.evaluate(groups: test.groups, labels: test.labels, scores: scores)
+            return QueryScores(perQuery: report.perQuery, means: report.means)
+        }
+        return HeldOutEvaluation(
+            table: inputs.table.reference, challenger: try scores(challenger.model),
+            champion: try champion.map { try scores($0.model) })
+    }
+}

@@ -1,0 +1,101 @@
+import Foundation
+import TandemGit
+import TandemLakehouse
+import TandemProfiles
+import TandemRegistry
+import TandemWebhooks
+
+/// Everything the engine works with, resolved by the command line from the profiles: the environments' profiles,
+/// and the backends it runs on, each behind the protocol that says what the engine needs of it (a registry, the
+/// promotion state, an outbox, a git repository, an evaluator), so that it runs as well on in-memory ones
+/// (TandemTesting) as on SQLite, MLflow and git.
+public struct PromotionContext: Sendable {
+    public var repositoryRoot: String
+    public var source: Profile
+    /// The target's profile as its production branch holds it (`ProductionSide`): its approvals, approvers,
+    /// policy and protection judge every promotion.
+    public var target: Profile
+    /// Where `target` was read, so that a branch's own copy of it is compared and its changes shown; nil when the
+    /// target is the checkout's (`tandem local test`, which promotes nothing).
+    public var productionSide: ProductionSide?
+    /// The source environment's feature store (test), which the in-process integration tests read; nil when they
+    /// run elsewhere (`runIntegrationTests`).
+    public var sourceStore: FeatureStore?
+    /// The source environment's registry (test).
+    public var sourceRegistry: any ModelRegistry
+    /// Opens the target environment's registry as the promotion engine (prod).
+    public var openTargetRegistry: @Sendable () throws -> any ModelRegistry
+    /// Resolves a path in the repository.
+    public var resolve: @Sendable (String) -> String
+    public var store: any PromotionStateStore
+    /// The SQLite outbox a stage delivers after each step (`tandem notify`); setting it makes it `messages` too.
+    public var outbox: Outbox? {
+        didSet { messages = outbox }
+    }
+    /// Where the engine enqueues its webhooks (the outbox, or one in memory); nil sends none.
+    public var messages: (any MessageOutbox)?
+    /// The repository whose branches are promoted.
+    public var repository: any PromotionRepository
+    /// Scores challenger and champion on the held-out test queries.
+    public var evaluator: any ModelEvaluator
+    public var actor: String
+    /// Runs the integration tests elsewhere (a job on the source environment's compute backend); nil runs them
+    /// in this process.
+    public var runIntegrationTests: (@Sendable (Promotion) throws -> [TestResult])?
+    /// Called after each promoting step is journaled `done`, with the step's name. By default it kills the process
+    /// after the step `TANDEM_CRASH_AFTER` names (the crash tests of `tandem promote recover`).
+    public var afterStep: @Sendable (String) -> Void = PromotionContext.crashAfterNamedStep
+
+    /// The engine on the stages' backends: the feature store, git in `repositoryRoot`, the SQLite state and outbox.
+    public init(
+        repositoryRoot: String, source: Profile, target: Profile, sourceStore: FeatureStore, sourceRegistry: any ModelRegistry,
+        openTargetRegistry: @escaping @Sendable () throws -> any ModelRegistry, resolve: @escaping @Sendable (String) -> String,
+        store: any PromotionStateStore, outbox: Outbox?, actor: String,
+        runIntegrationTests: (@Sendable (Promotion) throws -> [TestResult])? = nil, productionSide: ProductionSide? = nil
+    ) {
+        self.productionSide = productionSide
+        self.repositoryRoot = repositoryRoot
+        self.source = source
+        self.target = target
+        self.sourceStore = sourceStore
+        self.sourceRegistry = sourceRegistry
+        self.openTargetRegistry = openTargetRegistry
+        self.resolve = resolve
+        self.store = store
+        self.outbox = outbox
+        self.messages = outbox
+        self.repository = Git(folder: repositoryRoot)
+        self.evaluator = FeatureStoreEvaluator(store: sourceStore)
+        self.actor = actor
+        self.runIntegrationTests = runIntegrationTests
+    }
+
+    /// The engine on backends of the caller's choice (in-memory ones in unit tests). The integration tests run through
+    /// `runIntegrationTests`; there is no production side (the target's profile is the one given).
+    public init(
+        source: Profile, target: Profile, sourceRegistry: any ModelRegistry,
+        openTargetRegistry: @escaping @Sendable () throws -> any ModelRegistry, store: any PromotionStateStore,
+        messages: (any MessageOutbox)?, repository: any PromotionRepository, evaluator: any ModelEvaluator, actor: String,
+        runIntegrationTests: @escaping @Sendable (Promotion) throws -> [TestResult]
+    ) {
+        self.repositoryRoot = ""
+        self.source = source
+        self.target = target
+        self.sourceRegistry = sourceRegistry
+        self.openTargetRegistry = openTargetRegistry
+        self.resolve = { $0 }
+        self.store = store
+        self.messages = messages
+        self.repository = repository
+        self.evaluator = evaluator
+        self.actor = actor
+        self.runIntegrationTests = runIntegrationTests
+    }
+
+    /// Kills this process after the step that `TANDEM_CRASH_AFTER` names (nothing when it is unset).
+    public static let crashAfterNamedStep: @Sendable (String) -> Void = { step in
+        if ProcessInfo.processInfo.environment["TANDEM_CRASH_AFTER"] == step {
+            kill(getpid(), SIGKILL)
+        }
+    }
+}
