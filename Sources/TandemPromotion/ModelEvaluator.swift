@@ -1,8 +1,9 @@
 import Foundation
-import TandemLakehouse
-import TandemLearning
+import TandemFeatures
+public import TandemLakehouse
+public import TandemLearning
 import TandemPipeline
-import TandemRegistry
+public import TandemRegistry
 
 /// A model to evaluate: the decoded model and the registry version it came from.
 public struct EvaluatedModel: Sendable {

@@ -1,9 +1,9 @@
 import Foundation
-import TandemGit
-import TandemLakehouse
-import TandemProfiles
-import TandemRegistry
-import TandemWebhooks
+public import TandemGit
+public import TandemLakehouse
+public import TandemProfiles
+public import TandemRegistry
+public import TandemWebhooks
 
 /// Everything the engine works with, resolved by the command line from the profiles: the environments' profiles,
 /// and the backends it runs on, each behind the protocol that says what the engine needs of it (a registry, the

@@ -1,5 +1,6 @@
 import Foundation
-import TandemPromotion
+public import TandemPromotion
+import TandemRegistry
 
 /// A `ModelEvaluator` that answers held-out scores kept in memory, by the artifact digest of the model version scored:
 /// what the engine's tests decide on without a feature store or a scorer. A model it holds no scores for is refused

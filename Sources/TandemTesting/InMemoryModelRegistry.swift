@@ -1,6 +1,6 @@
-import Foundation
+public import Foundation
 import TandemCore
-import TandemRegistry
+public import TandemRegistry
 
 /// A `ModelRegistry` held in memory, with the observable semantics of `SQLiteModelRegistry` and
 /// `MLflowModelRegistry` (the registry conformance suite runs against all three): versions numbered from 1 per

@@ -1,6 +1,6 @@
 import Foundation
-import TandemCore
-import TandemWebhooks
+public import TandemCore
+public import TandemWebhooks
 
 /// A `MessageOutbox` held in memory, with the semantics of `Outbox` as the engine uses it (the outbox conformance
 /// suite runs against both): messages stored all or none, in order, `pending` until delivered; a message id stored

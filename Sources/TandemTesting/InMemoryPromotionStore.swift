@@ -1,6 +1,6 @@
 import Foundation
 import TandemCore
-import TandemPromotion
+public import TandemPromotion
 
 /// A `PromotionStateStore` held in memory, with the semantics of `PromotionStore` (the promotion state conformance
 /// suite runs against both): promotions found by id or unique prefix, newest request first; a journal of steps in

@@ -1,6 +1,6 @@
 import Foundation
 import TandemCore
-import TandemGit
+public import TandemGit
 
 /// A git repository held as values, for the promotion engine's tests: commits (parents, a whole tree of path →
 /// content, message, author), local branches and tags, and remotes with branches and tags of their own. It is a

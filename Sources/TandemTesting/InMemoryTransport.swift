@@ -1,5 +1,5 @@
 import Foundation
-import TandemHTTP
+public import TandemHTTP
 
 /// An `HTTPTransport` that answers from routes held in memory and records every request it delivers, with the
 /// contract of `CurlTransport` (the transport conformance suite runs against both): a request that holds a line

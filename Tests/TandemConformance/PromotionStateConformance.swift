@@ -1,8 +1,8 @@
 import Foundation
-import TandemCore
-import TandemPromotion
-import TandemWebhooks
-import Testing
+public import TandemCore
+public import TandemPromotion
+public import TandemWebhooks
+public import Testing
 
 /// The checks every `PromotionStateStore` passes.
 public enum PromotionStateCheck: String, CaseIterable, Sendable, CustomStringConvertible {

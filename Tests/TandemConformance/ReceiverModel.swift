@@ -1,6 +1,6 @@
 import Foundation
 import TandemHTTP
-import TandemTesting
+public import TandemTesting
 
 /// The behaviour of Tests/Reference/webhook_receiver.py for the paths the transport suite uses, as routes of an
 /// `InMemoryTransport`: what the in-memory transport is checked against, as `CurlTransport` is against the receiver.

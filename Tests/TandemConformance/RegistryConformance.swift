@@ -1,7 +1,7 @@
-import Foundation
+public import Foundation
 import TandemCore
-import TandemRegistry
-import Testing
+public import TandemRegistry
+public import Testing
 
 /// A registry for one check of the conformance suite, and how to alter what it stores behind its back.
 public struct RegistryUnderTest: Sendable {

@@ -1,6 +1,6 @@
 import Foundation
-import TandemHTTP
-import Testing
+public import TandemHTTP
+public import Testing
 
 /// A request as the server at the other end received it.
 public struct ReceivedRequest: Sendable, Equatable {

@@ -2,6 +2,7 @@ import Foundation
 import TandemConformance
 import TandemCore
 import TandemPromotion
+import TandemRegistry
 import TandemStorage
 import TandemTesting
 import TandemWebhooks
