@@ -184,7 +184,7 @@ let package = Package(
             ]
         ),
         /** `tandem-bench`: benchmarks whose figures go into docs/benchmarks.md. */
-        .executableTarget(name: "tandem-bench", dependencies: ["TandemBench"]),
+        .executableTarget(name: "tandem-bench", dependencies: ["TandemBench", "TandemCommands"]),
 
         .testTarget(name: "TandemProfilesTests", dependencies: ["TandemProfiles", "TandemStorage", "TandemTestSupport"]),
         .testTarget(
