@@ -126,15 +126,22 @@ struct Promoter {
             try store.save(p)
             try mark("aliases", "done", ["previous": p.previousChampion.map(String.init) ?? ""])
         }
-        try targetRegistry.appendAudit(
-            actor: context.actor, action: "promotion.promoted", subject: "\(p.model)@\(p.targetVersion ?? 0)",
-            detail: [
-                "promotion": p.id, "branch": p.branch, "commit": p.commit, "merge_commit": p.mergeCommit ?? "",
-                "model_digest": p.modelDigest, "report_digest": p.reportDigest ?? "",
-                "approved_by": engine.countedApprovers(p).joined(separator: ","),
-                "previous_champion": p.previousChampion.map(String.init) ?? "",
-                "production_branch": context.target.git.productionBranch,
-            ])
+        // Once per promotion: a process killed after this entry (and the finish step) resumes here, and must not
+        // record the promotion twice in prod's audit log.
+        let recorded = try targetRegistry.auditLog().contains {
+            $0.action == "promotion.promoted" && $0.detail["promotion"] == p.id
+        }
+        if !recorded {
+            try targetRegistry.appendAudit(
+                actor: context.actor, action: "promotion.promoted", subject: "\(p.model)@\(p.targetVersion ?? 0)",
+                detail: [
+                    "promotion": p.id, "branch": p.branch, "commit": p.commit, "merge_commit": p.mergeCommit ?? "",
+                    "model_digest": p.modelDigest, "report_digest": p.reportDigest ?? "",
+                    "approved_by": engine.countedApprovers(p).joined(separator: ","),
+                    "previous_champion": p.previousChampion.map(String.init) ?? "",
+                    "production_branch": context.target.git.productionBranch,
+                ])
+        }
         try store.unlock(target: p.target, promotion: p.id)
         try mark("finish", "done")
         return try engine.transition(

@@ -108,7 +108,9 @@ public struct TransportConformance: Sendable {
         case .timeout:
             let started = ContinuousClock.now
             await expectHTTPError(transient: true) { try await post("/hang/\(tag)", timeout: 0.5) }
-            #expect(ContinuousClock.now - started < .seconds(10))
+            // The receiver answers /hang after 30 s: ending well before that is the timeout at work, with room for
+            // a loaded machine (other checks share the transport's queue).
+            #expect(ContinuousClock.now - started < .seconds(25))
 
         case .unsafeRequest:
             await expectHTTPError(transient: false) { try await post("/ok/\(tag)", headers: [("X-Bad", "a\r\nX-Injected: 1")]) }

@@ -100,6 +100,16 @@ struct PromotionRecoveryTests {
         #expect(try w.store.lock(target: "prod", promotion: "p-other") == nil)
     }
 
+    @Test("killed after the finish step: recover completes the promotion without a second promoted entry")
+    func afterFinish() throws {
+        let (w, id) = try awaiting()
+        approve(w, id, killedAfter: "finish")
+        #expect(try w.prod.auditLog().filter { $0.action == "promotion.promoted" }.count == 1)
+        let p = try w.engine("bob").recover(id)
+        #expect(p.state == .promoted)
+        #expect(try w.prod.auditLog().filter { $0.action == "promotion.promoted" }.count == 1)
+    }
+
     @Test("a production branch moved during the promotion rejects the atomic push (exit 1); the promotion is undone")
     func movedBranch() throws {
         let (w, id) = try awaiting()
