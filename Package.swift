@@ -137,7 +137,7 @@ let package = Package(
             dependencies: [
                 "TandemCore", "TandemProfiles", "TandemStorage", "TandemFeatures", "TandemLakehouse", "TandemLearning",
                 "TandemRegistry", "TandemGit", "TandemHTTP", "TandemWebhooks", "TandemPromotion", "TandemCompute",
-                "TandemPipeline", "TandemDispatch", "TandemEnvironment",
+                "TandemPipeline", "TandemEnvironment",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

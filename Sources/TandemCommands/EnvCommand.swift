@@ -1,11 +1,9 @@
 public import ArgumentParser
 import Foundation
-import TandemCompute
 import TandemCore
 import TandemEnvironment
 import TandemHTTP
 import TandemProfiles
-import TandemStorage
 
 /// `tandem env`: list, show and check environment profiles.
 public struct EnvCommand: StageCommand {

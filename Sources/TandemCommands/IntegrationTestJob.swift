@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import TandemCompute
 import TandemCore
 import TandemEnvironment
 import TandemProfiles

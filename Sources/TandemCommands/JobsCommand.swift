@@ -2,7 +2,6 @@ public import ArgumentParser
 import Foundation
 import TandemCompute
 import TandemCore
-import TandemDispatch
 import TandemEnvironment
 import TandemProfiles
 

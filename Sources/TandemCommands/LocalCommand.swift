@@ -2,14 +2,7 @@ public import ArgumentParser
 import Foundation
 import TandemCore
 import TandemEnvironment
-import TandemFeatures
-import TandemLakehouse
-import TandemPipeline
-import TandemProfiles
 import TandemPromotion
-import TandemRegistry
-import TandemStorage
-import TandemWebhooks
 
 /// `tandem local test`: the whole test environment on this machine, with embedded defaults.
 public struct LocalCommand: StageCommand {

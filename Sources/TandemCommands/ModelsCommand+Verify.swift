@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import TandemCore
 import TandemEnvironment
-import TandemGit
 import TandemProfiles
 import TandemRegistry
 

@@ -5,8 +5,6 @@ import TandemEnvironment
 import TandemGit
 import TandemHTTP
 import TandemProfiles
-import TandemRegistry
-import TandemStorage
 import TandemWebhooks
 
 /// `tandem notify`: the environment's webhook outbox.

@@ -5,8 +5,6 @@ import TandemEnvironment
 import TandemHTTP
 import TandemProfiles
 import TandemPromotion
-import TandemRegistry
-import TandemStorage
 import TandemWebhooks
 
 /// `tandem promote`: the promotion state machine.

@@ -41,8 +41,11 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
     /// Collects the body and headers of one exchange.
     final class Sink {
         var body: [UInt8] = []
-        var limit = HTTPRequest.defaultMaxResponseBytes
+        /// The most body bytes kept (the request's `maxResponseBytes`); past it the exchange stops.
+        let limit: Int
         var overflowed = false
+
+        init(limit: Int) { self.limit = limit }
         var headers: [String: String] = [:]
         var upload: [UInt8] = []
     }
@@ -56,8 +59,7 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
                     "refused to send \(request.method.rawValue) \(Self.host(of: request.url)): \(problem)", isTransient: false))
         }
         curl_easy_reset(h)
-        let sink = Sink()
-        sink.limit = request.maxResponseBytes
+        let sink = Sink(limit: request.maxResponseBytes)
         let context = Unmanaged.passUnretained(sink).toOpaque()
         // Every option's return code is checked: an option libcurl refuses (an unsupported protocol list, no
         // memory) must not leave a request going out with defaults instead.

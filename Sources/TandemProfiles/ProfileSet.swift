@@ -35,34 +35,45 @@ public struct ProfileSet: Sendable {
                 fix: "run Tandem inside a repository with environments/*.yaml, or set TANDEM_PROJECT to its root",
                 exitStatus: .badInput)
         }
-        var files: [String: Data] = [:]
+        var texts: [String: String] = [:]
         for name in names {
             let path = (folder as NSString).appendingPathComponent("\(name).yaml")
-            let text = try YAMLBounds.read(
+            texts[name] = try YAMLBounds.read(
                 path: path, displayName: "\(directory)/\(name).yaml", fix: "check the file's permissions")
-            files[name] = Data(text.utf8)
         }
-        return try load(repositoryRoot: repositoryRoot, files: files, directory: directory)
+        return try load(repositoryRoot: repositoryRoot, texts: texts, directory: directory)
     }
 
     /// Loads profiles given as file contents (environment name → the bytes of `NAME.yaml`), such as those
     /// committed on a branch; `directory` is what their locations name (`production@1a2b3c:environments`).
+    /// The bytes are held to the same bounds as a file on disk.
     public static func load(repositoryRoot: String, files: [String: Data], directory: String) throws(ProfileError)
         -> ProfileSet
     {
-        let names = files.keys.sorted()
-        var trees: [String: YAMLTree] = [:]
-        for name in names {
+        var texts: [String: String] = [:]
+        for (name, data) in files.sorted(by: { $0.key < $1.key }) {
             let relative = "\(directory)/\(name).yaml"
-            if let data = files[name], data.count > InputLimits.yamlBytes {
-                throw YAMLBounds.tooLarge(Array(data.prefix(4096)), file: relative)
+            if data.count > InputLimits.yamlBytes {
+                throw YAMLBounds.tooLarge(Array(data.prefix(InputLimits.yamlBytes + 1)), file: relative)
             }
-            guard let data = files[name], let text = String(data: data, encoding: .utf8) else {
+            guard let text = String(data: data, encoding: .utf8) else {
                 throw ProfileError(
                     location: SourceLocation(file: relative, line: 1, column: 1),
                     problem: "is not UTF-8 text", fix: "save it as UTF-8")
             }
-            trees[name] = try YAMLTree.parse(text, file: relative)
+            texts[name] = text
+        }
+        return try load(repositoryRoot: repositoryRoot, texts: texts, directory: directory)
+    }
+
+    /// Parses, resolves `extends` and decodes checked profile texts (environment name → text).
+    static func load(repositoryRoot: String, texts: [String: String], directory: String) throws(ProfileError)
+        -> ProfileSet
+    {
+        let names = texts.keys.sorted()
+        var trees: [String: YAMLTree] = [:]
+        for name in names {
+            trees[name] = try YAMLTree.parse(texts[name] ?? "", file: "\(directory)/\(name).yaml")
         }
         var profiles: [String: Profile] = [:]
         for name in names {
