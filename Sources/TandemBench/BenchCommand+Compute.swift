@@ -55,7 +55,7 @@ extension BenchCommand {
                     stderr: .standardOutput
                 ).wait()
                 guard up.succeeded else {
-                    throw UsageError("scripts/slurm-up failed; see \(folder).log", exitStatus: .infrastructure)
+                    throw Failure(.failed, "scripts/slurm-up failed; see \(folder).log")
                 }
                 cluster = folder
                 slurmConf = folder + "/etc/slurm.conf"
@@ -85,7 +85,7 @@ extension BenchCommand {
                     ComputeJob(
                         name: "bench-\(i)", executable: "/bin/true", arguments: [], workingDirectory: scratch,
                         logDirectory: scratch))
-                guard r.first?.outcome == .completed else { throw UsageError("a trivial job did not complete: \(r)") }
+                guard r.first?.outcome == .completed else { throw Failure(.invalidInput, "a trivial job did not complete: \(r)") }
                 tandem.append((ContinuousClock.now - t0).seconds)
 
                 let t1 = ContinuousClock.now
@@ -139,7 +139,7 @@ extension BenchCommand {
             func run(_ stage: String, _ args: [String]) throws {
                 let r = try ChildProcess.run(
                     bin + "/tandem-" + stage, args + (stage == "fixtures" ? [] : ["--project", project]))
-                guard r.termination.succeeded else { throw UsageError("tandem \(stage) failed: \(r.stderr)") }
+                guard r.termination.succeeded else { throw Failure(.invalidInput, "tandem \(stage) failed: \(r.stderr)") }
             }
             let data = work + "/sweep-data-\(queries)"
             if !fm.fileExists(atPath: data + "/judgments.jsonl") {

@@ -97,7 +97,9 @@ extension BenchCommand {
                 try p.run()
                 p.waitUntilExit()
                 latencies.append(Self.micros(ContinuousClock.now - t))
-                guard p.terminationStatus == 0 else { throw UsageError("tandem-models show failed (\(p.terminationStatus))") }
+                guard p.terminationStatus == 0 else {
+                    throw Failure(.invalidInput, "tandem-models show failed (\(p.terminationStatus))")
+                }
             }
             latencies.sort()
             return Figure(

@@ -39,7 +39,7 @@ extension BenchCommand {
                 line.append(chunk)
             }
             guard let port = Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
-                throw UsageError("the receiver did not start (python3 \(receiver))", exitStatus: .infrastructure)
+                throw Failure(.failed, "the receiver did not start (python3 \(receiver))")
             }
             let outbox = try Outbox(root: folder)
             let body = String(repeating: "x", count: 400)

@@ -25,7 +25,8 @@ public struct CommonOptions: ParsableArguments {
     public func environmentName() throws -> String {
         if let env, !env.isEmpty { return env }
         if let fromEnv = ProcessInfo.processInfo.environment["TANDEM_ENV"], !fromEnv.isEmpty { return fromEnv }
-        throw UsageError("no environment given; pass --env NAME or set TANDEM_ENV (run `tandem env list` to see them)")
+        throw Failure(
+            .invalidInput, "no environment given; pass --env NAME or set TANDEM_ENV (run `tandem env list` to see them)")
     }
 }
 

@@ -39,7 +39,9 @@ public struct EvaluateCommand: StageCommand {
             return (model, argument)
         }
         guard let reference = ModelReference(argument) else {
-            throw UsageError("'\(argument)' is neither a model artifact file nor a model reference (NAME@VERSION or NAME@ALIAS)")
+            throw Failure(
+                .invalidInput, "'\(argument)' is neither a model artifact file nor a model reference (NAME@VERSION or NAME@ALIAS)"
+            )
         }
         let registry = try context.openRegistry(writer: nil)
         let (version, model) = try ModelLoading.load(reference, from: registry)
@@ -65,10 +67,11 @@ public struct EvaluateCommand: StageCommand {
             let sink =
                 output.map { FileManager.default.createFile(atPath: $0, contents: nil) ? FileHandle(forWritingAtPath: $0) : nil }
                 ?? FileHandle.standardOutput
-            guard let sink else { throw UsageError("\(output ?? ""): cannot be written") }
+            guard let sink else { throw Failure(.invalidInput, "\(output ?? ""): cannot be written") }
             var parser = StrictJSONObjectParser(keys: ["query", "candidates", "at"])
             try reader.forEachBlock(longLine: { long in
-                throw UsageError(
+                throw Failure(
+                    .invalidInput,
                     "\(input):\(long.number): the request is \(long.length) bytes, longer than the "
                         + "\(BoundedFile.describe(bytes: InputLimits.jsonLineBytes)) a line may hold; split its candidates "
                         + "over several requests")
@@ -76,7 +79,8 @@ public struct EvaluateCommand: StageCommand {
                 for (k, range) in ranges.enumerated() {
                     let line = UnsafeBufferPointer(rebasing: buffer[range])
                     guard let request = InferencePipeline.Request.parse(line, parser: &parser) else {
-                        throw UsageError(
+                        throw Failure(
+                            .invalidInput,
                             "\(input):\(first + k): not a request; write {\"query\": \"…\", \"candidates\": [\"url\", …]}")
                     }
                     try pipeline.rank(request).write(into: &out)
@@ -124,7 +128,9 @@ public struct EvaluateCommand: StageCommand {
             let (ranker, name) = try EvaluateCommand.loadModel(model, context: context)
             let store = try context.openFeatureStoreForReading()
             let reference = try table.map {
-                guard let r = FeatureTableReference($0) else { throw UsageError("--table: '\($0)' is not NAME@VERSION") }
+                guard let r = FeatureTableReference($0) else {
+                    throw Failure(.invalidInput, "--table: '\($0)' is not NAME@VERSION")
+                }
                 return r
             }
             let inputs = try TrainingInputs(store: store, model: ranker, table: reference)

@@ -61,7 +61,8 @@ public struct FeaturesCommand: StageCommand {
 
         func run() throws {
             guard let ref = FeatureTableReference(reference) else {
-                throw UsageError("'\(reference)' is not a feature table reference; write NAME@VERSION such as relevance_v1@3")
+                throw Failure(
+                    .invalidInput, "'\(reference)' is not a feature table reference; write NAME@VERSION such as relevance_v1@3")
             }
             let table = try StageContext.load(common).openFeatureStoreForReading().featureTable(ref)
             if common.json { try Terminal.printJSON(table); return }
@@ -106,7 +107,7 @@ public struct FeaturesCommand: StageCommand {
         func run() throws {
             let store = try StageContext.load(common).openFeatureStoreForReading()
             guard let a = FeatureTableReference(first), let b = FeatureTableReference(second) else {
-                throw UsageError("write both versions as NAME@VERSION, such as relevance_v1@1 relevance_v1@2")
+                throw Failure(.invalidInput, "write both versions as NAME@VERSION, such as relevance_v1@1 relevance_v1@2")
             }
             let x = try store.featureTable(a), y = try store.featureTable(b)
             let xs = Set(x.schema.map(\.name)), ys = Set(y.schema.map(\.name))

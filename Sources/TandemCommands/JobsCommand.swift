@@ -77,12 +77,12 @@ public struct JobsCommand: StageCommand {
             switch result.outcome {
             case .completed: return
             case .failed where result.exitCode.map({ (1...4).contains($0) }) == true:
-                throw UsageError(
-                    "job \(id) (tandem-\(stage)) exited with \(result.exitCode ?? 0); log \(result.logPath)",
-                    exitStatus: ExitStatus(rawValue: result.exitStatus) ?? .infrastructure)
+                throw Failure(
+                    Failure.Code(exitStatus: ExitStatus(rawValue: result.exitStatus) ?? .infrastructure),
+                    "job \(id) (tandem-\(stage)) exited with \(result.exitCode ?? 0); log \(result.logPath)")
             default:
-                throw UsageError(
-                    "job \(id) (tandem-\(stage)) ended \(result.summary(logLines: 0))", exitStatus: .infrastructure)
+                throw Failure(
+                    .failed, "job \(id) (tandem-\(stage)) ended \(result.summary(logLines: 0))")
             }
         }
 
@@ -158,7 +158,8 @@ public struct JobsCommand: StageCommand {
             let context = try StageContext.load(common)
             let files = JobLogs(folder: context.jobLogs).files(of: id)
             guard !files.isEmpty else {
-                throw UsageError(
+                throw Failure(
+                    .notFound,
                     "no log of job \(id) in \(context.jobLogs); `tandem jobs list --env \(context.profile.name)` shows jobs in flight"
                 )
             }
@@ -200,7 +201,8 @@ public struct JobsCommand: StageCommand {
                     print("cancelled Slurm job \(id)")
                     return
                 }
-                throw UsageError(
+                throw Failure(
+                    .notFound,
                     "no job \(id) in \(context.jobsFolder); `tandem jobs list --env \(context.profile.name)` shows them")
             }
             _ = try JobJournal.stop(record)
@@ -243,7 +245,7 @@ public struct JobsCommand: StageCommand {
                 for run in leftovers.runs { print("run \(run): FAILED (its process was killed)") }
             }
             if recovered.contains(where: { $0.error != nil }) {
-                throw UsageError("some jobs could not be checked; see above", exitStatus: .infrastructure)
+                throw Failure(.failed, "some jobs could not be checked; see above")
             }
         }
     }

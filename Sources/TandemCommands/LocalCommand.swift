@@ -57,7 +57,9 @@ public struct LocalCommand: StageCommand {
         func run() async throws {
             let set = try StageContext.loadProfiles(common)
             let computeRoot: RootURL
-            do { computeRoot = try RootURL.parse(compute) } catch { throw UsageError("--compute: \(error.description)") }
+            do { computeRoot = try RootURL.parse(compute) } catch {
+                throw Failure(.invalidInput, "--compute: \(error.description)")
+            }
             let rehearsal = try LocalRehearsal(profiles: set, folder: folder, compute: computeRoot, clean: clean)
             let local = rehearsal.folder
             if !common.json { Terminal.note("tandem local test: roots under \(local)") }

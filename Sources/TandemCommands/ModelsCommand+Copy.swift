@@ -28,7 +28,7 @@ extension ModelsCommand {
         func run() throws {
             let target = try StageContext.load(common)
             guard from != target.profile.name else {
-                throw UsageError("--from and --env name the same environment; copy between two")
+                throw Failure(.invalidInput, "--from and --env name the same environment; copy between two")
             }
             let source = try StageContext.load(common, environment: from)
             let sourceRegistry = try source.openRegistry(writer: nil)

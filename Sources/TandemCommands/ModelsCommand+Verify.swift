@@ -101,7 +101,7 @@ extension ModelsCommand {
             var aliases: [String: Int]?
             if let at {
                 guard at.count >= 20, at.hasSuffix("Z") else {
-                    throw UsageError("--at takes an RFC 3339 UTC time such as 2026-11-28T12:00:00Z, not '\(at)'")
+                    throw Failure(.invalidInput, "--at takes an RFC 3339 UTC time such as 2026-11-28T12:00:00Z, not '\(at)'")
                 }
                 let names = Set(
                     entries.filter { $0.action.hasPrefix("alias.") && $0.subject.hasPrefix(model + "@") }

@@ -34,7 +34,8 @@ public struct ModelsCommand: StageCommand {
 
     static func parse(_ text: String) throws -> ModelReference {
         guard let r = ModelReference(text) else {
-            throw UsageError(
+            throw Failure(
+                .invalidInput,
                 "'\(text)' is not a model reference; write NAME@VERSION or NAME@ALIAS, such as relevance-ranker@champion")
         }
         return r
@@ -124,7 +125,8 @@ public struct ModelsCommand: StageCommand {
             if protection.protected {
                 guard protection.approvers.contains(actor) else {
                     let list = protection.approvers.isEmpty ? "none listed" : protection.approvers.joined(separator: ", ")
-                    throw UsageError(
+                    throw Failure(
+                        .invalidInput,
                         "'\(actor)' is not an approver of \(context.profile.name) (\(protection.file): approvals.approvers: "
                             + "\(list)); only an approver may move or delete an alias of a protected environment "
                             + "(TANDEM_ACTOR, else the OS user, says who you are)")

@@ -28,10 +28,11 @@ public struct RunsCommand: StageCommand {
 
     /// Finds a run by id or unique id prefix.
     static func find(_ prefix: String, in registry: any ModelRegistry) throws -> RunRecord {
-        if let exact = try RegistryError.unlessNotFound({ try registry.run(id: prefix) }) { return exact }
+        if let exact = try Failure.unlessNotFound({ try registry.run(id: prefix) }) { return exact }
         let matches = try registry.runs(experiment: nil, limit: 100_000).filter { $0.id.hasPrefix(prefix) }
         guard matches.count == 1 else {
-            throw UsageError(
+            throw Failure(
+                .invalidInput,
                 matches.isEmpty
                     ? "no run '\(prefix)'; see `tandem runs list`"
                     : "'\(prefix)' matches \(matches.count) runs; give more of the id")

@@ -32,6 +32,6 @@ enum SweepView {
                         + best.overrides.map { "--set '\($0)'" }.joined(separator: " "))
             }
         }
-        if best == nil { throw UsageError("every trial failed; see the errors above", exitStatus: .verdictNo) }
+        if best == nil { throw Failure(.refused, "every trial failed; see the errors above") }
     }
 }

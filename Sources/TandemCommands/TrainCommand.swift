@@ -69,7 +69,8 @@ public struct TrainCommand: StageCommand {
             guard let index = ProcessInfo.processInfo.environment["TANDEM_ARRAY_INDEX"].flatMap(Int.init),
                 plan.overrides.indices.contains(index)
             else {
-                throw UsageError("--sweep-plan runs as an array task: TANDEM_ARRAY_INDEX must name one of the plan's trials")
+                throw Failure(
+                    .invalidInput, "--sweep-plan runs as an array task: TANDEM_ARRAY_INDEX must name one of the plan's trials")
             }
             overrides = plan.overrides[index]
             parentRun = plan.parentRun

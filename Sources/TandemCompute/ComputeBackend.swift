@@ -80,17 +80,6 @@ public struct JobResult: Sendable, Codable {
     }
 }
 
-/// Errors of a compute backend; the message names the scheduler's own reason.
-public struct ComputeError: TandemError {
-    public var description: String
-    public var exitStatus: ExitStatus
-
-    public init(_ description: String, exitStatus: ExitStatus = .infrastructure) {
-        self.description = description
-        self.exitStatus = exitStatus
-    }
-}
-
 /// Where stage jobs run, chosen from the profile's `compute` root: `local://` (child processes) or `slurm://`.
 ///
 /// Contract: `submit` returns at once with a job id; `poll` answers one result per task (in task order) once

@@ -104,7 +104,7 @@ public final class JobJournal: Sendable {
         let temporary = path(r.id) + ".tmp-\(getpid())"
         try data.write(to: URL(fileURLWithPath: temporary))
         guard rename(temporary, path(r.id)) == 0 else {
-            throw ComputeError("cannot write the job journal in \(active): \(String(cString: strerror(errno)))")
+            throw Failure(.failed, "cannot write the job journal in \(active): \(String(cString: strerror(errno)))")
         }
     }
 
@@ -131,7 +131,7 @@ public final class JobJournal: Sendable {
             try slurm.cancel(record.id)
             return true
         default:
-            throw ComputeError("job \(record.id) has an unknown backend '\(record.backend)'", exitStatus: .badInput)
+            throw Failure(.invalidInput, "job \(record.id) has an unknown backend '\(record.backend)'")
         }
     }
 

@@ -138,7 +138,7 @@ public final class LocalBackend: ComputeBackend, @unchecked Sendable {
 
     public func poll(_ id: String) throws -> [JobResult]? {
         guard lock.withLock({ jobs[id] != nil }) else {
-            throw ComputeError("no local job \(id) in this process", exitStatus: .badInput)
+            throw Failure(.notFound, "no local job \(id) in this process")
         }
         schedule()
         return lock.withLock {

@@ -55,7 +55,7 @@ public final class SlurmBackend: ComputeBackend, @unchecked Sendable {
         let run = try launch(tool, arguments)
         if run.status == 0 { return .output(run.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) }
         guard try controllerAnswers() else {
-            throw ComputeError("\(controllerName) does not answer: \(run.errors)")
+            throw Failure(.failed, "\(controllerName) does not answer: \(run.errors)")
         }
         return .refused(run)
     }
@@ -66,13 +66,14 @@ public final class SlurmBackend: ComputeBackend, @unchecked Sendable {
     func client(_ tool: String, _ arguments: [String], refused: ExitStatus = .infrastructure) throws -> String {
         switch try attempt(tool, arguments) {
         case .output(let text): return text
-        case .refused(let run): throw ComputeError("\(tool) failed (exit \(run.status)): \(run.errors)", exitStatus: refused)
+        case .refused(let run):
+            throw Failure(Failure.Code(exitStatus: refused), "\(tool) failed (exit \(run.status)): \(run.errors)")
         }
     }
 
     func launch(_ tool: String, _ arguments: [String]) throws -> SlurmToolRun {
         do { return try runTool(tool, arguments, environment) } catch {
-            throw ComputeError("cannot run \(tool) (\(error)); install Slurm's client tools (Debian: slurm-client)")
+            throw Failure(.failed, "cannot run \(tool) (\(error)); install Slurm's client tools (Debian: slurm-client)")
         }
     }
 
@@ -133,12 +134,12 @@ public final class SlurmBackend: ComputeBackend, @unchecked Sendable {
             // A controller that answers and refuses the job refuses the request (a partition, account, QOS, time or
             // memory it does not have or allow): exit 2, fix the compute root. sbatch exits 1 for every such refusal
             // (255 when it rejects an option itself) and gives no code that tells them from a fault of its own.
-            throw ComputeError(
-                "job \(job.name) was refused by sbatch (exit \(run.status); its log would be \(output)): \(run.errors)",
-                exitStatus: .badInput)
+            throw Failure(
+                .invalidInput,
+                "job \(job.name) was refused by sbatch (exit \(run.status); its log would be \(output)): \(run.errors)")
         }
         guard !id.isEmpty, id.allSatisfy(\.isNumber) else {
-            throw ComputeError("sbatch answered '\(id)' instead of a job id (--parsable)")
+            throw Failure(.failed, "sbatch answered '\(id)' instead of a job id (--parsable)")
         }
         lock.withLock { logs[id] = (job.logDirectory, job.name) }
         return id
@@ -228,7 +229,7 @@ public final class SlurmBackend: ComputeBackend, @unchecked Sendable {
         // A refusal of a job that is no longer queued or running (it ended, or left the controller, between the
         // decision to cancel and the call) leaves nothing to stop.
         if try isActive(id) {
-            throw ComputeError("scancel could not cancel job \(id) (exit \(run.status)): \(run.errors)")
+            throw Failure(.failed, "scancel could not cancel job \(id) (exit \(run.status)): \(run.errors)")
         }
     }
 
@@ -238,7 +239,7 @@ public final class SlurmBackend: ComputeBackend, @unchecked Sendable {
         let run = try launch("scontrol", ["ping"])
         let answer = (run.stdout + run.stderr).trimmingCharacters(in: .whitespacesAndNewlines)
         guard run.status == 0 else {
-            throw ComputeError("\(controllerName) does not answer: \(answer)")
+            throw Failure(.failed, "\(controllerName) does not answer: \(answer)")
         }
         return answer.replacingOccurrences(of: "\n", with: "; ")
     }

@@ -33,7 +33,7 @@ public enum ContentDigest {
     /// The SHA-256 of a whole file, read in 1 MiB blocks.
     public static func sha256Hex(ofFile path: String) throws -> String {
         guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw UsageError("\(path): cannot be read; check that it exists and is readable")
+            throw Failure(.invalidInput, "\(path): cannot be read; check that it exists and is readable")
         }
         defer { try? handle.close() }
         var hasher = SHA256()

@@ -32,22 +32,13 @@ public enum ExitStatus: Int32, Sendable, CaseIterable, CustomStringConvertible {
 public protocol TandemError: Error, CustomStringConvertible {
     /// The exit status a stage reports when it stops on this error.
     var exitStatus: ExitStatus { get }
+    /// What kind of failure it is, for callers that decide on it (``Failure/Code``); by default the general code
+    /// of the exit status.
+    var code: Failure.Code { get }
 }
 
-/// A general-purpose located error for the cases a module does not type more precisely.
-public struct UsageError: TandemError {
-    /// What is wrong and what to do.
-    public var message: String
-    /// The exit status; bad input unless said otherwise.
-    public var exitStatus: ExitStatus
-
-    /// Makes an error with a message and an exit status (bad input by default).
-    public init(_ message: String, exitStatus: ExitStatus = .badInput) {
-        self.message = message
-        self.exitStatus = exitStatus
-    }
-
-    public var description: String { message }
+extension TandemError {
+    public var code: Failure.Code { Failure.Code(exitStatus: exitStatus) }
 }
 
 extension ExitStatus {

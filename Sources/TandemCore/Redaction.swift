@@ -1,4 +1,5 @@
 import Foundation
+
 /// Keeps secrets out of anything that may be stored, logged or printed.
 public enum Redaction {
     /// Replaces every occurrence of each secret (and of each of its space-separated parts) with `***`.

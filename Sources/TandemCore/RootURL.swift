@@ -1,4 +1,5 @@
 import Foundation
+
 /// A root named in an environment profile: where an environment keeps its features or registry,
 /// or where its jobs run.
 ///

@@ -54,17 +54,17 @@ public struct LocalRehearsal: Sendable {
                 if let path = set.absolutePath(of: root),
                     local.hasPrefix(path + "/") || path.hasPrefix(local + "/") || path == local
                 {
-                    throw UsageError("\(relative) overlaps \(p.name)'s root \(path); choose another --folder")
+                    throw Failure(.invalidInput, "\(relative) overlaps \(p.name)'s root \(path); choose another --folder")
                 }
             }
         }
         guard compute.scheme == "local" || compute.scheme == "slurm" else {
-            throw UsageError("--compute must be a local:// or slurm:// root, not \(compute)")
+            throw Failure(.invalidInput, "--compute must be a local:// or slurm:// root, not \(compute)")
         }
         if clean { try? FileManager.default.removeItem(atPath: local) }
         var test = try set.profile(named: "test")
         guard let targetName = test.promotesTo else {
-            throw UsageError("\(test.file) has no promotes_to; local test needs the target environment")
+            throw Failure(.invalidInput, "\(test.file) has no promotes_to; local test needs the target environment")
         }
         var prod = try set.profile(named: targetName)
         func localize(_ p: inout Profile) {

@@ -26,7 +26,7 @@ public enum LockVerification {
 
     /// Checks the lock file of `model` on the context's branch against its environment's registry.
     ///
-    /// - Throws: `UsageError` when there is no readable lock file (exit 1 when it is missing, 2 when it is not a
+    /// - Throws: `Failure` when there is no readable lock file (exit 1 when it is missing, 2 when it is not a
     ///   lock file); registry errors as they come.
     public static func verify(model: String, in context: StageContext) throws -> Report {
         let relative = ModelLock.path(model: model)
@@ -37,21 +37,21 @@ public enum LockVerification {
         case .success(let data):
             text = String(decoding: data, as: UTF8.self)
         case .failure(.missing):
-            throw UsageError(
-                "\(relative): no lock file on this branch; register a model with `tandem train` first", exitStatus: .verdictNo
-            )
+            throw Failure(
+                .refused, "\(relative): no lock file on this branch; register a model with `tandem train` first")
         case .failure(.tooLarge):
-            throw UsageError(
+            throw Failure(
+                .invalidInput,
                 "\(relative): larger than \(BoundedFile.describe(bytes: limit)), so not a lock file (one is under 1 KiB); "
                     + "restore the one `tandem train` wrote")
         case .failure(.notRegularFile):
-            throw UsageError("\(relative): not a regular file; restore the lock file `tandem train` wrote")
+            throw Failure(.invalidInput, "\(relative): not a regular file; restore the lock file `tandem train` wrote")
         case .failure(.unreadable(let reason)):
-            throw UsageError("\(relative): cannot be read (\(reason)); check its permissions")
+            throw Failure(.invalidInput, "\(relative): cannot be read (\(reason)); check its permissions")
         }
         let lock: ModelLock
         do { lock = try ModelLock.parse(text) } catch {
-            throw UsageError("\(relative): not a valid lock file (\(error)); re-register the model", exitStatus: .badInput)
+            throw Failure(.invalidInput, "\(relative): not a valid lock file (\(error)); re-register the model")
         }
         var differences: [String] = []
         if lock.environment != context.profile.name {
@@ -59,7 +59,7 @@ public enum LockVerification {
         }
         let registry = try context.openRegistry(writer: nil)
         var tampered: [String] = []
-        if let v = try RegistryError.unlessNotFound({ try registry.version(.version(lock.model, lock.version)) }) {
+        if let v = try Failure.unlessNotFound({ try registry.version(.version(lock.model, lock.version)) }) {
             differences += lock.differences(from: v)
             // The stored bytes, hashed again: a flipped byte is tampering, whatever the rows say.
             do {
@@ -68,7 +68,7 @@ public enum LockVerification {
                     tampered.append(
                         "\(v.reference): the artifact has \(data.count) bytes, the version says \(v.artifactSize)")
                 }
-            } catch let e as RegistryError where e.code == .tampered {
+            } catch let e as Failure where e.code == .tampered {
                 tampered.append(e.description)
             }
         } else {

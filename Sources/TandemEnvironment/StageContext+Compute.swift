@@ -51,7 +51,7 @@ extension StageContext {
         let executable: String
         switch resolver.resolve(stage) {
         case .success(let path): executable = path
-        case .failure(let failure): throw UsageError(failure.description)
+        case .failure(let failure): throw Failure(.invalidInput, failure.description)
         }
         var arguments = Array(command.dropFirst())
         if !arguments.contains(where: { $0 == "--env" || $0.hasPrefix("--env=") }) {

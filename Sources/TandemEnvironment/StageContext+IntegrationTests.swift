@@ -43,7 +43,7 @@ extension StageContext {
             note("integration tests: job \(id) on \(runner.backend.kind)://")
             let result = try runner.wait(id, shouldCancel: { stop.isStopped })[0]
             guard let data = FileManager.default.contents(atPath: output) else {
-                throw UsageError("the integration-test job \(id) ended \(result.summary())", exitStatus: .infrastructure)
+                throw Failure(.failed, "the integration-test job \(id) ended \(result.summary())")
             }
             return try JSONDecoder().decode([TestResult].self, from: data)
         }

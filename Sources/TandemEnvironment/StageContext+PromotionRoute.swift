@@ -17,7 +17,8 @@ extension StageContext {
         let sourceName: String
         if targetGiven {
             guard let s = base.profiles.profiles.values.first(where: { $0.promotesTo == base.profile.name }) else {
-                throw UsageError(
+                throw Failure(
+                    .invalidInput,
                     "no environment promotes to '\(base.profile.name)'; set promotes_to: \(base.profile.name) in the source profile"
                 )
             }
@@ -28,7 +29,8 @@ extension StageContext {
         let source = StageContext(
             repositoryRoot: base.repositoryRoot, profiles: base.profiles, profile: try base.profiles.profile(named: sourceName))
         guard let targetName = source.profile.promotesTo else {
-            throw UsageError(
+            throw Failure(
+                .invalidInput,
                 "\(source.profile.file) has no promotes_to; name the environment promotions from '\(sourceName)' go to")
         }
         let checkoutTarget = try source.profiles.profile(named: targetName)
@@ -51,11 +53,12 @@ extension StageContext {
 
     /// The refusal of a first promotion: a target whose production branch does not exist yet has no committed
     /// rules to be judged by (docs/security.md, "The gate").
-    public static func noProductionBranch(_ target: Profile) -> UsageError {
+    public static func noProductionBranch(_ target: Profile) -> Failure {
         let branch = target.git.productionBranch
         let create =
             target.git.remote.map { "git push \($0) main:\(branch)" } ?? "git branch \(branch) main"
-        return UsageError(
+        return Failure(
+            .invalidInput,
             "\(target.name) has no production branch yet: \(target.git.remote.map { "remote '\($0)'" } ?? "this repository") "
                 + "has no branch '\(branch)' (\(target.file): git.production_branch). A promotion into \(target.name) is judged "
                 + "by the approvals, approvers, policy and protection committed on that branch, never by the branch being "

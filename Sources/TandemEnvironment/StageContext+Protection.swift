@@ -21,7 +21,7 @@ extension StageContext {
     /// only protect one that is not. Without a production branch the checkout's profile decides, unless the
     /// registry records promotions (then its rules cannot be read, and nothing is allowed).
     ///
-    /// - Throws: `UsageError` (exit 2) when the registry records promotions to another production branch than
+    /// - Throws: `Failure` (exit 2) when the registry records promotions to another production branch than
     ///   the checkout names, or to one that does not exist; the errors of `ProductionSide.read`.
     public func protection() throws -> Protection {
         let own = Protection(protected: profile.protected, approvers: profile.approvals.approvers, file: profile.file)
@@ -29,7 +29,8 @@ extension StageContext {
         guard let side = try ProductionSide.read(profile, repositoryRoot: repositoryRoot) else {
             if case .some(let recorded) = try recordedProductionBranch() {
                 let branch = recorded ?? profile.git.productionBranch
-                throw UsageError(
+                throw Failure(
+                    .invalidInput,
                     "\(profile.name)'s registry records promotions to production branch '\(branch)', but "
                         + "'\(profile.git.productionBranch)' (\(profile.file): git.production_branch) does not exist"
                         + (profile.git.remote.map { " on remote '\($0)'" } ?? "")
@@ -47,7 +48,8 @@ extension StageContext {
     /// that renames `git.production_branch` in its own profile cannot point the gate at a branch it controls.
     public func requireRecordedProductionBranch(_ branch: String) throws {
         guard case .some(.some(let recorded)) = try recordedProductionBranch(), recorded != branch else { return }
-        throw UsageError(
+        throw Failure(
+            .invalidInput,
             "\(profile.name)'s registry records promotions to production branch '\(recorded)' (its latest promotion "
                 + "entry; see `tandem models history --env \(profile.name)`), but \(profile.file) names '\(branch)'; "
                 + "a branch cannot move production: run from a checkout whose git.production_branch is '\(recorded)'")

@@ -16,7 +16,8 @@ extension StageContext {
         if case .stage? = writer, !protected { protected = try protection().protected }
         if case .mlflow = profile.roots.registry {
             if protected, case .stage(let stage)? = writer {
-                throw UsageError(
+                throw Failure(
+                    .invalidInput,
                     "the \(profile.name) registry is written only by the promotion engine; '\(stage)' may read it but not write it"
                 )
             }
@@ -35,7 +36,7 @@ extension StageContext {
                     ifEmpty: "the registry of '\(profile.name)' is empty; nothing has been trained or promoted there yet")
             }
         } catch let error as RootAccessError where error.kind == .damaged || error.kind == .link {
-            throw RegistryError(.tampered, error.description)
+            throw Failure(.tampered, error.description)
         }
         return try RegistryBackends.open(profile.roots.registry, folder: path)
     }

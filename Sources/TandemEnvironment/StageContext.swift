@@ -37,7 +37,8 @@ public struct StageContext: Sendable {
             let root = project.map({ ($0 as NSString).standardizingPath })
                 ?? ProfileSet.findRepositoryRoot(from: start, environment: environment)
         else {
-            throw UsageError(
+            throw Failure(
+                .invalidInput,
                 "no environments/ folder in \(start) or any parent; run Tandem inside its repository, "
                     + "or pass --project DIR (or set TANDEM_PROJECT)")
         }
@@ -48,7 +49,8 @@ public struct StageContext: Sendable {
     public func folder(of role: RootRole) throws -> String {
         let root = role == .features ? profile.roots.features : profile.roots.registry
         guard let path = profiles.absolutePath(of: root) else {
-            throw UsageError(
+            throw Failure(
+                .invalidInput,
                 "\(profile.file): roots.\(role.rawValue) is \(root), and \(root.scheme):// \(role.rawValue) roots are "
                     + "parsed but not served by this version of Tandem; use a file:// root for now")
         }

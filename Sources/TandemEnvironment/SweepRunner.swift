@@ -74,7 +74,7 @@ public struct SweepRunner {
     /// Runs every trial and records the sweep run; the trials that ended, and the best.
     public func run() throws -> Report {
         let trials = spec.trialOverrides()
-        guard !trials.isEmpty else { throw UsageError("the sweep has no trials; list values under `parameters`") }
+        guard !trials.isEmpty else { throw Failure(.invalidInput, "the sweep has no trials; list values under `parameters`") }
         // Check every trial's configuration before starting any.
         for t in trials {
             _ = try TrainingConfig.load(

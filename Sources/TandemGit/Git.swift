@@ -1,17 +1,6 @@
 public import Foundation
 public import TandemCore
 
-/// Errors of git operations; the message carries git's own words.
-public struct GitError: TandemError {
-    public var description: String
-    public var exitStatus: ExitStatus
-
-    public init(_ description: String, exitStatus: ExitStatus = .infrastructure) {
-        self.description = description
-        self.exitStatus = exitStatus
-    }
-}
-
 /// A git working tree, driven through the `git` command (the same tool users and CI run).
 public struct Git: Sendable {
     /// The working tree's folder.
@@ -42,14 +31,14 @@ public struct Git: Sendable {
         do {
             try process.run()
         } catch {
-            throw GitError("cannot run git (\(error)); install git")
+            throw Failure(.failed, "cannot run git (\(error)); install git")
         }
         let data = out.fileHandleForReading.readDataToEndOfFile()
         let errData = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
             let message = String(decoding: errData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            throw GitError("git \(arguments.first ?? "") failed in \(folder): \(Redaction.redactURLCredentials(message))")
+            throw Failure(.failed, "git \(arguments.first ?? "") failed in \(folder): \(Redaction.redactURLCredentials(message))")
         }
         return data
     }

@@ -71,9 +71,10 @@ public struct GitPromotion: Sendable {
                 }
                 guard resolved else {
                     _ = try? tree.run(["merge", "--abort"])
-                    throw GitError(
+                    throw Failure(
+                        .refused,
                         "merging \(commit.prefix(12)) into \(branch) conflicts in " + conflicted.joined(separator: ", ")
-                            + "; resolve the conflict on the branch and start a new promotion", exitStatus: .verdictNo)
+                            + "; resolve the conflict on the branch and start a new promotion")
                 }
             }
         }
@@ -95,7 +96,7 @@ public struct GitPromotion: Sendable {
     public func tag(_ name: String, at commit: String, message: String, author: String) throws {
         if let existing = try? git.run(["rev-parse", "--verify", "refs/tags/\(name)^{commit}"]) {
             guard existing == commit else {
-                throw GitError("tag \(name) already exists on another commit", exitStatus: .badInput)
+                throw Failure(.invalidInput, "tag \(name) already exists on another commit")
             }
             return
         }
@@ -124,9 +125,9 @@ public struct GitPromotion: Sendable {
         do {
             try git.run(["push", "--atomic", "--quiet", remote] + refs)
         } catch {
-            throw GitError(
-                "the atomic push of \(branch) and its tag to \(remote) was rejected (someone moved \(branch)?): \(error)",
-                exitStatus: .verdictNo)
+            throw Failure(
+                .refused,
+                "the atomic push of \(branch) and its tag to \(remote) was rejected (someone moved \(branch)?): \(error)")
         }
     }
 

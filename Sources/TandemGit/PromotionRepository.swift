@@ -4,7 +4,7 @@ import Foundation
 /// production branch. `Git` is the real one (the `git` command in a working tree); TandemTesting has one that holds
 /// branches and commits as values, for the engine's unit tests.
 public protocol PromotionRepository: Sendable {
-    /// The commit a ref (a branch, a tag, `HEAD`, a commit id) points at; throws `GitError` when there is none.
+    /// The commit a ref (a branch, a tag, `HEAD`, a commit id) points at; throws `Failure` when there is none.
     func commit(of ref: String) throws -> String
     /// The size in bytes of a file as committed at `ref`, nil when it has no such file.
     func blobSize(_ path: String, at ref: String) -> Int?
@@ -23,16 +23,16 @@ public protocol ProductionBranch: Sendable {
     /// The branch's head (the remote's when there is one), nil when the branch does not exist.
     func currentHead() throws -> String?
     /// The commit that puts `commit` on top of `base` with `files` (path → content) written into it; a conflict
-    /// throws `GitError` (exit 1) with nothing changed.
+    /// throws `Failure` (exit 1) with nothing changed.
     func merge(_ commit: String, onto base: String?, message: String, author: String, files: [String: String]) throws
         -> String
-    /// Creates an annotated tag; idempotent at the same commit, `GitError` (exit 2) at another.
+    /// Creates an annotated tag; idempotent at the same commit, `Failure` (exit 2) at another.
     func tag(_ name: String, at commit: String, message: String, author: String) throws
     /// Deletes a local tag, if there is one.
     func deleteTag(_ name: String)
     /// Deletes a local tag only when it is annotated with a message containing `marker`.
     func deleteTag(_ name: String, ifMessageContains marker: String)
-    /// Publishes the branch at `commit` with `tag`, both or neither; a branch someone else moved throws `GitError`
+    /// Publishes the branch at `commit` with `tag`, both or neither; a branch someone else moved throws `Failure`
     /// (exit 1). Without a remote it does nothing (the local branch is moved by `moveLocalBranch`).
     func publish(_ commit: String, tag: String?) throws
     /// Whether the remote's branch is at `commit` (false without a remote).

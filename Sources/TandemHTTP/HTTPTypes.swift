@@ -58,6 +58,8 @@ public struct HTTPError: TandemError {
     /// Whether trying again later may succeed.
     public var isTransient: Bool
     public var exitStatus: ExitStatus { .infrastructure }
+    /// No HTTP answer came: the server is unreachable.
+    public var code: Failure.Code { .unreachable }
 
     public init(_ description: String, isTransient: Bool) {
         self.description = description

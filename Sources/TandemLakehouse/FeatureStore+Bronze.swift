@@ -134,7 +134,7 @@ extension FeatureStore {
     /// Copies a file, returning the SHA-256 of its bytes and its size.
     static func copy(_ source: String, to destination: String) throws -> (String, Int64) {
         guard let input = FileHandle(forReadingAtPath: source) else {
-            throw InputError(description: "\(source): cannot be read", exitStatus: .badInput)
+            throw Failure(.invalidInput, "\(source): cannot be read")
         }
         defer { try? input.close() }
         // Hashed as written; created exclusively, so a link at the staging name is never followed.

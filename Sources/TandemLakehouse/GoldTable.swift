@@ -69,9 +69,8 @@ extension GoldTable {
         func read(_ name: String) throws -> Data {
             let path = (folder as NSString).appendingPathComponent(name)
             guard let data = FileManager.default.contents(atPath: path) else {
-                throw UsageError(
-                    "\(path): missing from the gold table; the feature store is damaged, re-run the ETL",
-                    exitStatus: .infrastructure)
+                throw Failure(
+                    .failed, "\(path): missing from the gold table; the feature store is damaged, re-run the ETL")
             }
             return data
         }
@@ -83,9 +82,8 @@ extension GoldTable {
         total.update(ContentDigest.sha256Hex(labelData))
         total.update(ContentDigest.sha256Hex(featureData))
         guard total.finalizeHex() == expectedDigest else {
-            throw UsageError(
-                "\(folder): the gold table's content does not match its registered digest; it was altered",
-                exitStatus: .infrastructure)
+            throw Failure(
+                .failed, "\(folder): the gold table's content does not match its registered digest; it was altered")
         }
         var queries: [String] = []
         var urls: [String] = []

@@ -2,12 +2,6 @@ import Foundation
 public import TandemCore
 import TandemFeatures
 
-/// Errors reading raw input files; each names the file and what to do.
-public struct InputError: TandemError {
-    public var description: String
-    public var exitStatus: ExitStatus
-}
-
 /// A line longer than the reader's limit (`InputLimits.jsonLineBytes` by default). It is never held in memory
 /// whole: the reader keeps its first bytes and a digest, and reads past the rest.
 public struct LongLine: Sendable {
@@ -69,22 +63,18 @@ public struct LineReader {
     private let descriptor: Int32
 
     /// Opens a file; refuses a missing, unreadable, empty or non-UTF-8 file with a message naming it.
-    public init(path: String) throws(InputError) {
+    public init(path: String) throws(Failure) {
         self.path = path
         var info = stat()
         guard stat(path, &info) == 0 else {
-            throw InputError(
-                description: "\(path): no such file; the input folder must hold videos.jsonl and judgments.jsonl",
-                exitStatus: .badInput)
+            throw Failure(.invalidInput, "\(path): no such file; the input folder must hold videos.jsonl and judgments.jsonl")
         }
         guard (info.st_mode & S_IFMT) == S_IFREG else {
-            throw InputError(description: "\(path): not a regular file", exitStatus: .badInput)
+            throw Failure(.invalidInput, "\(path): not a regular file")
         }
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else {
-            throw InputError(
-                description: "\(path): cannot be read (\(String(cString: strerror(errno)))); check its permissions",
-                exitStatus: .badInput)
+            throw Failure(.invalidInput, "\(path): cannot be read (\(String(cString: strerror(errno)))); check its permissions")
         }
         self.descriptor = fd
         self.size = Int64(info.st_size)
@@ -94,9 +84,7 @@ public struct LineReader {
         self.byteOrderMarkLength = bom
         guard size > Int64(bom) else {
             close(fd)
-            throw InputError(
-                description: "\(path): the file is empty; give a JSON-lines file with at least one line",
-                exitStatus: .badInput)
+            throw Failure(.invalidInput, "\(path): the file is empty; give a JSON-lines file with at least one line")
         }
         let sample = head.prefix(max(0, n)).dropFirst(bom)
         let bom16 = sample.starts(with: [0xFF, 0xFE]) || sample.starts(with: [0xFE, 0xFF])
@@ -108,9 +96,7 @@ public struct LineReader {
         }
         if bom16 || sample.contains(0) || String(validating: firstLine, as: UTF8.self) == nil {
             close(fd)
-            throw InputError(
-                description: "\(path): the file is not UTF-8 text; convert it (for example with iconv -t UTF-8)",
-                exitStatus: .badInput)
+            throw Failure(.invalidInput, "\(path): the file is not UTF-8 text; convert it (for example with iconv -t UTF-8)")
         }
     }
 
@@ -129,8 +115,7 @@ public struct LineReader {
         var lineNumber = 1
         var position = Int64(byteOrderMarkLength)
         guard lseek(descriptor, off_t(byteOrderMarkLength), SEEK_SET) >= 0 else {
-            throw InputError(
-                description: "\(path): cannot be read (\(String(cString: strerror(errno))))", exitStatus: .infrastructure)
+            throw Failure(.failed, "\(path): cannot be read (\(String(cString: strerror(errno))))")
         }
         var lines: [Range<Int>] = []
         var skipping: LongLine.Builder?
@@ -141,8 +126,7 @@ public struct LineReader {
             }
             if readCount < 0 {
                 if errno == EINTR { continue }
-                throw InputError(
-                    description: "\(path): read failed (\(String(cString: strerror(errno))))", exitStatus: .infrastructure)
+                throw Failure(.failed, "\(path): read failed (\(String(cString: strerror(errno))))")
             }
             position += Int64(readCount)
             let filled = carried + readCount

@@ -16,8 +16,7 @@ final class ExportFile {
         guard FileManager.default.createFile(atPath: temporary, contents: nil),
             let handle = FileHandle(forWritingAtPath: temporary)
         else {
-            throw InputError(
-                description: "\(path): cannot be written; check the folder's permissions", exitStatus: .infrastructure)
+            throw Failure(.failed, "\(path): cannot be written; check the folder's permissions")
         }
         self.handle = handle
     }
@@ -27,8 +26,7 @@ final class ExportFile {
     func commit() throws {
         try handle.close()
         guard rename(temporary, path) == 0 else {
-            throw InputError(
-                description: "\(path): cannot be written (\(String(cString: strerror(errno))))", exitStatus: .infrastructure)
+            throw Failure(.failed, "\(path): cannot be written (\(String(cString: strerror(errno))))")
         }
     }
 

@@ -37,12 +37,6 @@ public enum ModelArtifact {
         }
     }
 
-    /// Refusals of a load; each names the file.
-    public struct LoadError: TandemError {
-        public var description: String
-        public var exitStatus: ExitStatus { .badInput }
-    }
-
     /// The artifact's bytes.
     public static func encode(
         _ model: RankerModel, metrics: [String: Double], settings: TrainingSettings, numeric: NumericEnvironment? = nil
@@ -65,12 +59,12 @@ public enum ModelArtifact {
     /// Reads and checks an artifact.
     public static func load(path: String, expectedDigest: String? = nil) throws -> (RankerModel, Manifest) {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw LoadError(description: "\(path): no model artifact here; check the path or the registry")
+            throw Failure(.invalidInput, "\(path): no model artifact here; check the path or the registry")
         }
         if let expectedDigest, ContentDigest.sha256Hex(data) != expectedDigest {
-            throw LoadError(
-                description:
-                    "\(path): the artifact's SHA-256 does not match the registered digest \(expectedDigest.prefix(12))…; it was altered or truncated"
+            throw Failure(
+                .invalidInput,
+                "\(path): the artifact's SHA-256 does not match the registered digest \(expectedDigest.prefix(12))…; it was altered or truncated"
             )
         }
         return try decode(data, source: path)
@@ -80,28 +74,28 @@ public enum ModelArtifact {
     public static func decode(_ data: Data, source: String) throws -> (RankerModel, Manifest) {
         let bytes = [UInt8](data)
         guard bytes.count >= 16, Array(bytes[0..<8]) == magic else {
-            throw LoadError(description: "\(source): not a Tandem model artifact (bad magic)")
+            throw Failure(.invalidInput, "\(source): not a Tandem model artifact (bad magic)")
         }
         let length = bytes[8..<16].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
         guard length <= UInt64(bytes.count - 16) else {
-            throw LoadError(description: "\(source): the artifact is truncated (manifest cut short)")
+            throw Failure(.invalidInput, "\(source): the artifact is truncated (manifest cut short)")
         }
         let manifestEnd = 16 + Int(length)
         let manifest: Manifest
         do {
             manifest = try JSONDecoder().decode(Manifest.self, from: Data(bytes[16..<manifestEnd]))
         } catch {
-            throw LoadError(description: "\(source): the artifact's manifest is unreadable (\(error))")
+            throw Failure(.invalidInput, "\(source): the artifact's manifest is unreadable (\(error))")
         }
         let weightBytes = Data(bytes[manifestEnd...])
         guard weightBytes.count == manifest.weightCount * 4 else {
-            throw LoadError(
-                description:
-                    "\(source): the artifact is truncated: \(weightBytes.count) weight bytes, \(manifest.weightCount * 4) expected"
+            throw Failure(
+                .invalidInput,
+                "\(source): the artifact is truncated: \(weightBytes.count) weight bytes, \(manifest.weightCount * 4) expected"
             )
         }
         guard ContentDigest.sha256Hex(weightBytes) == manifest.weightsSHA256 else {
-            throw LoadError(description: "\(source): the artifact's weights do not match their SHA-256; it was altered")
+            throw Failure(.invalidInput, "\(source): the artifact's weights do not match their SHA-256; it was altered")
         }
         let weights = weightBytes.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
         let d = manifest.sizes.first ?? 0
@@ -109,7 +103,7 @@ public enum ModelArtifact {
         guard manifest.sizes.count >= 2, manifest.sizes.last == 1, weights.count == parameterCount + 2 * d,
             manifest.signature.features.count == d
         else {
-            throw LoadError(description: "\(source): the artifact's layer sizes do not match its weights or signature")
+            throw Failure(.invalidInput, "\(source): the artifact's layer sizes do not match its weights or signature")
         }
         let model = RankerModel(
             kind: manifest.kind, sizes: manifest.sizes, parameters: Array(weights[0..<parameterCount]),

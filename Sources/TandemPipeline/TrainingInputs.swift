@@ -55,7 +55,8 @@ public struct TrainingInputs: Sendable {
     /// the same rows.
     public func sameTable(for model: RankerModel) throws -> TrainingInputs {
         guard model.signature.featureSet == featureSet.name else {
-            throw UsageError(
+            throw Failure(
+                .invalidInput,
                 "\(model.signature.featureSet) features cannot be read from \(table.reference): the models use different feature sets"
             )
         }
@@ -66,7 +67,8 @@ public struct TrainingInputs: Sendable {
     public func requireTrainable() throws {
         let empty = GoldSplit.Part.allCases.filter { split[$0].groups.count == 0 }
         guard empty.isEmpty else {
-            throw UsageError(
+            throw Failure(
+                .invalidInput,
                 "\(table.reference) has too few queries to train, validate and test (\(gold.rowCount) rows; no "
                     + empty.map { "\($0)" }.joined(separator: " or ") + " queries); run the ETL on more data")
         }

@@ -94,7 +94,7 @@ public struct IntegrationTests {
         try RootGuard.claim(path: scratch, environment: "integration-test", role: .features, writer: .stage("promote"))
         let etlStore = try FeatureStore(root: scratch)
         guard let set = FeatureSet.all[config.featureSet] else {
-            throw PromotionError("unknown feature set \(config.featureSet)")
+            throw Failure(.invalidInput, "unknown feature set \(config.featureSet)")
         }
         let report = try ETLPipeline(
             store: etlStore, options: .init(environment: "integration-test", inputFolder: sampleInput, featureSet: set)
@@ -102,7 +102,7 @@ public struct IntegrationTests {
         let inputs = try TrainingInputs(store: etlStore, featureSet: set.name, tableVersion: nil, features: config.features)
         let split = inputs.split
         guard split.train.rows > 0, split.validation.rows > 0, split.test.rows > 0 else {
-            throw PromotionError("the sample input gives no training, validation or test rows")
+            throw Failure(.invalidInput, "the sample input gives no training, validation or test rows")
         }
         let settings = Self.trainingSettings(config)
         let outcome = Trainer(settings: settings, train: split.train, validation: split.validation, signature: inputs.signature)
@@ -110,10 +110,13 @@ public struct IntegrationTests {
         let bytes = try ModelArtifact.encode(outcome.model, metrics: outcome.history.last?.metrics ?? [:], settings: settings)
         let (loaded, _) = try ModelArtifact.decode(bytes, source: "integration-test model")
         let scores = Scorer(model: loaded).score(split.test.features, rows: split.test.rows)
-        guard scores.allSatisfy({ $0.isFinite }) else { throw PromotionError("the trained model gives non-finite scores") }
+        guard scores.allSatisfy({ $0.isFinite }) else {
+            throw Failure(.invalidInput, "the trained model gives non-finite scores")
+        }
         let registered = try JSONDecoder().decode(ModelSignature.self, from: Data(candidateVersion.signature.utf8))
         guard registered.features == loaded.signature.features, registered.featureSet == loaded.signature.featureSet else {
-            throw PromotionError(
+            throw Failure(
+                .invalidInput,
                 "the branch's training gives a model whose signature (\(loaded.signature.features.count) features of \(loaded.signature.featureSet)) "
                     + "differs from the registered version's (\(registered.features.count) of \(registered.featureSet))")
         }
@@ -147,28 +150,32 @@ public struct IntegrationTests {
             let d = ContinuousClock.now - start
             latencies.append(d.seconds * 1000)
             guard response.ranked.allSatisfy({ $0.score.isFinite }) else {
-                throw PromotionError("non-finite score for '\(request.query)'")
+                throw Failure(.invalidInput, "non-finite score for '\(request.query)'")
             }
             guard zip(response.ranked, response.ranked.dropFirst()).allSatisfy({ $0.score >= $1.score }) else {
-                throw PromotionError("the ranking of '\(request.query)' is not ordered by score")
+                throw Failure(.invalidInput, "the ranking of '\(request.query)' is not ordered by score")
             }
-            guard response.unknown.isEmpty else { throw PromotionError("known videos reported unknown for '\(request.query)'") }
+            guard response.unknown.isEmpty else {
+                throw Failure(.invalidInput, "known videos reported unknown for '\(request.query)'")
+            }
             let base = groups.range(g).lowerBound
             for (k, r) in rows.enumerated() where gold.judgedAt[r] == gold.judgedAt[first] {
                 guard let served = response.ranked.first(where: { $0.videoURL == gold.videoURLs[r] }) else { continue }
                 guard served.score.bitPattern == offline[base + k].bitPattern else {
-                    throw PromotionError(
+                    throw Failure(
+                        .invalidInput,
                         "served score \(served.score) ≠ offline score \(offline[base + k]) for '\(request.query)' \(gold.videoURLs[r])"
                     )
                 }
                 compared += 1
             }
         }
-        guard !latencies.isEmpty else { throw PromotionError("no held-out queries to build requests from") }
+        guard !latencies.isEmpty else { throw Failure(.invalidInput, "no held-out queries to build requests from") }
         latencies.sort()
         let p99 = latencies[min(latencies.count - 1, Int(Double(latencies.count) * 0.99))]
         guard p99 <= latencyBudgetMs else {
-            throw PromotionError(String(format: "p99 latency %.2f ms is over the budget of %.2f ms", p99, latencyBudgetMs))
+            throw Failure(
+                .invalidInput, String(format: "p99 latency %.2f ms is over the budget of %.2f ms", p99, latencyBudgetMs))
         }
         return "\(latencies.count) requests, \(compared) pairs equal to their offline scores bit for bit; "
             + String(

@@ -26,9 +26,9 @@ public struct ProductionSide: Sendable {
     /// `git.production_branch` on its `git.remote`. Nil when the folder is not a git repository or the branch does
     /// not exist yet.
     ///
-    /// - Throws: `GitError` (exit 3) when the remote does not answer or its head cannot be fetched;
+    /// - Throws: `Failure` (exit 3) when the remote does not answer or its head cannot be fetched;
     ///   `ProfileError` (exit 2, located on the branch) when the committed profiles do not load;
-    ///   `PromotionError` (exit 2) when the branch has no profile of the environment or names another
+    ///   `Failure` (exit 2) when the branch has no profile of the environment or names another
     ///   production branch or remote than the checkout does.
     public static func read(_ checkout: Profile, repositoryRoot: String) throws -> ProductionSide? {
         let git = Git(folder: repositoryRoot)
@@ -37,19 +37,22 @@ public struct ProductionSide: Sendable {
         let promotion = GitPromotion(git: git, branch: settings.productionBranch, remote: settings.remote)
         guard let head = try promotion.currentHead() else { return nil }
         guard (try? git.run(["cat-file", "-e", "\(head)^{commit}"])) != nil else {
-            throw GitError(
+            throw Failure(
+                .failed,
                 "cannot fetch \(settings.productionBranch) @ \(head.prefix(12)) from \(settings.remote ?? "this repository"), "
                     + "where \(checkout.name)'s rules are read; check the remote")
         }
         let branch = settings.productionBranch
         let set = try profiles(at: head, label: "\(branch)@\(head.prefix(12)):environments", repositoryRoot: repositoryRoot)
         guard let profile = set.profiles[checkout.name] else {
-            throw PromotionError(
+            throw Failure(
+                .invalidInput,
                 "\(branch) @ \(head.prefix(12)) has no environments/\(checkout.name).yaml, where \(checkout.name)'s "
                     + "approvals, policy and protection are read; commit the profile on \(branch) first")
         }
         if profile.git.productionBranch != settings.productionBranch || profile.git.remote != settings.remote {
-            throw PromotionError(
+            throw Failure(
+                .invalidInput,
                 "\(profile.file) names production branch '\(profile.git.productionBranch)' on remote "
                     + "'\(profile.git.remote ?? "none")', but \(checkout.file) in this checkout names "
                     + "'\(settings.productionBranch)' on '\(settings.remote ?? "none")'; run from a checkout that agrees "

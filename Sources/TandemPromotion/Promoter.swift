@@ -43,10 +43,10 @@ struct Promoter {
                 let waiting =
                     "\(p.target) is being promoted by \(holder); `tandem promote advance \(p.id)` continues after it ends"
                 try engine.transition(p, to: .awaitingApproval, event: nil, summary: waiting)
-                throw PromotionError(
+                throw Failure(
+                    .waiting,
                     "\(p.target) is being promoted by \(holder); wait for it to finish (or `tandem promote recover \(holder)`), "
-                        + "then `tandem promote advance \(p.id)`",
-                    exitStatus: .waiting)
+                        + "then `tandem promote advance \(p.id)`")
             }
             try mark("lock", "done")
         }
@@ -117,7 +117,7 @@ struct Promoter {
         }
         if !done("aliases") {
             try mark("aliases", "started")
-            let previous = try RegistryError.unlessNotFound { try targetRegistry.version(.alias(p.model, "champion")) }
+            let previous = try Failure.unlessNotFound { try targetRegistry.version(.alias(p.model, "champion")) }
             if let previous, previous.version != p.targetVersion {
                 try targetRegistry.setAlias(name: p.model, alias: "previous", version: previous.version, actor: context.actor)
                 p.previousChampion = previous.version

@@ -33,19 +33,22 @@ extension PromotionEngine {
         var p = try context.store.promotion(id)
         let actor = context.actor
         if let claimed = claimedIdentity, claimed != actor {
-            throw PromotionError(
+            throw Failure(
+                .invalidInput,
                 "--as \(claimed) is not you: you act as '\(actor)' (TANDEM_ACTOR or the OS user); nobody may approve in another's name"
             )
         }
         guard p.state == .awaitingApproval else {
-            throw PromotionError("promotion \(p.id) is \(p.state.rawValue), not awaiting approval", exitStatus: .badInput)
+            throw Failure(.invalidInput, "promotion \(p.id) is \(p.state.rawValue), not awaiting approval")
         }
         guard context.target.approvals.approvers.contains(actor) else {
-            throw PromotionError(
+            throw Failure(
+                .invalidInput,
                 "'\(actor)' is not an approver of \(context.target.name) (\(context.target.file): approvals.approvers)")
         }
         if approve && actor == p.requestedBy {
-            throw PromotionError("'\(actor)' requested promotion \(p.id) and cannot approve it; another release manager must")
+            throw Failure(
+                .invalidInput, "'\(actor)' requested promotion \(p.id) and cannot approve it; another release manager must")
         }
         p.approvals.append(
             ApprovalRecord(actor: actor, at: Timestamp.nowMillis(), approve: approve, reason: reason, evidence: p.evidence))

@@ -29,11 +29,12 @@ public final class PromotionEngine: @unchecked Sendable {
     public func start(branch: String, model: ModelReference?) throws -> Promotion {
         let commit: String
         do { commit = try git.commit(of: branch) } catch {
-            throw PromotionError("no branch or commit '\(branch)' in \(context.repositoryRoot): \(error)")
+            throw Failure(.notFound, "no branch or commit '\(branch)' in \(context.repositoryRoot): \(error)")
         }
         let lockPath = ModelLock.path(model: model?.name ?? "relevance-ranker")
         if let size = git.blobSize(lockPath, at: commit), size > InputLimits.lockFileBytes {
-            throw PromotionError(
+            throw Failure(
+                .invalidInput,
                 "\(lockPath) on \(branch) is \(size) bytes, larger than \(BoundedFile.describe(bytes: InputLimits.lockFileBytes)); "
                     + "a lock file is under 1 KiB: restore the one `tandem train` wrote")
         }
@@ -44,7 +45,8 @@ public final class PromotionEngine: @unchecked Sendable {
         } else if let lock {
             reference = .version(lock.model, lock.version)
         } else {
-            throw PromotionError(
+            throw Failure(
+                .invalidInput,
                 "\(branch) has no \(lockPath); register a model on it with `tandem train`, or name one with --model NAME@VERSION")
         }
         let version = try context.sourceRegistry.version(reference)
@@ -53,9 +55,10 @@ public final class PromotionEngine: @unchecked Sendable {
                 lock.version != version.version
                 ? ["version: lock \(lock.version), promoted \(version.version)"] : lock.differences(from: version)
             guard differences.isEmpty else {
-                throw PromotionError(
+                throw Failure(
+                    .refused,
                     "\(lockPath) on \(branch) disagrees with the \(context.source.name) registry: "
-                        + differences.joined(separator: "; ") + " (see `tandem models verify`)", exitStatus: .verdictNo)
+                        + differences.joined(separator: "; ") + " (see `tandem models verify`)")
             }
         }
         let now = Timestamp.nowMillis()
@@ -124,7 +127,8 @@ public final class PromotionEngine: @unchecked Sendable {
     /// pipeline. `tandem promote integration-tests` calls it inside a compute job.
     public func integrationTests(for p: Promotion) throws -> [TestResult] {
         guard let store = context.sourceStore else {
-            throw PromotionError("the integration tests of \(p.id) need the \(p.source) feature store, which this engine has not")
+            throw Failure(
+                .invalidInput, "the integration tests of \(p.id) need the \(p.source) feature store, which this engine has not")
         }
         return try IntegrationTests.run(
             for: p, registry: context.sourceRegistry, store: store, repositoryRoot: context.repositoryRoot,
@@ -143,7 +147,7 @@ public final class PromotionEngine: @unchecked Sendable {
         // Only the target registry's answer that there is no champion alias means a first release; an unreachable
         // or damaged target registry stops the evaluation with its own exit status (3), nothing written.
         let targetRegistry = try context.openTargetRegistry()
-        let championVersion = try RegistryError.unlessNotFound { try targetRegistry.version(.alias(p.model, "champion")) }
+        let championVersion = try Failure.unlessNotFound { try targetRegistry.version(.alias(p.model, "champion")) }
         if let v = championVersion {
             let model = try ModelLoading.model(of: v, in: targetRegistry, label: "\(context.target.name):\(v.reference)")
             champion = (model, "\(context.target.name):\(v.reference)", v)

@@ -9,7 +9,7 @@ public protocol PromotionStateStore: Sendable {
     func insert(_ p: Promotion) throws
     /// Replaces the stored promotion of the same id (an unknown id changes nothing).
     func save(_ p: Promotion) throws
-    /// The promotion with this id, or with this unique id prefix; `PromotionError` (exit 2) when there is none.
+    /// The promotion with this id, or with this unique id prefix; `Failure` (exit 2) when there is none.
     func promotion(_ id: String) throws -> Promotion
     /// Every promotion, newest request first.
     func all() throws -> [Promotion]

@@ -54,7 +54,7 @@ public final class PromotionStore: @unchecked Sendable {
             let matches = try String.fetchAll(db, sql: "SELECT body FROM promotions WHERE id LIKE ? || '%'", arguments: [id])
             return matches.count == 1 ? matches[0] : nil
         }
-        guard let body else { throw PromotionError("no promotion '\(id)'; see `tandem promote list`") }
+        guard let body else { throw Failure(.notFound, "no promotion '\(id)'; see `tandem promote list`") }
         return try JSONDecoder().decode(Promotion.self, from: Data(body.utf8))
     }
 

@@ -136,14 +136,3 @@ public struct Promotion: Sendable, Codable, Equatable {
     /// The evidence approvals are bound to now.
     public var evidence: Evidence { Evidence(commit: commit, modelDigest: modelDigest, reportDigest: reportDigest ?? "") }
 }
-
-/// Errors of the promotion engine.
-public struct PromotionError: TandemError {
-    public var description: String
-    public var exitStatus: ExitStatus
-
-    public init(_ description: String, exitStatus: ExitStatus = .badInput) {
-        self.description = description
-        self.exitStatus = exitStatus
-    }
-}

@@ -29,8 +29,8 @@ extension PromotionEngine {
         try requireApprover(to: "roll back")
         let targetRegistry = try context.openTargetRegistry()
         let champion = try targetRegistry.version(.alias(model, "champion"))
-        guard let previous = try RegistryError.unlessNotFound({ try targetRegistry.version(.alias(model, "previous")) }) else {
-            throw PromotionError("\(context.target.name) has no previous version of \(model) to return to", exitStatus: .badInput)
+        guard let previous = try Failure.unlessNotFound({ try targetRegistry.version(.alias(model, "previous")) }) else {
+            throw Failure(.notFound, "\(context.target.name) has no previous version of \(model) to return to")
         }
         guard
             var promotion = try context.store.all().first(where: {
@@ -38,18 +38,19 @@ extension PromotionEngine {
             }),
             let merged = promotion.mergeCommit
         else {
-            throw PromotionError(
+            throw Failure(
+                .invalidInput,
                 "no promotion record made \(model)@\(champion.version) champion of \(context.target.name); move the aliases with `tandem models alias`"
             )
         }
         if let holder = try context.store.lock(target: context.target.name, promotion: "rollback-\(promotion.id)") {
-            throw PromotionError(
-                "\(context.target.name) is being promoted by \(holder); roll back after it ends", exitStatus: .waiting)
+            throw Failure(
+                .waiting, "\(context.target.name) is being promoted by \(holder); roll back after it ends")
         }
         defer { try? context.store.unlock(target: context.target.name, promotion: "rollback-\(promotion.id)") }
         let git = context.repository.productionBranch(context.target.git.productionBranch, remote: context.target.git.remote)
         guard let head = try git.currentHead() else {
-            throw PromotionError("\(context.target.git.productionBranch) does not exist")
+            throw Failure(.notFound, "\(context.target.git.productionBranch) does not exist")
         }
         let firstParent = try self.git.firstParent(of: merged)
         let base = promotion.previousBranchHead ?? firstParent
@@ -87,7 +88,8 @@ extension PromotionEngine {
         let target = context.target
         guard target.protected, !target.approvals.approvers.contains(context.actor) else { return }
         let list = target.approvals.approvers.isEmpty ? "none listed" : target.approvals.approvers.joined(separator: ", ")
-        throw PromotionError(
+        throw Failure(
+            .invalidInput,
             "'\(context.actor)' is not an approver of \(target.name) (\(target.file): approvals.approvers: \(list)); "
                 + "only an approver may \(action) a protected environment (TANDEM_ACTOR, else the OS user, says who you are)")
     }

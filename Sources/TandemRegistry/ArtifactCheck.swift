@@ -7,11 +7,10 @@ enum ArtifactCheck {
     /// The bytes, when they are there and match `digest`; `location` says where they were read (a path, a server).
     static func verified(_ data: Data?, digest: String, location: String) throws -> Data {
         guard let data else {
-            throw RegistryError(.tampered, "\(location): the artifact \(digest.prefix(12))… is missing from the registry")
+            throw Failure(.tampered, "\(location): the artifact \(digest.prefix(12))… is missing from the registry")
         }
         guard ContentDigest.sha256Hex(data) == digest else {
-            throw RegistryError(
-                .tampered, "\(location): the artifact does not match its digest \(digest.prefix(12))…; it was altered")
+            throw Failure(.tampered, "\(location): the artifact does not match its digest \(digest.prefix(12))…; it was altered")
         }
         return data
     }

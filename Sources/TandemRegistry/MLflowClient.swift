@@ -21,7 +21,7 @@ struct MLflowClient: Sendable {
 
     /// MLflow's answer to a call, as JSON.
     ///
-    /// - Throws: `RegistryError` whose code is decided on the transport's outcome, the HTTP status and MLflow's
+    /// - Throws: `Failure` whose code is decided on the transport's outcome, the HTTP status and MLflow's
     ///   `error_code` field (parsed from the JSON body), never on the message text: see `failure(status:body:…)`.
     func call(_ method: HTTPRequest.Method, _ path: String, query: [String: String] = [:], body: [String: Any]? = nil) throws
         -> [String: Any]
@@ -42,26 +42,25 @@ struct MLflowClient: Sendable {
     }
 
     /// Sends a request; a request that got no HTTP answer (refused, reset, timed out) is `.unreachable`.
-    func send(_ request: HTTPRequest) throws(RegistryError) -> HTTPResponse {
+    func send(_ request: HTTPRequest) throws(Failure) -> HTTPResponse {
         // A line break in the token would add header lines of its own: refused before anything is sent.
         if let token, let problem = HTTPSafety.valueProblem(token) {
-            throw RegistryError(
-                .invalidInput, UnsafeValueError(variable: Self.tokenVariable, problem: problem).description)
+            throw Failure(.invalidInput, UnsafeValueError(variable: Self.tokenVariable, problem: problem).description)
         }
         do {
             return try transport.sendBlocking(request)
         } catch {
-            throw RegistryError(
+            throw Failure(
                 .unreachable, "the MLflow server at \(CurlTransport.host(of: base)) is unreachable: \(error.description)")
         }
     }
 
     /// The JSON object of a successful answer; an empty body is an empty object, anything else that is not a JSON
     /// object is `.failed` (a proxy's or a login page's HTML, say), never an empty answer.
-    static func document(_ body: [UInt8], what: String) throws(RegistryError) -> [String: Any] {
+    static func document(_ body: [UInt8], what: String) throws(Failure) -> [String: Any] {
         if body.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) { return [:] }
         guard let doc = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] else {
-            throw RegistryError(.failed, "\(what) answered with something that is not MLflow's JSON (\(body.count) bytes)")
+            throw Failure(.failed, "\(what) answered with something that is not MLflow's JSON (\(body.count) bytes)")
         }
         return doc
     }
@@ -83,11 +82,11 @@ struct MLflowClient: Sendable {
     /// - another `error_code` on a 4xx (`INVALID_PARAMETER_VALUE`, `BAD_REQUEST`, …) → `.invalidInput`;
     /// - an answer without MLflow's error body (a 404 page for a wrong address or path) → `.unreachable`: the MLflow
     ///   API is not there, which is not the same as "there is no such model".
-    static func failure(status: Int, body: [UInt8], what: String, secrets: [String] = []) -> RegistryError {
+    static func failure(status: Int, body: [UInt8], what: String, secrets: [String] = []) -> Failure {
         let parsed = errorCode(body)
         let said = parsed.map { " \($0.code) \(Redaction.redactSecrets($0.message, secrets))" } ?? ""
         let description = "\(what) failed (HTTP \(status))\(said)"
-        let code: RegistryError.Code
+        let code: Failure.Code
         switch (parsed?.code, status) {
         case ("RESOURCE_DOES_NOT_EXIST"?, _): code = .notFound
         case ("RESOURCE_ALREADY_EXISTS"?, _): code = .conflict
@@ -96,12 +95,12 @@ struct MLflowClient: Sendable {
         case (_, 500...): code = .failed
         case (_?, _): code = .invalidInput
         case (nil, _):
-            return RegistryError(
+            return Failure(
                 .unreachable,
                 "\(what): the server answered HTTP \(status) without MLflow's error body; is it an MLflow tracking "
                     + "server, and are the root's address and path right?", httpStatus: status)
         }
-        return RegistryError(code, description, serverCode: parsed?.code, httpStatus: status)
+        return Failure(code, description, serverCode: parsed?.code, httpStatus: status)
     }
 
     /// Uploads bytes through the server's artifact proxy.

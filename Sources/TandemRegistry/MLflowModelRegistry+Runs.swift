@@ -23,7 +23,7 @@ extension MLflowModelRegistry {
                 "tags": Self.tags(tags),
             ])
         guard let id = ((doc["run"] as? [String: Any])?["info"] as? [String: Any])?["run_id"] as? String else {
-            throw RegistryError(.failed, "MLflow runs/create answered without a run id")
+            throw Failure(.failed, "MLflow runs/create answered without a run id")
         }
         if !run.parameters.isEmpty {
             _ = try client.call(.post, "runs/log-batch", body: ["run_id": id, "params": Self.tags(run.parameters)])
@@ -80,8 +80,8 @@ extension MLflowModelRegistry {
         do {
             let doc = try client.call(.get, "runs/get", query: ["run_id": id])
             return record(doc["run"] as? [String: Any] ?? [:])
-        } catch let e as RegistryError where e.code == .notFound {
-            throw RegistryError(.notFound, "no run '\(id)' on the MLflow server; list them with `tandem runs list`")
+        } catch let e as Failure where e.code == .notFound {
+            throw Failure(.notFound, "no run '\(id)' on the MLflow server; list them with `tandem runs list`")
         }
     }
 

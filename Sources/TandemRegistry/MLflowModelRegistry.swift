@@ -48,7 +48,7 @@ public final class MLflowModelRegistry: ModelRegistry, @unchecked Sendable {
         lock.unlock()
         if let cached { return cached }
         func byName() throws -> String? {
-            try RegistryError.unlessNotFound {
+            try Failure.unlessNotFound {
                 let doc = try client.call(.get, "experiments/get-by-name", query: ["experiment_name": name])
                 return ((doc["experiment"] as? [String: Any])?["experiment_id"] as? String) ?? ""
             }
@@ -60,13 +60,13 @@ public final class MLflowModelRegistry: ModelRegistry, @unchecked Sendable {
             do {
                 let doc = try client.call(.post, "experiments/create", body: ["name": name])
                 id = doc["experiment_id"] as? String ?? ""
-            } catch let e as RegistryError where e.code == .conflict {
+            } catch let e as Failure where e.code == .conflict {
                 // Another writer created it between the two calls.
                 id = try byName() ?? ""
             }
         }
         guard !id.isEmpty else {
-            throw RegistryError(.failed, "MLflow answered without an id for the experiment '\(name)'")
+            throw Failure(.failed, "MLflow answered without an id for the experiment '\(name)'")
         }
         lock.lock()
         experiments[name] = id
@@ -95,7 +95,7 @@ public final class MLflowModelRegistry: ModelRegistry, @unchecked Sendable {
             tags["tandem.metrics"].flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Double] } ?? [:]
         let userTags = tags.filter { !$0.key.hasPrefix("tandem.") && !$0.key.hasPrefix("mlflow.") }
         guard let name = doc["name"] as? String, let number = Int(doc["version"] as? String ?? "") else {
-            throw RegistryError(.failed, "MLflow answered a model version without its name and number")
+            throw Failure(.failed, "MLflow answered a model version without its name and number")
         }
         return ModelVersion(
             name: name, version: number,
@@ -109,12 +109,12 @@ public final class MLflowModelRegistry: ModelRegistry, @unchecked Sendable {
 
     public func createVersion(_ version: ModelVersion, actor: String) throws -> ModelVersion {
         guard try client.getArtifact("tandem/sha256/\(version.artifactDigest)") != nil else {
-            throw RegistryError(
+            throw Failure(
                 .invalidInput, "artifact \(version.artifactDigest.prefix(12))… is not on the MLflow server; store it first")
         }
         do {
             _ = try client.call(.post, "registered-models/create", body: ["name": version.name])
-        } catch let e as RegistryError where e.code == .conflict {}
+        } catch let e as Failure where e.code == .conflict {}
         var tags = version.tags
         tags["tandem.artifact_digest"] = version.artifactDigest
         tags["tandem.artifact_size"] = String(version.artifactSize)
@@ -132,7 +132,7 @@ public final class MLflowModelRegistry: ModelRegistry, @unchecked Sendable {
             "name": version.name, "source": "tandem://sha256/\(version.artifactDigest)",
             "tags": Self.tags(tags),
         ]
-        if let run = version.runID, try RegistryError.unlessNotFound({ try self.run(id: run) }) != nil { body["run_id"] = run }
+        if let run = version.runID, try Failure.unlessNotFound({ try self.run(id: run) }) != nil { body["run_id"] = run }
         let doc = try client.call(.post, "model-versions/create", body: body)
         let created = try self.version(from: doc["model_version"] as? [String: Any] ?? [:])
         try appendAudit(
@@ -142,7 +142,7 @@ public final class MLflowModelRegistry: ModelRegistry, @unchecked Sendable {
     }
 
     public func version(_ reference: ModelReference) throws -> ModelVersion {
-        let missing = RegistryError(.notFound, "no model version \(reference) on the MLflow server; see `tandem models list`")
+        let missing = Failure(.notFound, "no model version \(reference) on the MLflow server; see `tandem models list`")
         do {
             switch reference {
             case .version(let name, let v):
@@ -152,9 +152,9 @@ public final class MLflowModelRegistry: ModelRegistry, @unchecked Sendable {
                 let doc = try client.call(.get, "registered-models/alias", query: ["name": name, "alias": alias])
                 return try version(from: doc["model_version"] as? [String: Any] ?? [:])
             }
-        } catch let e as RegistryError where e.code == .notFound {
+        } catch let e as Failure where e.code == .notFound {
             throw missing
-        } catch let e as RegistryError where e.serverCode == "INVALID_PARAMETER_VALUE" {
+        } catch let e as Failure where e.serverCode == "INVALID_PARAMETER_VALUE" {
             // MLflow answers a missing alias of an existing model with INVALID_PARAMETER_VALUE (HTTP 400), not
             // RESOURCE_DOES_NOT_EXIST: the model's own alias list (parsed) says whether the alias is absent.
             guard case .alias(let name, let alias) = reference, try aliases(name: name)[alias] == nil else { throw e }
@@ -174,11 +174,10 @@ public final class MLflowModelRegistry: ModelRegistry, @unchecked Sendable {
 
     public func setAlias(name: String, alias: String, version: Int, actor: String) throws {
         guard Int(alias) == nil, !alias.isEmpty, !alias.contains("@") else {
-            throw RegistryError(
-                .invalidInput, "'\(alias)' cannot be an alias; an alias is a name such as champion (not a number)")
+            throw Failure(.invalidInput, "'\(alias)' cannot be an alias; an alias is a name such as champion (not a number)")
         }
-        guard try RegistryError.unlessNotFound({ try self.version(.version(name, version)) }) != nil else {
-            throw RegistryError(.notFound, "no model version \(name)@\(version); an alias must point at an existing version")
+        guard try Failure.unlessNotFound({ try self.version(.version(name, version)) }) != nil else {
+            throw Failure(.notFound, "no model version \(name)@\(version); an alias must point at an existing version")
         }
         let previous = try aliases(name: name)[alias]
         _ = try client.call(.post, "registered-models/alias", body: ["name": name, "alias": alias, "version": String(version)])
@@ -188,8 +187,8 @@ public final class MLflowModelRegistry: ModelRegistry, @unchecked Sendable {
     }
 
     public func deleteAlias(name: String, alias: String, actor: String) throws {
-        guard let previous = try RegistryError.unlessNotFound({ try aliases(name: name) })?[alias] else {
-            throw RegistryError(.notFound, "no alias \(name)@\(alias)")
+        guard let previous = try Failure.unlessNotFound({ try aliases(name: name) })?[alias] else {
+            throw Failure(.notFound, "no alias \(name)@\(alias)")
         }
         _ = try client.call(.delete, "registered-models/alias", body: ["name": name, "alias": alias])
 

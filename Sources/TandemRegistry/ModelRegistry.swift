@@ -9,8 +9,8 @@ public import Foundation
 /// one place, `StageContext.openRegistry` (TandemCommands).
 /// Every write is transactional; artifacts are content-addressed and checked against their digest when read.
 ///
-/// Failures are `RegistryError`s whose `code` callers decide on: `.notFound` (the registry answered that the thing
-/// does not exist) is the only one that means "absent" (`RegistryError.unlessNotFound`); an unreachable, refused,
+/// Failures are `Failure`s whose `code` callers decide on: `.notFound` (the registry answered that the thing
+/// does not exist) is the only one that means "absent" (`Failure.unlessNotFound`); an unreachable, refused,
 /// damaged or failing registry is never read as an empty one.
 public protocol ModelRegistry: Sendable {
     // Runs.

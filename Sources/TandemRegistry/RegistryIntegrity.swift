@@ -1,4 +1,5 @@
 import Foundation
+public import TandemCore
 
 /// An anchor and where it was read (`production@1a2b3c4d5e6f:models/relevance-ranker.lock.json`).
 public struct FoundAnchor: Sendable, Equatable {
@@ -36,10 +37,10 @@ public struct IntegrityReport: Sendable, Codable, Equatable {
 
     /// The error to stop on when the registry is not intact (`.tampered`, exit 3), naming the first difference (the
     /// commands print them all).
-    public func error(environment: String) -> RegistryError? {
+    public func error(environment: String) -> Failure? {
         guard !problems.isEmpty else { return nil }
         let more = problems.count > 1 ? " (and \(problems.count - 1) more finding(s), listed above)" : ""
-        return RegistryError(
+        return Failure(
             .tampered,
             "the \(environment) registry was tampered with: \(problems[0])\(more). Restore the registry root from a "
                 + "backup, and find out who could write it")

@@ -25,7 +25,7 @@ extension SQLiteModelRegistry {
             try db.execute(
                 sql: "UPDATE runs SET status = ?, ended_at = ?, body = ? WHERE id = ?",
                 arguments: [run.status, run.endedAt, try Self.json(run), run.id])
-            guard db.changesCount == 1 else { throw RegistryError(.notFound, "no run \(run.id)") }
+            guard db.changesCount == 1 else { throw Failure(.notFound, "no run \(run.id)") }
         }
     }
 
@@ -39,7 +39,7 @@ extension SQLiteModelRegistry {
     public func run(id: String) throws -> RunRecord {
         let body = try read { db in try String.fetchOne(db, sql: "SELECT body FROM runs WHERE id = ?", arguments: [id]) }
         guard let body else {
-            throw RegistryError(.notFound, "no run '\(id)' in this registry; list them with `tandem runs list`")
+            throw Failure(.notFound, "no run '\(id)' in this registry; list them with `tandem runs list`")
         }
         do { return try Self.decode(RunRecord.self, body) } catch { throw Self.registryError(error) }
     }

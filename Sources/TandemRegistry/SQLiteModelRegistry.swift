@@ -1,6 +1,6 @@
 public import Foundation
 import GRDB
-import TandemCore
+public import TandemCore
 import TandemStorage
 
 /// The embedded registry of a `file://` root: SQLite (`registry.sqlite`) for metadata, every write in one
@@ -17,20 +17,20 @@ public final class SQLiteModelRegistry: ModelRegistry, @unchecked Sendable {
 
     /// Opens the registry of a root, creating its database only when the root holds no registry yet.
     ///
-    /// - Throws: `RegistryError` `.tampered` (exit 3) when the database is missing from a root that holds a
+    /// - Throws: `Failure` `.tampered` (exit 3) when the database is missing from a root that holds a
     ///   registry's other files (its artifacts, its write-ahead log), or is not a SQLite database;
     ///   `.unreachable` (exit 3) when it cannot be opened. A damaged registry is never opened as an empty one.
-    public init(root: String) throws(RegistryError) {
+    public init(root: String) throws(Failure) {
         self.root = root
         let path = (root as NSString).appendingPathComponent(Self.databaseName)
         do {
             // The artifact store must be this root's own folder, not a link to another's.
             try RootGuard.contained((root as NSString).appendingPathComponent("artifacts/sha256"), in: root)
         } catch {
-            throw RegistryError(.tampered, error.description)
+            throw Failure(.tampered, error.description)
         }
         if !FileManager.default.fileExists(atPath: path), let left = Self.registryFiles(in: root).first {
-            throw RegistryError(
+            throw Failure(
                 .tampered,
                 "\(path) is missing, but the root holds a registry's \(left): its database was removed or moved; "
                     + "restore it (a backup, or the root's right path in the profile) rather than start an empty registry")
@@ -41,7 +41,7 @@ public final class SQLiteModelRegistry: ModelRegistry, @unchecked Sendable {
             let damaged =
                 error.refusal != nil
                 || [ResultCode.SQLITE_NOTADB.rawValue, ResultCode.SQLITE_CORRUPT.rawValue].contains(error.sqliteCode ?? 0)
-            throw RegistryError(damaged ? .tampered : .unreachable, error.description)
+            throw Failure(damaged ? .tampered : .unreachable, error.description)
         }
     }
 
@@ -80,23 +80,23 @@ public final class SQLiteModelRegistry: ModelRegistry, @unchecked Sendable {
     /// A registry error for what a read or write threw, decided on SQLite's result code: a constraint (a run id
     /// that exists, the immutability trigger) is `.conflict`; a corrupt file `.tampered`; a file that cannot be
     /// opened, read or written `.unreachable`; anything else `.failed`. A row that does not decode is `.tampered`.
-    static func registryError(_ error: any Error, database: String? = nil) -> RegistryError {
-        if let e = error as? RegistryError { return e }
+    static func registryError(_ error: any Error, database: String? = nil) -> Failure {
+        if let e = error as? Failure { return e }
         if let db = error as? DatabaseError {
             let place =
                 database.map { "\($0): registry database in the root \(($0 as NSString).deletingLastPathComponent): " }
                 ?? "registry database: "
             let description = place + SQLiteDatabase.describe(db)
             switch db.resultCode.primaryResultCode {
-            case .SQLITE_CONSTRAINT: return RegistryError(.conflict, description)
-            case .SQLITE_CORRUPT, .SQLITE_NOTADB: return RegistryError(.tampered, description)
+            case .SQLITE_CONSTRAINT: return Failure(.conflict, description)
+            case .SQLITE_CORRUPT, .SQLITE_NOTADB: return Failure(.tampered, description)
             case .SQLITE_CANTOPEN, .SQLITE_IOERR, .SQLITE_READONLY, .SQLITE_PERM, .SQLITE_FULL:
-                return RegistryError(.unreachable, description)
-            default: return RegistryError(.failed, description)
+                return Failure(.unreachable, description)
+            default: return Failure(.failed, description)
             }
         }
-        if error is DecodingError { return RegistryError(.tampered, "a registry row does not decode: \(error)") }
-        return RegistryError(.failed, "\(error)")
+        if error is DecodingError { return Failure(.tampered, "a registry row does not decode: \(error)") }
+        return Failure(.failed, "\(error)")
     }
 
     static let migrations: [(String, @Sendable (Database) throws -> Void)] = [
@@ -158,9 +158,9 @@ public final class SQLiteModelRegistry: ModelRegistry, @unchecked Sendable {
             path = try RootGuard.contained(artifactPath(digest), in: root)
             folder = try RootGuard.createFolder((path as NSString).deletingLastPathComponent, in: root)
         } catch let error as RootAccessError {
-            throw RegistryError(error.kind == .link ? .tampered : .unreachable, error.description)
+            throw Failure(error.kind == .link ? .tampered : .unreachable, error.description)
         } catch {
-            throw RegistryError(.unreachable, "\(error)")
+            throw Failure(.unreachable, "\(error)")
         }
         var st = stat()
         if lstat(path, &st) == 0 { return digest }
@@ -174,7 +174,7 @@ public final class SQLiteModelRegistry: ModelRegistry, @unchecked Sendable {
             guard rename(temporary, path) == 0 else { throw WriteFailure.lastError(path) }
         } catch {
             unlink(temporary)
-            throw RegistryError(.unreachable, "\(WriteFailure.error(error, path: temporary, root: root))")
+            throw Failure(.unreachable, "\(WriteFailure.error(error, path: temporary, root: root))")
         }
         return digest
     }
@@ -202,8 +202,7 @@ public final class SQLiteModelRegistry: ModelRegistry, @unchecked Sendable {
 
     public func createVersion(_ version: ModelVersion, actor: String) throws -> ModelVersion {
         guard FileManager.default.fileExists(atPath: artifactPath(version.artifactDigest)) else {
-            throw RegistryError(
-                .invalidInput, "artifact \(version.artifactDigest.prefix(12))… is not in this registry; store it first")
+            throw Failure(.invalidInput, "artifact \(version.artifactDigest.prefix(12))… is not in this registry; store it first")
         }
         return try write { db in
             let now = Timestamp.nowMillis()
@@ -237,7 +236,7 @@ public final class SQLiteModelRegistry: ModelRegistry, @unchecked Sendable {
             }
         }
         guard let number else {
-            throw RegistryError(.notFound, "no model version \(reference) in this registry; see `tandem models list`")
+            throw Failure(.notFound, "no model version \(reference) in this registry; see `tandem models list`")
         }
         let key = "\(name)@\(number)"
         cacheLock.lock()
@@ -251,10 +250,10 @@ public final class SQLiteModelRegistry: ModelRegistry, @unchecked Sendable {
         guard let body else {
             if case .alias = reference {
                 // The alias exists but its version does not: the registry was altered, not "no such alias".
-                throw RegistryError(
+                throw Failure(
                     .tampered, "\(reference) points at version \(number), which is not in this registry; it was altered")
             }
-            throw RegistryError(.notFound, "no model version \(reference) in this registry; see `tandem models list`")
+            throw Failure(.notFound, "no model version \(reference) in this registry; see `tandem models list`")
         }
         let version: ModelVersion
         do { version = try Self.decode(ModelVersion.self, body) } catch { throw Self.registryError(error) }
@@ -277,15 +276,14 @@ public final class SQLiteModelRegistry: ModelRegistry, @unchecked Sendable {
 
     public func setAlias(name: String, alias: String, version: Int, actor: String) throws {
         guard Int(alias) == nil, !alias.isEmpty, !alias.contains("@") else {
-            throw RegistryError(
-                .invalidInput, "'\(alias)' cannot be an alias; an alias is a name such as champion (not a number)")
+            throw Failure(.invalidInput, "'\(alias)' cannot be an alias; an alias is a name such as champion (not a number)")
         }
         try write { db in
             guard
                 try Int.fetchOne(
                     db, sql: "SELECT 1 FROM model_versions WHERE name = ? AND version = ?", arguments: [name, version]) != nil
             else {
-                throw RegistryError(.notFound, "no model version \(name)@\(version); an alias must point at an existing version")
+                throw Failure(.notFound, "no model version \(name)@\(version); an alias must point at an existing version")
             }
             let previous = try Int.fetchOne(
                 db, sql: "SELECT version FROM aliases WHERE name = ? AND alias = ?", arguments: [name, alias])
@@ -302,7 +300,7 @@ public final class SQLiteModelRegistry: ModelRegistry, @unchecked Sendable {
         try write { db in
             let previous = try Int.fetchOne(
                 db, sql: "SELECT version FROM aliases WHERE name = ? AND alias = ?", arguments: [name, alias])
-            guard let previous else { throw RegistryError(.notFound, "no alias \(name)@\(alias)") }
+            guard let previous else { throw Failure(.notFound, "no alias \(name)@\(alias)") }
             try db.execute(sql: "DELETE FROM aliases WHERE name = ? AND alias = ?", arguments: [name, alias])
             try self.audit(
                 db, actor: actor, action: "alias.delete", subject: "\(name)@\(alias)", detail: ["previous": String(previous)])

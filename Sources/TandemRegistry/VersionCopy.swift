@@ -9,7 +9,7 @@ public enum VersionCopy {
     ///
     /// - Parameter reuse: when true, a version of `target` already copied from `origin` with the same digest is
     ///   returned instead of a second copy (a promotion resumed after a crash copies once).
-    /// - Throws: `RegistryError(.tampered)` (exit 3) when the bytes stored in `target` do not hash to the version's
+    /// - Throws: `Failure(.tampered)` (exit 3) when the bytes stored in `target` do not hash to the version's
     ///   digest; nothing is registered then.
     public static func copy(
         _ version: ModelVersion, from source: any ModelRegistry, origin: String, into target: any ModelRegistry,
@@ -24,7 +24,7 @@ public enum VersionCopy {
         }
         let digest = try target.storeArtifact(try source.artifact(digest: version.artifactDigest))
         guard digest == version.artifactDigest else {
-            throw RegistryError(
+            throw Failure(
                 .tampered,
                 "the artifact of \(origin) arrived as sha256:\(digest.prefix(12))…, not sha256:"
                     + "\(version.artifactDigest.prefix(12))…; nothing was registered")

@@ -47,6 +47,16 @@ public struct RootAccessError: TandemError {
     public var exitStatus: ExitStatus
     /// What kind of refusal.
     public var kind: Kind
+    /// The failure code of the refusal: another environment's or a protected root is `.denied`, a link or a
+    /// damaged root `.tampered`, an empty root `.notFound`, a folder that cannot be written `.failed`.
+    public var code: Failure.Code {
+        switch kind {
+        case .foreign, .protected: .denied
+        case .link, .damaged: .tampered
+        case .empty: .notFound
+        case .unwritable: .failed
+        }
+    }
 
     /// Makes a refusal.
     public init(description: String, exitStatus: ExitStatus, kind: Kind) {

@@ -1,4 +1,5 @@
 import Foundation
+import TandemCore
 public import TandemPromotion
 import TandemRegistry
 
@@ -35,7 +36,8 @@ public final class InMemoryEvaluator: ModelEvaluator, @unchecked Sendable {
         defer { lock.unlock() }
         func held(_ m: EvaluatedModel) throws -> QueryScores {
             guard let s = scores[m.version.artifactDigest] else {
-                throw PromotionError(
+                throw Failure(
+                    .invalidInput,
                     "no held-out scores for \(m.version.reference) (sha256:\(m.version.artifactDigest.prefix(12))…)")
             }
             return s

@@ -5,7 +5,7 @@ public import TandemRegistry
 /// A `ModelRegistry` held in memory, with the observable semantics of `SQLiteModelRegistry` and
 /// `MLflowModelRegistry` (the registry conformance suite runs against all three): versions numbered from 1 per
 /// model, aliases that move when set again, artifacts content-addressed and checked against their digest on every
-/// read, every change appended to a hash-chained audit log, and failures as `RegistryError` codes (`.notFound` only
+/// read, every change appended to a hash-chained audit log, and failures as `Failure` codes (`.notFound` only
 /// for what does not exist). Every operation is atomic (one lock). Nothing persists beyond the object.
 ///
 /// For tests of what a damaged registry does, `overwriteArtifact(digest:with:)` alters stored bytes behind the
@@ -28,7 +28,7 @@ public final class InMemoryModelRegistry: ModelRegistry, @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         if outage?.isDown == true {
-            throw RegistryError(.unreachable, "the in-memory registry is unreachable (an outage was started)")
+            throw Failure(.unreachable, "the in-memory registry is unreachable (an outage was started)")
         }
         return try body()
     }
@@ -37,7 +37,7 @@ public final class InMemoryModelRegistry: ModelRegistry, @unchecked Sendable {
 
     public func createRun(_ run: RunRecord) throws -> String {
         try locked {
-            guard runRecords[run.id] == nil else { throw RegistryError(.conflict, "a run '\(run.id)' exists already") }
+            guard runRecords[run.id] == nil else { throw Failure(.conflict, "a run '\(run.id)' exists already") }
             runRecords[run.id] = run
             return run.id
         }
@@ -45,14 +45,14 @@ public final class InMemoryModelRegistry: ModelRegistry, @unchecked Sendable {
 
     public func logMetrics(runID: String, _ points: [MetricPoint]) throws {
         try locked {
-            guard runRecords[runID] != nil else { throw RegistryError(.notFound, "no run '\(runID)' in this registry") }
+            guard runRecords[runID] != nil else { throw Failure(.notFound, "no run '\(runID)' in this registry") }
             metrics[runID, default: []] += points
         }
     }
 
     public func updateRun(_ run: RunRecord) throws {
         try locked {
-            guard runRecords[run.id] != nil else { throw RegistryError(.notFound, "no run \(run.id)") }
+            guard runRecords[run.id] != nil else { throw Failure(.notFound, "no run \(run.id)") }
             runRecords[run.id] = run
         }
     }
@@ -60,7 +60,7 @@ public final class InMemoryModelRegistry: ModelRegistry, @unchecked Sendable {
     public func run(id: String) throws -> RunRecord {
         try locked {
             guard let run = runRecords[id] else {
-                throw RegistryError(.notFound, "no run '\(id)' in this registry; list them with `tandem runs list`")
+                throw Failure(.notFound, "no run '\(id)' in this registry; list them with `tandem runs list`")
             }
             return run
         }
@@ -97,10 +97,10 @@ public final class InMemoryModelRegistry: ModelRegistry, @unchecked Sendable {
     public func artifact(digest: String) throws -> Data {
         try locked {
             guard let data = blobs[digest] else {
-                throw RegistryError(.tampered, "the artifact \(digest.prefix(12))… is missing from the registry")
+                throw Failure(.tampered, "the artifact \(digest.prefix(12))… is missing from the registry")
             }
             guard ContentDigest.sha256Hex(data) == digest else {
-                throw RegistryError(
+                throw Failure(
                     .tampered,
                     "the artifact \(digest.prefix(12))… does not match its digest \(digest.prefix(12))…; it was altered")
             }
@@ -121,7 +121,7 @@ public final class InMemoryModelRegistry: ModelRegistry, @unchecked Sendable {
     public func createVersion(_ version: ModelVersion, actor: String) throws -> ModelVersion {
         try locked {
             guard blobs[version.artifactDigest] != nil else {
-                throw RegistryError(
+                throw Failure(
                     .invalidInput, "artifact \(version.artifactDigest.prefix(12))… is not in this registry; store it first")
             }
             var v = version
@@ -143,7 +143,7 @@ public final class InMemoryModelRegistry: ModelRegistry, @unchecked Sendable {
             case .alias(let name, let alias): number = aliasTable[name]?[alias]
             }
             guard let number, let found = modelVersions[reference.name]?.first(where: { $0.version == number }) else {
-                throw RegistryError(.notFound, "no model version \(reference) in this registry; see `tandem models list`")
+                throw Failure(.notFound, "no model version \(reference) in this registry; see `tandem models list`")
             }
             return found
         }
@@ -160,11 +160,10 @@ public final class InMemoryModelRegistry: ModelRegistry, @unchecked Sendable {
     public func setAlias(name: String, alias: String, version: Int, actor: String) throws {
         try locked {
             guard Int(alias) == nil, !alias.isEmpty, !alias.contains("@") else {
-                throw RegistryError(
-                    .invalidInput, "'\(alias)' cannot be an alias; an alias is a name such as champion (not a number)")
+                throw Failure(.invalidInput, "'\(alias)' cannot be an alias; an alias is a name such as champion (not a number)")
             }
             guard modelVersions[name]?.contains(where: { $0.version == version }) == true else {
-                throw RegistryError(.notFound, "no model version \(name)@\(version); an alias must point at an existing version")
+                throw Failure(.notFound, "no model version \(name)@\(version); an alias must point at an existing version")
             }
             let previous = aliasTable[name]?[alias]
             aliasTable[name, default: [:]][alias] = version
@@ -176,7 +175,7 @@ public final class InMemoryModelRegistry: ModelRegistry, @unchecked Sendable {
 
     public func deleteAlias(name: String, alias: String, actor: String) throws {
         try locked {
-            guard let previous = aliasTable[name]?[alias] else { throw RegistryError(.notFound, "no alias \(name)@\(alias)") }
+            guard let previous = aliasTable[name]?[alias] else { throw Failure(.notFound, "no alias \(name)@\(alias)") }
             aliasTable[name]?[alias] = nil
             appendLocked(
                 actor: actor, action: "alias.delete", subject: "\(name)@\(alias)", detail: ["previous": String(previous)])

@@ -12,7 +12,8 @@ struct InMemoryProductionBranch: ProductionBranch {
         try repository.locked {
             guard let remote else { return repository.branches[branch] }
             guard let refs = repository.remotes[remote] else {
-                throw GitError(
+                throw Failure(
+                    .failed,
                     "git ls-remote failed in the in-memory repository: '\(remote)' does not appear to be a git repository")
             }
             return refs.branches[branch]
@@ -73,9 +74,10 @@ struct InMemoryProductionBranch: ProductionBranch {
         }
         let resolvable = conflicted.allSatisfy { files[$0] != nil || ($0.hasPrefix("models/") && $0.hasSuffix(".lock.json")) }
         guard resolvable else {
-            throw GitError(
+            throw Failure(
+                .refused,
                 "merging \(commit.prefix(12)) into \(branch) conflicts in " + conflicted.joined(separator: ", ")
-                    + "; resolve the conflict on the branch and start a new promotion", exitStatus: .verdictNo)
+                    + "; resolve the conflict on the branch and start a new promotion")
         }
         return tree
     }
@@ -84,7 +86,7 @@ struct InMemoryProductionBranch: ProductionBranch {
         try repository.locked {
             if let existing = repository.tags[name] {
                 guard existing.commit == commit else {
-                    throw GitError("tag \(name) already exists on another commit", exitStatus: .badInput)
+                    throw Failure(.invalidInput, "tag \(name) already exists on another commit")
                 }
                 return
             }
@@ -108,9 +110,10 @@ struct InMemoryProductionBranch: ProductionBranch {
             let moved = refs.branches[branch].map { !r.isAncestorLocked($0, of: commit) } ?? false
             let tagTaken = tag.flatMap { refs.tags[$0] }.map { $0.commit != tag.flatMap { r.tags[$0]?.commit } } ?? false
             guard r.remotes[remote] != nil, !moved, !tagTaken else {
-                throw GitError(
+                throw Failure(
+                    .refused,
                     "the atomic push of \(branch) and its tag to \(remote) was rejected (someone moved \(branch)?): "
-                        + "! [rejected] \(branch) (non-fast-forward)", exitStatus: .verdictNo)
+                        + "! [rejected] \(branch) (non-fast-forward)")
             }
             refs.branches[branch] = commit
             if let tag, let local = r.tags[tag] { refs.tags[tag] = local }
@@ -128,7 +131,8 @@ struct InMemoryProductionBranch: ProductionBranch {
             let current = repository.branches[branch]
             if current == new { return }
             guard remote != nil || current == old else {
-                throw GitError(
+                throw Failure(
+                    .failed,
                     "git update-ref failed in the in-memory repository: cannot lock ref 'refs/heads/\(branch)': is at "
                         + "\(current ?? "nothing") but expected \(old ?? "nothing")")
             }
@@ -139,7 +143,7 @@ struct InMemoryProductionBranch: ProductionBranch {
     func revertCommit(head: String, to target: String, message: String, author: String) throws -> String {
         try repository.locked {
             guard let tree = repository.commits[target]?.files, repository.commits[head] != nil else {
-                throw GitError("git commit-tree failed in the in-memory repository: no commit \(target.prefix(12))")
+                throw Failure(.failed, "git commit-tree failed in the in-memory repository: no commit \(target.prefix(12))")
             }
             return repository.makeCommit(parents: [head], files: tree, message: message, author: author)
         }

@@ -19,8 +19,8 @@ public final class InMemoryPromotionStore: PromotionStateStore, @unchecked Senda
         lock.lock()
         defer { lock.unlock() }
         if outage?.isDown == true {
-            throw PromotionError(
-                "the in-memory promotion store is unreachable (an outage was started)", exitStatus: .infrastructure)
+            throw Failure(
+                .failed, "the in-memory promotion store is unreachable (an outage was started)")
         }
         return try body()
     }
@@ -28,7 +28,7 @@ public final class InMemoryPromotionStore: PromotionStateStore, @unchecked Senda
     public func insert(_ p: Promotion) throws {
         try locked {
             guard !promotions.contains(where: { $0.id == p.id }) else {
-                throw PromotionError("a promotion '\(p.id)' exists already", exitStatus: .infrastructure)
+                throw Failure(.failed, "a promotion '\(p.id)' exists already")
             }
             promotions.append(p)
         }
@@ -44,7 +44,7 @@ public final class InMemoryPromotionStore: PromotionStateStore, @unchecked Senda
         try locked {
             if let exact = promotions.first(where: { $0.id == id }) { return exact }
             let matches = promotions.filter { $0.id.hasPrefix(id) }
-            guard matches.count == 1 else { throw PromotionError("no promotion '\(id)'; see `tandem promote list`") }
+            guard matches.count == 1 else { throw Failure(.notFound, "no promotion '\(id)'; see `tandem promote list`") }
             return matches[0]
         }
     }

@@ -6,7 +6,7 @@ public import TandemGit
 /// content, message, author), local branches and tags, and remotes with branches and tags of their own. It is a
 /// `PromotionRepository` with the semantics of `Git` and `GitPromotion` (ancestry, fast-forwards and three-way merges
 /// with their conflicts, idempotent tags, an atomic push that a moved branch rejects, a local branch moved only from
-/// where it was). With an `Outage` down, every operation fails (`GitError`, exit 3) or reads nothing, and nothing
+/// where it was). With an `Outage` down, every operation fails (`Failure`, exit 3) or reads nothing, and nothing
 /// changes.
 public final class InMemoryRepository: PromotionRepository, @unchecked Sendable {
     /// One commit.
@@ -44,7 +44,7 @@ public final class InMemoryRepository: PromotionRepository, @unchecked Sendable 
     func locked<T>(_ body: () throws -> T) throws -> T {
         lock.lock()
         defer { lock.unlock() }
-        if outage?.isDown == true { throw GitError("git failed in the in-memory repository: unreachable (an outage)") }
+        if outage?.isDown == true { throw Failure(.failed, "git failed in the in-memory repository: unreachable (an outage)") }
         return try body()
     }
 
@@ -117,7 +117,8 @@ public final class InMemoryRepository: PromotionRepository, @unchecked Sendable 
     public func commit(of ref: String) throws -> String {
         try locked {
             guard let id = resolveLocked(ref) else {
-                throw GitError("git rev-parse failed in the in-memory repository: fatal: Needed a single revision (\(ref))")
+                throw Failure(
+                    .failed, "git rev-parse failed in the in-memory repository: fatal: Needed a single revision (\(ref))")
             }
             return id
         }
@@ -132,7 +133,7 @@ public final class InMemoryRepository: PromotionRepository, @unchecked Sendable 
     public func firstParent(of commit: String) throws -> String {
         try locked {
             guard let parent = commits[commit]?.parents.first else {
-                throw GitError("git rev-parse failed in the in-memory repository: \(commit.prefix(12)) has no parent")
+                throw Failure(.failed, "git rev-parse failed in the in-memory repository: \(commit.prefix(12)) has no parent")
             }
             return parent
         }

@@ -210,7 +210,7 @@ struct BackendConformanceTests {
         do {
             _ = try b.submit(job("x", "true"))
             Issue.record("submitted to a controller that is down")
-        } catch let e as ComputeError {
+        } catch let e as Failure {
             #expect(e.exitStatus == .infrastructure)
             #expect(e.description.contains("slurmctld") && e.description.contains(folder + "/slurm.conf"), "\(e)")
         }
@@ -251,7 +251,7 @@ struct BackendConformanceTests {
         do {
             _ = try b.submit(job("x", "true"))
             Issue.record("submitted to a partition that does not exist")
-        } catch let e as ComputeError {
+        } catch let e as Failure {
             #expect(e.description.lowercased().contains("partition"), "\(e)")
             #expect(e.description.contains(folder + "/logs/x-%j.out"), "\(e)")
         }

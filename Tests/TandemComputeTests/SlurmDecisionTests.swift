@@ -37,18 +37,18 @@ func scripted(ping: SlurmToolRun, _ answers: [String: SlurmToolRun]) -> (SlurmBa
         let key = ([tool] + arguments.prefix(1)).joined(separator: " ")
         calls.lock.withLock { calls.list.append(key) }
         if tool == "scontrol", arguments == ["ping"] { return ping }
-        guard let answer = answers[key] else { throw ComputeError("no recorded answer for \(key)") }
+        guard let answer = answers[key] else { throw Failure(.failed, "no recorded answer for \(key)") }
         return answer
     }
     return (backend, { calls.lock.withLock { calls.list } })
 }
 
 /// The code of the compute error `body` throws (nil when it does not throw one).
-func computeFailure<T>(_ body: () throws -> T) -> ComputeError? {
+func computeFailure<T>(_ body: () throws -> T) -> Failure? {
     do {
         _ = try body()
         return nil
-    } catch let e as ComputeError {
+    } catch let e as Failure {
         return e
     } catch {
         return nil

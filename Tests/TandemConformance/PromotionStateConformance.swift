@@ -118,16 +118,16 @@ public struct OutboxConformance: Sendable {
     }
 }
 
-/// Expects `body` to fail with a `PromotionError` of exit status `exit`.
+/// Expects `body` to fail with a `Failure` of exit status `exit`.
 public func expectPromotionError<T>(
     exit: TandemCore.ExitStatus, sourceLocation: Testing.SourceLocation = #_sourceLocation, _ body: () throws -> T
 ) {
     do {
         _ = try body()
         Issue.record("expected a promotion error (exit \(exit.rawValue))", sourceLocation: sourceLocation)
-    } catch let error as PromotionError {
+    } catch let error as Failure {
         #expect(error.exitStatus == exit, "\(error.description)", sourceLocation: sourceLocation)
     } catch {
-        Issue.record("expected a PromotionError, got \(error)", sourceLocation: sourceLocation)
+        Issue.record("expected a Failure, got \(error)", sourceLocation: sourceLocation)
     }
 }

@@ -1,5 +1,5 @@
 public import Foundation
-import TandemCore
+public import TandemCore
 public import TandemRegistry
 public import Testing
 
@@ -229,15 +229,15 @@ struct Fixture {
     }
 }
 
-/// Expects `body` to fail with a `RegistryError` of `code` (decided on the code; `says` checks the message names
+/// Expects `body` to fail with a `Failure` of `code` (decided on the code; `says` checks the message names
 /// the problem in the words every backend uses).
 public func expectRegistryError<T>(
-    _ code: RegistryError.Code, says: String, sourceLocation: Testing.SourceLocation = #_sourceLocation, _ body: () throws -> T
+    _ code: Failure.Code, says: String, sourceLocation: Testing.SourceLocation = #_sourceLocation, _ body: () throws -> T
 ) {
     do {
         _ = try body()
         Issue.record("expected a registry error .\(code.rawValue) (\(says))", sourceLocation: sourceLocation)
-    } catch let error as RegistryError {
+    } catch let error as Failure {
         #expect(
             error.code == code, "expected .\(code.rawValue), got .\(error.code.rawValue): \(error)",
             sourceLocation: sourceLocation)

@@ -191,7 +191,7 @@ struct ETLBehaviourTests {
             do {
                 _ = try h.run()
                 Issue.record("accepted \(message)")
-            } catch let error as InputError {
+            } catch let error as Failure {
                 #expect(error.exitStatus == .badInput)
                 #expect(error.description.hasPrefix(path + ": "))
                 #expect(error.description.contains(message), "\(error)")

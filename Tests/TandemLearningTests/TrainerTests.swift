@@ -1,4 +1,5 @@
 import Foundation
+import TandemCore
 import Testing
 
 @testable import TandemLearning
@@ -138,8 +139,8 @@ struct ArtifactTests {
         #expect(decoded == model)
         #expect(manifest.metrics["ndcg@10"] == 0.5)
         #expect(manifest.signature == signature)
-        #expect(throws: ModelArtifact.LoadError.self) { try ModelArtifact.decode(bytes.prefix(bytes.count - 4), source: "m") }
-        #expect(throws: ModelArtifact.LoadError.self) { try ModelArtifact.decode(bytes.prefix(20), source: "m") }
+        #expect(throws: Failure.self) { try ModelArtifact.decode(bytes.prefix(bytes.count - 4), source: "m") }
+        #expect(throws: Failure.self) { try ModelArtifact.decode(bytes.prefix(20), source: "m") }
         var altered = bytes
         altered[altered.count - 10] ^= 0x40
         do {
@@ -151,7 +152,7 @@ struct ArtifactTests {
         let path = NSTemporaryDirectory() + "tandem-artifact-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: path) }
         try bytes.write(to: URL(fileURLWithPath: path))
-        #expect(throws: ModelArtifact.LoadError.self) {
+        #expect(throws: Failure.self) {
             try ModelArtifact.load(path: path, expectedDigest: String(repeating: "0", count: 64))
         }
     }

@@ -96,6 +96,7 @@ struct RootGuardTests {
                 Issue.record("\(inside) passed")
             } catch {
                 #expect(error.kind == .link)
+                #expect(error.code == .tampered)
                 #expect(error.exitStatus == .infrastructure)
                 #expect(error.description.contains(fragment), "\(error)")
             }
@@ -117,6 +118,7 @@ struct RootGuardTests {
                 Issue.record("a damaged root was opened")
             } catch {
                 #expect(error.kind == .damaged)
+                #expect(error.code == .tampered)
                 #expect(error.exitStatus == .infrastructure)
                 #expect(error.description.contains("holds gold but no ownership stamp"), "\(error)")
             }

@@ -103,11 +103,11 @@ struct EngineDecisionTests {
         let engine = w.engine("dana")
         let id = try engine.start(branch: "feature/x", model: nil).id
         var context = engine.context
-        context.openTargetRegistry = { throw RegistryError(.unreachable, "prod is down") }
+        context.openTargetRegistry = { throw Failure(.unreachable, "prod is down") }
         do {
             _ = try PromotionEngine(context: context).advance(id)
             Issue.record("expected the evaluation to stop")
-        } catch let error as RegistryError {
+        } catch let error as Failure {
             #expect(error.code == .unreachable && error.exitStatus == .infrastructure)
         }
         let p = try w.store.promotion(id)

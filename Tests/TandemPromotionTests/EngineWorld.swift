@@ -204,6 +204,6 @@ final class EngineWorld: @unchecked Sendable {
 
 /// The profile `name` of a set, or an error naming it.
 func requireProfile(_ set: ProfileSet, _ name: String) throws -> Profile {
-    guard let p = set.profiles[name] else { throw PromotionError("no profile \(name) in the test set") }
+    guard let p = set.profiles[name] else { throw Failure(.invalidInput, "no profile \(name) in the test set") }
     return p
 }

@@ -57,7 +57,7 @@ struct PromotionStateConformanceTests {
         let registry = InMemoryModelRegistry(outage: outage)
         try store.insert(PromotionStateConformance.promotion("p-1"))
         outage.begin()
-        #expect(throws: PromotionError.self) { try store.insert(PromotionStateConformance.promotion("p-2")) }
+        #expect(throws: Failure.self) { try store.insert(PromotionStateConformance.promotion("p-2")) }
         expectRegistryError(.unreachable, says: "unreachable") { try registry.models() }
         outage.end()
         #expect(try store.all().map(\.id) == ["p-1"])

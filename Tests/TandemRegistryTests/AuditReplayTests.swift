@@ -99,7 +99,7 @@ struct AuditReplayTests {
         do {
             _ = try client.call(.get, "registered-models/search")
             Issue.record("the request was sent")
-        } catch let error as RegistryError {
+        } catch let error as Failure {
             #expect(error.code == .invalidInput && error.exitStatus == .badInput)
             #expect(error.description.hasPrefix("$MLFLOW_TRACKING_TOKEN holds a line break"), "\(error.description)")
             #expect(!error.description.contains("secret-token"))

@@ -37,10 +37,12 @@ extension Backend {
             }
         case .mlflow:
             return RegistryConformance {
-                guard let server = Self.conformanceServer else { throw RegistryError("the MLflow server did not start") }
+                guard let server = Self.conformanceServer else { throw Failure(.invalidInput, "the MLflow server did not start") }
                 return RegistryUnderTest(registry: MLflowModelRegistry(baseURL: server.base)) { digest, bytes in
                     let path = server.artifacts + "/tandem/sha256/\(digest)"
-                    guard FileManager.default.fileExists(atPath: path) else { throw RegistryError("no artifact at \(path)") }
+                    guard FileManager.default.fileExists(atPath: path) else {
+                        throw Failure(.invalidInput, "no artifact at \(path)")
+                    }
                     try bytes.write(to: URL(fileURLWithPath: path))
                 }
             }
@@ -76,7 +78,7 @@ struct RegistryConformanceTests {
             try RootGuard.claim(path: root, environment: "test", role: .registry, writer: .stage("test"))
             return try SQLiteModelRegistry(root: root)
         case .mlflow:
-            guard let server = MLflowServer.shared else { throw RegistryError("the MLflow server did not start") }
+            guard let server = MLflowServer.shared else { throw Failure(.invalidInput, "the MLflow server did not start") }
             return MLflowModelRegistry(baseURL: server.base)
         case .memory:
             return InMemoryModelRegistry()

@@ -7,11 +7,11 @@ import Testing
 @testable import TandemRegistry
 
 /// The code of the registry error `body` throws, or nil when it throws none (or another kind of error).
-func registryCode<T>(_ body: () throws -> T) -> RegistryError.Code? {
+func registryCode<T>(_ body: () throws -> T) -> Failure.Code? {
     do {
         _ = try body()
         return nil
-    } catch let e as RegistryError {
+    } catch let e as Failure {
         return e.code
     } catch {
         return nil
@@ -36,7 +36,7 @@ struct MLflowAnswerTests {
             (
                 404,
                 #"{"error_code": "RESOURCE_DOES_NOT_EXIST", "message": "Registered Model with name=nomodel not found", "sqlstate": "KAM00", "error_class": "RESOURCE_NOT_FOUND"}"#,
-                RegistryError.Code.notFound
+                Failure.Code.notFound
             ),
             (
                 404,
@@ -64,7 +64,7 @@ struct MLflowAnswerTests {
             (404, html404, .unreachable),
             (404, "", .unreachable),
         ])
-    func answer(_ status: Int, _ body: String, _ code: RegistryError.Code) {
+    func answer(_ status: Int, _ body: String, _ code: Failure.Code) {
         let error = MLflowClient.failure(status: status, body: Array(body.utf8), what: "MLflow registered-models/alias")
         #expect(error.code == code, "\(error)")
         #expect(error.exitStatus == code.exitStatus)
@@ -78,22 +78,13 @@ struct MLflowAnswerTests {
         #expect(try MLflowClient.document([], what: "x").isEmpty)
     }
 
-    @Test("codes map to exit statuses: not found, invalid input, conflict → 2; the rest → 3")
-    func exitStatuses() {
-        for code in RegistryError.Code.allCases {
-            let expected: TandemCore.ExitStatus =
-                [.notFound, .invalidInput, .conflict].contains(code) ? .badInput : .infrastructure
-            #expect(code.exitStatus == expected, "\(code)")
-        }
-    }
-
     @Test("unlessNotFound reads only 'not found' as absent")
     func unlessNotFound() throws {
-        #expect(try RegistryError.unlessNotFound { () throws -> Int in throw RegistryError(.notFound, "no") } == nil)
-        #expect(try RegistryError.unlessNotFound { 7 } == 7)
-        for code in RegistryError.Code.allCases where code != .notFound {
+        #expect(try Failure.unlessNotFound { () throws -> Int in throw Failure(.notFound, "no") } == nil)
+        #expect(try Failure.unlessNotFound { 7 } == 7)
+        for code in Failure.Code.allCases where code != .notFound {
             #expect(
-                registryCode { try RegistryError.unlessNotFound { () throws -> Int in throw RegistryError(code, "x") } } == code)
+                registryCode { try Failure.unlessNotFound { () throws -> Int in throw Failure(code, "x") } } == code)
         }
     }
 }
@@ -104,7 +95,7 @@ struct MLflowFailureTests {
     let tag = String(UUID().uuidString.prefix(8)).lowercased()
 
     func server() throws -> MLflowServer {
-        guard let server = MLflowServer.shared else { throw RegistryError(.unreachable, "the MLflow server did not start") }
+        guard let server = MLflowServer.shared else { throw Failure(.unreachable, "the MLflow server did not start") }
         return server
     }
 
@@ -115,7 +106,7 @@ struct MLflowFailureTests {
         #expect(registryCode { try r.version(.version("ranker-" + tag, 1)) } == .unreachable)
         #expect(registryCode { try r.aliases(name: "ranker-" + tag) } == .unreachable)
         #expect(registryCode { try r.artifact(digest: String(repeating: "0", count: 64)) } == .unreachable)
-        #expect(throws: RegistryError.self) { _ = try RegistryError.unlessNotFound { try r.version(.alias("m", "champion")) } }
+        #expect(throws: Failure.self) { _ = try Failure.unlessNotFound { try r.version(.alias("m", "champion")) } }
     }
 
     @Test("RESOURCE_DOES_NOT_EXIST (404) is .notFound: no model, no version, no run")
@@ -187,7 +178,7 @@ struct SQLiteFailureTests {
         _ = try registryWithChampion()
         for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: root + "/registry.sqlite" + suffix) }
         try Data(repeating: 0x5A, count: 8192).write(to: URL(fileURLWithPath: root + "/registry.sqlite"))
-        let error = #expect(throws: RegistryError.self) { try SQLiteModelRegistry(root: root) }
+        let error = #expect(throws: Failure.self) { try SQLiteModelRegistry(root: root) }
         #expect(error?.code == .tampered && error?.exitStatus == .infrastructure, "\(String(describing: error))")
     }
 
