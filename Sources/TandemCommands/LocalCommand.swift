@@ -3,6 +3,7 @@ import Foundation
 import TandemCore
 import TandemEnvironment
 import TandemPromotion
+import TandemProfiles
 
 /// `tandem local test`: the whole test environment on this machine, with embedded defaults.
 public struct LocalCommand: StageCommand {
@@ -42,7 +43,10 @@ public struct LocalCommand: StageCommand {
         @Flag(help: "Start afresh: remove the local folder first.") var clean = false
         @Option(help: ArgumentHelp("The local folder (relative to the repository root).", valueName: "dir")) var folder: String =
             ".tandem/local"
-        @Option(help: ArgumentHelp("Training configuration.", valueName: "file")) var config: String = "models/relevance.yaml"
+        @Option(help: ArgumentHelp("The model's config file (default: the config of --model).", valueName: "file"))
+        var config: String?
+        @Option(help: ArgumentHelp("The model to rehearse (default: the repository's only model).", valueName: "name"))
+        var model: String?
         @Option(
             name: .customLong("set"), help: ArgumentHelp("Override a configuration key (repeatable).", valueName: "key=value"))
         var overrides: [String] = []
@@ -64,6 +68,7 @@ public struct LocalCommand: StageCommand {
             let local = rehearsal.folder
             if !common.json { Terminal.note("tandem local test: roots under \(local)") }
             let bar = ProgressBar()
+            let config = try self.config ?? rehearsal.test.modelConfig(model, what: "tandem local test").file
             let summary = try rehearsal.run(
                 config: config, overrides: overrides,
                 progress: { stage, fraction in bar.update(stage, fraction) },

@@ -21,21 +21,23 @@ public struct PromoteCommand: StageCommand {
             manager's decision, bound to the commit, the model digest and the report digest; `advance` \
             continues. Promoting copies the version into the target registry, merges the branch into the target's \
             production branch, tags it, pushes both atomically, and makes the version champion: both or neither. \
-            `recover` finishes or undoes a promotion interrupted while promoting; `rollback --env prod` returns \
-            prod to its previous pair.
+            `recover` finishes or undoes a promotion interrupted while promoting; `rollback --env prod --model NAME` \
+            returns that model to its previous pair (undoing its promotion's merge, nothing else); `check --env prod` \
+            verifies every model's lane: champion = lock file on the production branch = the promotion that made it.
 
             Example:
               tandem promote start --env test --branch feature/better-ranker
               tandem promote status --env test p-3f2a…
               TANDEM_ACTOR=alice tandem promote approve --env test p-3f2a… --as alice
-              tandem promote rollback --env prod
+              tandem promote rollback --env prod --model relevance-ranker
+              tandem promote check --env prod
 
             \(exitCodesHelp)
             """,
         version: TandemVersion.current,
         subcommands: [
             Start.self, Advance.self, Status.self, List.self, Approve.self, Reject.self, Recover.self, Rollback.self,
-            IntegrationTestJob.Command.self,
+            Check.self, IntegrationTestJob.Command.self,
         ])
 
     public init() {}
@@ -92,7 +94,7 @@ public struct PromoteCommand: StageCommand {
         if p.state == .awaitingApproval {
             lines.append(
                 "  approvals: \(engine.approvalsCount(p)) of \(engine.requiredApprovals(p)) from "
-                    + engine.context.target.approvals.approvers.joined(separator: ", ") + " (not \(p.requestedBy))")
+                    + engine.context.rules(for: p.model).approvals.approvers.joined(separator: ", ") + " (not \(p.requestedBy))")
         }
         if let m = p.mergeCommit {
             lines.append(
@@ -108,12 +110,16 @@ public struct PromoteCommand: StageCommand {
             abstract: "Start a promotion and advance it as far as it goes.", discussion: exitCodesHelp)
         @OptionGroup var common: CommonOptions
         @Option(help: "The branch to promote.") var branch: String
-        @Option(help: ArgumentHelp("NAME@VERSION (defaults to the branch's lock file).", valueName: "model")) var model: String?
+        @Option(
+            help: ArgumentHelp(
+                "NAME, or NAME@VERSION (default: the one model whose lock file the branch changed, at the version it names).",
+                valueName: "model"))
+        var model: String?
 
         func run() async throws {
             let engine = try PromoteCommand.engine(common)
-            let reference = try model.map { try ModelsCommand.parse($0) }
-            let started = try engine.start(branch: branch, model: reference)
+            let reference = try model.flatMap { $0.contains("@") ? try ModelsCommand.parse($0) : nil }
+            let started = try engine.start(branch: branch, model: model.flatMap { $0.contains("@") ? nil : $0 }, reference: reference)
             let p = try engine.advance(started.id)
             try await PromoteCommand.finish(p, engine: engine, json: common.json)
         }
@@ -214,9 +220,12 @@ public struct PromoteCommand: StageCommand {
             abstract: "Return the target (--env prod) to its previous code and champion, as a new audited step.",
             discussion: exitCodesHelp)
         @OptionGroup var common: CommonOptions
-        @Option(help: "The model.") var model: String = "relevance-ranker"
+        @Option(help: ArgumentHelp("The model to roll back (default: the repository's only model).", valueName: "name"))
+        var model: String?
 
         func run() async throws {
+            let context = try StageContext.load(common)
+            let model = try context.modelName(model, what: "the rollback")
             let engine = try PromoteCommand.engine(common, targetGiven: true)
             let result = try engine.rollback(model: model)
             await PromoteCommand.flush(engine)

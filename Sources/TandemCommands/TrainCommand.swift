@@ -13,7 +13,7 @@ public struct TrainCommand: StageCommand {
         _superCommandName: "tandem",
         abstract: "Train the relevance ranker on the environment's latest gold features, track the run and register the version.",
         discussion: """
-            Reads the training configuration (models/relevance.yaml by default), trains on the feature table it \
+            Reads the model's config (--config FILE, or the models/*.yaml of --model NAME; docs/models.md), trains on the feature table it \
             names (the latest by default), validating on queries chosen by hash (docs/data-contract.md), and records a run with \
             its parameters, per-epoch metrics, artifact, git commit and branch, feature table and data digest. \
             Unless --no-register is given, the best model is registered as the next version of its model, and, \
@@ -36,8 +36,14 @@ public struct TrainCommand: StageCommand {
 
     @OptionGroup var common: CommonOptions
 
-    @Option(name: .long, help: ArgumentHelp("Training configuration.", valueName: "file"))
-    var config: String = "models/relevance.yaml"
+    @Option(name: .long, help: ArgumentHelp("The model's config file (default: the config of --model).", valueName: "file"))
+    var config: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "The model to train (default: the one whose lock file the branch changed, else the repository's only model).",
+            valueName: "name"))
+    var model: String?
 
     @Option(name: .customLong("set"), help: ArgumentHelp("Override a configuration key (repeatable).", valueName: "key=value"))
     var overrides: [String] = []
@@ -60,6 +66,7 @@ public struct TrainCommand: StageCommand {
 
     public func run() async throws {
         let context = try StageContext.load(common)
+        let config = try self.config ?? context.modelConfig(model, what: "tandem train").file
         let configPath = context.repositoryPath(config)
         var overrides = overrides
         var parentRun = parentRun

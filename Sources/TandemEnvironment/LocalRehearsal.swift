@@ -127,7 +127,8 @@ public struct LocalRehearsal: Sendable {
 
         // 3.–4. Integration tests and champion/challenger, through the promotion engine (stopping before approvals).
         let engine = try context.promotionEngine(into: prod, productionSide: nil, notify: false, note: note)
-        let promotion = try engine.start(branch: "HEAD", model: .version(trained.model, trained.version ?? 0))
+        engine.context.rehearsal = trainingConfig
+        let promotion = try engine.start(branch: "HEAD", reference: .version(trained.model, trained.version ?? 0))
         let evaluated = try engine.advance(promotion.id)
         let tests = evaluated.tests.map { "\($0.name) \($0.passed ? "passed" : "FAILED")" }.joined(separator: ", ")
         lap(

@@ -54,14 +54,13 @@ public struct GitPromotion: Sendable {
             do {
                 try tree.run(identity + ["merge", "--no-ff", "--no-commit", other])
             } catch {
-                // Model lock files: the promoted branch's lock names the model being promoted, so it wins (and a
-                // file written by the promotion replaces both sides). Any other conflict fails the promotion with
-                // nothing changed.
+                // A file written by the promotion (the model's lock file) replaces both sides. Any other conflict,
+                // another model's lock file included, fails the promotion with nothing changed.
                 let unmerged = (try? tree.run(["diff", "--name-only", "--diff-filter=U"])) ?? ""
                 let conflicted = unmerged.split(separator: "\n").map(String.init)
                 let resolvable =
                     !conflicted.isEmpty
-                    && conflicted.allSatisfy { files[$0] != nil || ($0.hasPrefix("models/") && $0.hasSuffix(".lock.json")) }
+                    && conflicted.allSatisfy { files[$0] != nil }
                 let theirs = conflicted.filter { files[$0] == nil }
                 var resolved = resolvable
                 if resolved && !theirs.isEmpty {
@@ -150,13 +149,38 @@ public struct GitPromotion: Sendable {
     }
 
     /// A commit on top of `head` whose tree is `target`'s: returns the code to what it was without rewriting history.
-    public func revertCommit(head: String, to target: String, message: String, author: String) throws -> String {
-        let tree = try git.run(["rev-parse", "\(target)^{tree}"])
-        return try git.run(
-            ["commit-tree", tree, "-p", head, "-m", message],
-            environment: [
-                "GIT_AUTHOR_NAME": author, "GIT_AUTHOR_EMAIL": "\(author)@tandem.invalid",
-                "GIT_COMMITTER_NAME": author, "GIT_COMMITTER_EMAIL": "\(author)@tandem.invalid",
-            ])
+    public func undo(_ merged: String, from base: String, onto head: String, message: String, author: String) throws
+        -> String
+    {
+        let folder = NSTemporaryDirectory() + "tandem-undo-\(UUID().uuidString)"
+        try git.run(["worktree", "add", "--quiet", "--detach", folder, head])
+        defer {
+            _ = try? git.run(["worktree", "remove", "--force", folder])
+            try? FileManager.default.removeItem(atPath: folder)
+        }
+        let tree = Git(folder: folder)
+        let patch = try tree.output(["diff", "--full-index", "--binary", "--no-renames", merged, base])
+        if !patch.isEmpty {
+            let file = folder + ".patch"
+            try patch.write(to: URL(fileURLWithPath: file))
+            defer { try? FileManager.default.removeItem(atPath: file) }
+            if (try? tree.run(["apply", "--3way", "--whitespace=nowarn", file])) == nil {
+                let unmerged = ((try? tree.run(["diff", "--name-only", "--diff-filter=U"])) ?? "")
+                    .split(separator: "\n").map(String.init)
+                let touched = try tree.run(["diff", "--name-only", "--no-renames", merged, base]).split(separator: "\n").map(String.init)
+                let paths = unmerged.isEmpty ? touched : unmerged
+                let later = (try? git.run(["log", "--format=%h %s", "\(merged)..\(head)", "--"] + paths)) ?? ""
+                throw Failure(
+                    .refused,
+                    "undoing \(merged.prefix(12)) on \(branch) conflicts in " + paths.joined(separator: ", ")
+                        + ", which later commits changed"
+                        + (later.isEmpty ? "" : ": " + later.split(separator: "\n").joined(separator: "; "))
+                        + "; nothing was changed. Roll back those promotions first, or promote a fix")
+            }
+        }
+        try tree.run(
+            ["-c", "user.name=\(author)", "-c", "user.email=\(author)@tandem.invalid", "commit", "--quiet", "--allow-empty",
+             "--cleanup=strip", "-m", message])
+        return try tree.head()
     }
 }

@@ -12,6 +12,11 @@ public protocol PromotionRepository: Sendable {
     func show(_ path: String, at ref: String) -> String?
     /// The first parent of a commit.
     func firstParent(of commit: String) throws -> String
+    /// The files directly in `folder` as committed at `ref`: path (relative to the repository root) → size in bytes,
+    /// read from the tree listing (nothing is read from the files themselves).
+    func files(in folder: String, at ref: String) throws -> [String: Int]
+    /// The best common ancestor of two commits, nil when they share none.
+    func mergeBase(_ a: String, _ b: String) -> String?
     /// The production branch `branch` of this repository, published to `remote` when one is named.
     func productionBranch(_ branch: String, remote: String?) -> any ProductionBranch
 }
@@ -39,12 +44,29 @@ public protocol ProductionBranch: Sendable {
     func remoteIsAt(_ commit: String) -> Bool
     /// Moves the local branch from `old` (nil: it must not exist) to `new`.
     func moveLocalBranch(to new: String, from old: String?) throws
-    /// A commit on top of `head` whose tree is `target`'s.
-    func revertCommit(head: String, to target: String, message: String, author: String) throws -> String
+    /// A commit on top of `head` that undoes exactly what `merged` changed from `base` (a promotion's merge and the
+    /// production head before it), as `git revert -m 1` would: a three-way merge of `head` and `base` from `merged`.
+    /// Paths changed since by later commits merge; a path both changed throws `Failure` (`.refused`, exit 1) naming
+    /// the paths and the commits that changed them, with nothing changed.
+    func undo(_ merged: String, from base: String, onto head: String, message: String, author: String) throws -> String
 }
 
 extension Git: PromotionRepository {
     public func firstParent(of commit: String) throws -> String { try run(["rev-parse", "\(commit)^1"]) }
+
+    public func files(in folder: String, at ref: String) throws -> [String: Int] {
+        var files: [String: Int] = [:]
+        for line in try run(["ls-tree", "-l", ref, folder.hasSuffix("/") ? folder : folder + "/"]).split(separator: "\n") {
+            // "<mode> blob <sha> <size>\tmodels/relevance.yaml"
+            let parts = line.split(separator: "\t", maxSplits: 1)
+            let fields = parts.first?.split(separator: " ", omittingEmptySubsequences: true) ?? []
+            guard parts.count == 2, fields.count == 4, fields[1] == "blob", let size = Int(fields[3]) else { continue }
+            files[String(parts[1])] = size
+        }
+        return files
+    }
+
+    public func mergeBase(_ a: String, _ b: String) -> String? { try? run(["merge-base", a, b]) }
 
     public func productionBranch(_ branch: String, remote: String?) -> any ProductionBranch {
         GitPromotion(git: self, branch: branch, remote: remote)

@@ -23,6 +23,8 @@ public struct TrainingConfig: Sendable, Equatable {
     public var lrSchedule: String
     public var seed: UInt64
     public var threads: Int
+    /// Who owns the model: team, approvers, policy keys, notifiers (docs/models.md); nil when not written.
+    public var owners: ModelOwners?
     /// The file it came from.
     public var file: String
 
@@ -72,7 +74,7 @@ public struct TrainingConfig: Sendable, Equatable {
     }
 
     static func decode(_ tree: YAMLTree, file: String) throws(ProfileError) -> TrainingConfig {
-        let top = try MappingReader(tree, path: "", allowed: ["model", "kind", "features", "training"], required: ["model"])
+        let top = try MappingReader(tree, path: "", allowed: ["model", "kind", "features", "training", "owners"], required: ["model"])
         let model = try top.requiredString("model")
         guard model.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." }) else {
             throw ProfileError(
@@ -91,6 +93,7 @@ public struct TrainingConfig: Sendable, Equatable {
             learningRate: 0.001, batchQueries: 64, maxEpochs: 20, patience: 3, weightDecay: 0, lrSchedule: "constant", seed: 7,
             threads: 1,
             file: file)
+        if let node = top.node("owners") { config.owners = try ModelOwners.decode(node, file: file) }
         if let node = top.node("features") {
             let f = try MappingReader(node, path: "features", allowed: ["set", "table", "names"])
             config.featureSet = try f.string("set") ?? config.featureSet

@@ -37,31 +37,32 @@ public struct IntegrationTests {
     /// The integration tests of a promotion's pair: the branch's training configuration (read from its commit)
     /// through the training pipeline, the candidate version through the inference pipeline.
     public static func run(
-        for p: Promotion, registry: any ModelRegistry, store: FeatureStore, repositoryRoot: String, sampleInput: String,
+        for p: Promotion, config given: TrainingConfig? = nil, registry: any ModelRegistry, store: FeatureStore, repositoryRoot: String, sampleInput: String,
         latencyBudgetMs: Double
     ) throws -> [TestResult] {
         let (version, candidate) = try ModelLoading.load(.version(p.model, p.version), from: registry)
-        let git = Git(folder: repositoryRoot)
-        let relative = "models/relevance.yaml"
-        let displayName = "\(p.branch):\(relative)"
-        let config: TrainingConfig
-        if let size = git.blobSize(relative, at: p.commit) {
-            // Sized before it is read: the branch's commit decides what is in it.
-            guard size <= InputLimits.yamlBytes, let text = git.show(relative, at: p.commit) else {
-                throw ProfileError(
-                    location: SourceLocation(file: displayName, line: 1, column: 1),
-                    problem: "the file is \(size) bytes, larger than \(BoundedFile.describe(bytes: InputLimits.yamlBytes)), "
-                        + "the limit for Tandem's YAML files",
-                    fix: "keep the training configuration under that size on the branch")
-            }
-            config = try TrainingConfig.parse(text, displayName: displayName)
-        } else {
-            config = try TrainingConfig.load(path: repositoryRoot + "/" + relative, displayName: displayName)
-        }
+        let config = try given ?? modelConfig(for: p, repositoryRoot: repositoryRoot)
         return IntegrationTests(
             candidate: candidate, candidateVersion: version, config: config, sampleInput: sampleInput, store: store,
             latencyBudgetMs: latencyBudgetMs
         ).run()
+    }
+
+    /// The promoted model's own config as the branch's commit holds it (`models/*.yaml` whose `model:` is the
+    /// promotion's model), every file sized before it is read.
+    ///
+    /// - Throws: `Failure` (exit 2) naming the models the commit configures when none is the promoted one.
+    static func modelConfig(for p: Promotion, repositoryRoot: String) throws -> TrainingConfig {
+        let catalogue = try ModelCatalogue.committed(
+            at: p.commit, label: "\(p.branch)@\(p.commit.prefix(12)):", in: Git(folder: repositoryRoot))
+        guard let config = catalogue[p.model] else {
+            throw Failure(
+                .invalidInput,
+                "\(p.branch) @ \(p.commit.prefix(12)) has no config of \(p.model) under models/ (a YAML file with "
+                    + "`model: \(p.model)`; it configures \(catalogue.names.isEmpty ? "no model" : catalogue.names.joined(separator: ", "))), "
+                    + "so its training pipeline cannot be tested; commit the model's config on the branch")
+        }
+        return config
     }
 
     public func run() -> [TestResult] {

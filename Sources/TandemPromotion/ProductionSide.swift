@@ -18,6 +18,14 @@ public struct ProductionSide: Sendable {
     public var profiles: ProfileSet
     /// The environment's own.
     public var profile: Profile
+    /// The model configs committed there (`models/*.yaml`): whose `owners` judge each model's promotions.
+    public var models: ModelCatalogue
+    /// The environment's rules for each model that has owners (`Profile.applying`), checked when read.
+    var modelRules: [String: Profile] = [:]
+
+    /// The rules that judge a promotion of `model`: the owners its config on the production branch names, over the
+    /// environment's; the environment's alone for a model that is not on the production branch yet.
+    public func rules(for model: String) -> Profile { modelRules[model] ?? profile }
 
     /// What profile locations start with: `production@1a2b3c4d5e6f:environments`.
     public var label: String { "\(branch)@\(commit.prefix(12)):environments" }
@@ -58,7 +66,13 @@ public struct ProductionSide: Sendable {
                     + "'\(settings.productionBranch)' on '\(settings.remote ?? "none")'; run from a checkout that agrees "
                     + "with \(branch) (a branch cannot move production)")
         }
-        return ProductionSide(branch: branch, commit: head, profiles: set, profile: profile)
+        let label = "\(branch)@\(head.prefix(12)):"
+        let models = try ModelCatalogue.committed(at: head, label: label, in: git)
+        var side = ProductionSide(branch: branch, commit: head, profiles: set, profile: profile, models: models)
+        for (name, config) in models.models {
+            side.modelRules[name] = try profile.applying(config.owners, model: name, label: label + config.file)
+        }
+        return side
     }
 
     /// The profiles committed at `commit`, keyed by environment, as one checked set.

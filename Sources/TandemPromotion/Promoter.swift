@@ -144,10 +144,12 @@ struct Promoter {
         }
         try store.unlock(target: p.target, promotion: p.id)
         try mark("finish", "done")
-        return try engine.transition(
+        let promoted = try engine.transition(
             p, to: .promoted, event: "promotion.promoted",
             summary: "\(p.target) runs \(p.model)@\(p.targetVersion ?? 0) on \(context.target.git.productionBranch) "
                 + "@ \((p.mergeCommit ?? p.commit).prefix(12))")
+        try engine.requireLane(p.model, after: "promotion \(p.id)")
+        return promoted
     }
 
     /// Undoes a promotion that stopped before its commit point: the local tag it made goes (never a tag of the

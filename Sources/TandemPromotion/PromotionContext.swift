@@ -15,6 +15,12 @@ public struct PromotionContext: Sendable {
     /// The target's profile as its production branch holds it (`ProductionSide`): its approvals, approvers,
     /// policy and protection judge every promotion.
     public var target: Profile
+    /// Set by a rehearsal (`tandem local test`, which promotes nothing): the training config its integration test
+    /// trains (the working tree's, with its `--set` overrides, rather than the commit's), and no lane check (a
+    /// developer's checkout may change several models at once).
+    public var rehearsal: TrainingConfig?
+    /// Each model's rules for unit tests on in-memory backends (there is no production side there); see `rules(for:)`.
+    public var modelRules: [String: Profile] = [:]
     /// Where `target` was read, so that a branch's own copy of it is compared and its changes shown; nil when the
     /// target is the checkout's (`tandem local test`, which promotes nothing).
     public var productionSide: ProductionSide?
@@ -90,6 +96,14 @@ public struct PromotionContext: Sendable {
         self.evaluator = evaluator
         self.actor = actor
         self.runIntegrationTests = runIntegrationTests
+    }
+
+    /// The rules that judge a promotion of `model` into the target: its approvers, approvals, policy and notifiers as
+    /// its owners on the production branch set them over the target's (`ProductionSide.rules(for:)`), else the
+    /// target's.
+    public func rules(for model: String) -> Profile {
+        if let side = productionSide, side.profile == target { return side.rules(for: model) }
+        return modelRules[model] ?? target
     }
 
     /// Kills this process after the step that `TANDEM_CRASH_AFTER` names (nothing when it is unset).

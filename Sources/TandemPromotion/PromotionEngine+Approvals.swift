@@ -11,7 +11,7 @@ extension PromotionEngine {
     /// Who gave the approvals that count, sorted.
     public func countedApprovers(_ p: Promotion) -> [String] {
         let valid = p.approvals.filter {
-            $0.approve && $0.evidence == p.evidence && context.target.approvals.approvers.contains($0.actor)
+            $0.approve && $0.evidence == p.evidence && context.rules(for: p.model).approvals.approvers.contains($0.actor)
                 && $0.actor != p.requestedBy
         }
         return Set(valid.map(\.actor)).sorted()
@@ -20,7 +20,7 @@ extension PromotionEngine {
     /// Approvals a promotion needs: the target's `approvals.required`, and at least one when the branch changes
     /// the target's profile (a change to the gate is itself gated).
     public func requiredApprovals(_ p: Promotion) -> Int {
-        max(context.target.approvals.required, (p.gateChanges ?? []).isEmpty ? 0 : 1)
+        max(context.rules(for: p.model).approvals.required, (p.gateChanges ?? []).isEmpty ? 0 : 1)
     }
 
     func approvalSummary(_ p: Promotion) -> String {
@@ -41,10 +41,16 @@ extension PromotionEngine {
         guard p.state == .awaitingApproval else {
             throw Failure(.invalidInput, "promotion \(p.id) is \(p.state.rawValue), not awaiting approval")
         }
-        guard context.target.approvals.approvers.contains(actor) else {
+        let rules = context.rules(for: p.model)
+        guard rules.approvals.approvers.contains(actor) else {
             throw Failure(
                 .invalidInput,
-                "'\(actor)' is not an approver of \(context.target.name) (\(context.target.file): approvals.approvers)")
+                "'\(actor)' is not an approver of \(p.model) in \(context.target.name) ("
+                    + (rules.approvals.approvers == context.target.approvals.approvers
+                        ? "\(context.target.file): approvals.approvers" : "the owners.approvers of \(p.model)'s config on "
+                            + context.target.git.productionBranch)
+                    + ": " + (rules.approvals.approvers.isEmpty ? "none listed" : rules.approvals.approvers.joined(separator: ", "))
+                    + ")")
         }
         if approve && actor == p.requestedBy {
             throw Failure(

@@ -15,7 +15,8 @@ public import TandemWebhooks
 /// promoted.
 /// Every transition is saved, audited and reported through the outbox, so each step can run in another CI job.
 public final class PromotionEngine: @unchecked Sendable {
-    public let context: PromotionContext
+    /// What the engine works with; a rehearsal (`tandem local test`) adjusts it before starting.
+    public var context: PromotionContext
     /// The repository whose branches are promoted (`context.repository`).
     var git: any PromotionRepository { context.repository }
 
@@ -25,13 +26,41 @@ public final class PromotionEngine: @unchecked Sendable {
 
     // MARK: Start
 
-    /// Records a promotion of `branch` (its head commit) and the model version its lock file names (or `model`).
-    public func start(branch: String, model: ModelReference?) throws -> Promotion {
+    /// Records a promotion of `branch` (its head commit) and one model: `model` (or the name of `reference`) when
+    /// given, else the one model whose lock file the branch changed, else the repository's only model. The version
+    /// is `reference`'s, else the one the model's lock file on the branch names.
+    ///
+    /// Lanes never cross (docs/models.md): the branch may change the config and lock file of the promoted model
+    /// only (since it left the production branch), and a second promotion of the same model into the same target
+    /// waits (exit 4) until the first ends.
+    public func start(branch: String, model: String? = nil, reference: ModelReference? = nil) throws -> Promotion {
         let commit: String
         do { commit = try git.commit(of: branch) } catch {
             throw Failure(.notFound, "no branch or commit '\(branch)' in \(context.repositoryRoot): \(error)")
         }
-        let lockPath = ModelLock.path(model: model?.name ?? "relevance-ranker")
+        let production = try context.productionSide?.commit ?? context.repository
+            .productionBranch(context.target.git.productionBranch, remote: context.target.git.remote).currentHead()
+        let catalogue = try ModelCatalogue.committed(at: commit, label: "\(branch)@\(commit.prefix(12)):", in: git)
+        let changes = try ModelChanges.of(
+            commit, since: production, catalogue: catalogue, baseCatalogue: context.productionSide?.models, in: git)
+        let name = try catalogue.resolve(reference?.name ?? model, changed: changes.locks, what: "the promotion")
+        let crossing = (production == nil ? changes.locks : changes.models).filter { $0 != name }
+        guard crossing.isEmpty || context.rehearsal != nil else {
+            throw Failure(
+                .refused,
+                "\(branch) changes the config or lock file of " + crossing.joined(separator: ", ")
+                    + " as well as promoting \(name); a promotion moves one model, so nothing was started. Promote "
+                    + "each model from a branch that changes only its own files under models/ (docs/models.md, Lanes)")
+        }
+        if context.rehearsal == nil, let active = try context.store.all().first(where: {
+            $0.target == context.target.name && $0.model == name && !$0.state.isFinal
+        }) {
+            throw Failure(
+                .waiting,
+                "\(active.id) is promoting \(name) into \(context.target.name) (\(active.state.rawValue)); one promotion per "
+                    + "model at a time: wait for it to end, or reject it with `tandem promote reject \(active.id)`")
+        }
+        let lockPath = ModelLock.path(model: name)
         if let size = git.blobSize(lockPath, at: commit), size > InputLimits.lockFileBytes {
             throw Failure(
                 .invalidInput,
@@ -39,18 +68,18 @@ public final class PromotionEngine: @unchecked Sendable {
                     + "a lock file is under 1 KiB: restore the one `tandem train` wrote")
         }
         let lock = git.show(lockPath, at: commit).flatMap { try? ModelLock.parse($0) }
-        let reference: ModelReference
-        if let model {
-            reference = model
+        let chosen: ModelReference
+        if let reference {
+            chosen = reference
         } else if let lock {
-            reference = .version(lock.model, lock.version)
+            chosen = .version(lock.model, lock.version)
         } else {
             throw Failure(
                 .invalidInput,
-                "\(branch) has no \(lockPath); register a model on it with `tandem train`, or name one with --model NAME@VERSION")
+                "\(branch) has no \(lockPath); register \(name) on it with `tandem train`, or name a version with --model \(name)@VERSION")
         }
-        let version = try context.sourceRegistry.version(reference)
-        if let lock, lock.model == version.name {
+        let version = try context.sourceRegistry.version(chosen)
+        if let lock {
             let differences =
                 lock.version != version.version
                 ? ["version: lock \(lock.version), promoted \(version.version)"] : lock.differences(from: version)
@@ -131,13 +160,13 @@ public final class PromotionEngine: @unchecked Sendable {
                 .invalidInput, "the integration tests of \(p.id) need the \(p.source) feature store, which this engine has not")
         }
         return try IntegrationTests.run(
-            for: p, registry: context.sourceRegistry, store: store, repositoryRoot: context.repositoryRoot,
-            sampleInput: context.resolve(context.source.data.sampleInput), latencyBudgetMs: context.target.policy.latencyBudgetMs)
+            for: p, config: context.rehearsal, registry: context.sourceRegistry, store: store, repositoryRoot: context.repositoryRoot,
+            sampleInput: context.resolve(context.source.data.sampleInput), latencyBudgetMs: context.rules(for: p.model).policy.latencyBudgetMs)
     }
 
     func evaluate(_ p: Promotion) throws -> Promotion {
         var p = p
-        let policy = context.target.policy
+        let policy = context.rules(for: p.model).policy
         if let side = context.productionSide {
             p.gateChanges = GateChanges.of(commit: p.commit, production: side, repositoryRoot: context.repositoryRoot)
         }
@@ -193,7 +222,7 @@ public final class PromotionEngine: @unchecked Sendable {
             return try transition(
                 p, to: .awaitingApproval, event: "promotion.awaiting_approval",
                 summary: "\(requiredApprovals(p)) approval(s) needed from "
-                    + context.target.approvals.approvers.joined(separator: ", "))
+                    + context.rules(for: p.model).approvals.approvers.joined(separator: ", "))
         case .fail, .inconclusive:
             p.reason = decision.reasons.joined(separator: "; ")
             p = try transition(p, to: .evaluating, event: "promotion.evaluated", summary: summary)
@@ -233,6 +262,6 @@ public final class PromotionEngine: @unchecked Sendable {
             model: p.model, modelVersion: p.targetVersion, sourceEnvironment: p.source, sourceVersion: p.version,
             reportDigest: p.reportDigest, summary: summary, link: nil,
             time: Timestamp.now())
-        try outbox.enqueue(MessageFactory.messages(for: e, profile: context.target, now: Timestamp.nowMillis()))
+        try outbox.enqueue(MessageFactory.messages(for: e, profile: context.rules(for: p.model), now: Timestamp.nowMillis()))
     }
 }

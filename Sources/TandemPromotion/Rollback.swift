@@ -20,22 +20,23 @@ extension PromotionEngine {
         }
     }
 
-    /// Returns the target to the pair it had before its latest promotion, as a new, audited step: a commit on
-    /// the production branch whose tree is the earlier code (history that others pulled is never rewritten),
-    /// published like a promotion, then `previous` made `champion` again.
+    /// Returns one model of the target to the pair it had before its latest promotion, as a new, audited step: a
+    /// commit on the production branch that undoes exactly that promotion's changes (as `git revert -m 1` of its
+    /// merge would; history that others pulled is never rewritten, and other models' promotions since stay),
+    /// published like a promotion, then the version that promotion replaced made `champion` again (and the
+    /// rolled-back one `previous`). When a later commit changed
+    /// the same files, nothing is changed and the refusal names it (exit 1).
     ///
     /// In a protected environment only one of its approvers (as its production branch lists them) may roll back.
     public func rollback(model: String) throws -> RollbackResult {
-        try requireApprover(to: "roll back")
+        try requireApprover(to: "roll back", model: model)
         let targetRegistry = try context.openTargetRegistry()
         let champion = try targetRegistry.version(.alias(model, "champion"))
-        guard let previous = try Failure.unlessNotFound({ try targetRegistry.version(.alias(model, "previous")) }) else {
-            throw Failure(.notFound, "\(context.target.name) has no previous version of \(model) to return to")
-        }
         guard
-            var promotion = try context.store.all().first(where: {
-                $0.target == context.target.name && $0.state == .promoted && $0.targetVersion == champion.version
-            }),
+            var promotion = try context.store.all().filter({
+                $0.target == context.target.name && $0.model == model && $0.state == .promoted
+                    && $0.targetVersion == champion.version && $0.mergeCommit != nil
+            }).max(by: { $0.updatedAt < $1.updatedAt }),
             let merged = promotion.mergeCommit
         else {
             throw Failure(
@@ -43,6 +44,14 @@ extension PromotionEngine {
                 "no promotion record made \(model)@\(champion.version) champion of \(context.target.name); move the aliases with `tandem models alias`"
             )
         }
+        // The version that promotion replaced: rolling back twice does not return to the rolled-back version.
+        guard let before = promotion.previousChampion else {
+            throw Failure(
+                .notFound,
+                "\(context.target.name) has no previous version of \(model) to return to: \(promotion.id) made \(model)@\(champion.version) "
+                    + "its first champion")
+        }
+        let previous = try targetRegistry.version(.version(model, before))
         if let holder = try context.store.lock(target: context.target.name, promotion: "rollback-\(promotion.id)") {
             throw Failure(
                 .waiting, "\(context.target.name) is being promoted by \(holder); roll back after it ends")
@@ -52,13 +61,13 @@ extension PromotionEngine {
         guard let head = try git.currentHead() else {
             throw Failure(.notFound, "\(context.target.git.productionBranch) does not exist")
         }
-        let firstParent = try self.git.firstParent(of: merged)
-        let base = promotion.previousBranchHead ?? firstParent
-        let revert = try git.revertCommit(
-            head: head, to: base,
+        let base = try promotion.previousBranchHead ?? self.git.firstParent(of: merged)
+        let revert = try git.undo(
+            merged, from: base, onto: head,
             message:
-                "Roll back \(context.target.name) to \(model)@\(previous.version)\n\nUndoes promotion \(promotion.id) (\(model)@\(champion.version)), "
-                + "returning \(context.target.git.productionBranch) to the code of \(base.prefix(12)).",
+                "Roll back \(model) in \(context.target.name) to \(model)@\(previous.version)\n\nUndoes promotion \(promotion.id) "
+                + "(\(model)@\(champion.version)): the changes its merge \(merged.prefix(12)) made to "
+                + "\(context.target.git.productionBranch), and nothing else.",
             author: context.actor)
         let tag = "\(context.target.git.tagPrefix)/\(model)/rollback-v\(champion.version)-to-v\(previous.version)"
         try git.tag(tag, at: revert, message: "rollback of \(promotion.id)", author: context.actor)
@@ -74,18 +83,19 @@ extension PromotionEngine {
         try targetRegistry.appendAudit(
             actor: context.actor, action: "promotion.rolled_back", subject: "\(model)@\(previous.version)",
             detail: [
-                "promotion": promotion.id, "from_version": String(champion.version), "revert_commit": revert, "code_of": base,
+                "promotion": promotion.id, "from_version": String(champion.version), "revert_commit": revert, "undoes_merge": merged, "code_of": base,
                 "production_branch": context.target.git.productionBranch,
             ])
         promotion.reason = "rolled back by \(context.actor): \(context.target.name) runs \(model)@\(previous.version) again"
         try transition(promotion, to: .rolledBack, event: "promotion.rolled_back", summary: promotion.reason ?? "")
+        try requireLane(model, after: "the rollback of \(promotion.id)")
         return RollbackResult(
             promotion: promotion.id, model: model, from: champion.version, to: previous.version, revertCommit: revert, tag: tag)
     }
 
     /// Refuses (exit 2) an actor who is not one of a protected target's approvers.
-    func requireApprover(to action: String) throws {
-        let target = context.target
+    func requireApprover(to action: String, model: String) throws {
+        let target = context.rules(for: model)
         guard target.protected, !target.approvals.approvers.contains(context.actor) else { return }
         let list = target.approvals.approvers.isEmpty ? "none listed" : target.approvals.approvers.joined(separator: ", ")
         throw Failure(

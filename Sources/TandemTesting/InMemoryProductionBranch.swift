@@ -72,7 +72,7 @@ struct InMemoryProductionBranch: ProductionBranch {
                 tree[path] = y
             }
         }
-        let resolvable = conflicted.allSatisfy { files[$0] != nil || ($0.hasPrefix("models/") && $0.hasSuffix(".lock.json")) }
+        let resolvable = conflicted.allSatisfy { files[$0] != nil }
         guard resolvable else {
             throw Failure(
                 .refused,
@@ -140,12 +140,32 @@ struct InMemoryProductionBranch: ProductionBranch {
         }
     }
 
-    func revertCommit(head: String, to target: String, message: String, author: String) throws -> String {
+    func undo(_ merged: String, from base: String, onto head: String, message: String, author: String) throws -> String {
         try repository.locked {
-            guard let tree = repository.commits[target]?.files, repository.commits[head] != nil else {
-                throw Failure(.failed, "git commit-tree failed in the in-memory repository: no commit \(target.prefix(12))")
+            let r = repository
+            guard let m = r.commits[merged]?.files, let b = r.commits[base]?.files, let h = r.commits[head]?.files else {
+                throw Failure(.failed, "git diff failed in the in-memory repository: a commit is missing")
             }
-            return repository.makeCommit(parents: [head], files: tree, message: message, author: author)
+            // Three-way: ours = head, theirs = base, merge base = merged.
+            var tree: [String: String] = [:]
+            var conflicted: [String] = []
+            for path in Set(h.keys).union(b.keys).union(m.keys).sorted() {
+                let (x, y, z) = (h[path], b[path], m[path])
+                if x == y || y == z {
+                    tree[path] = x
+                } else if x == z {
+                    tree[path] = y
+                } else {
+                    conflicted.append(path)
+                }
+            }
+            guard conflicted.isEmpty else {
+                throw Failure(
+                    .refused,
+                    "undoing \(merged.prefix(12)) on \(branch) conflicts in " + conflicted.joined(separator: ", ")
+                        + ", which later commits changed; nothing was changed. Roll back those promotions first, or promote a fix")
+            }
+            return r.makeCommit(parents: [head], files: tree, message: message, author: author)
         }
     }
 }

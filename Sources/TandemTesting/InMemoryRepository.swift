@@ -139,6 +139,32 @@ public final class InMemoryRepository: PromotionRepository, @unchecked Sendable 
         }
     }
 
+    public func files(in folder: String, at ref: String) throws -> [String: Int] {
+        try locked {
+            guard let id = resolveLocked(ref), let files = commits[id]?.files else {
+                throw Failure(.failed, "git ls-tree failed in the in-memory repository: no commit \(ref)")
+            }
+            let prefix = folder.hasSuffix("/") ? folder : folder + "/"
+            return files.filter { $0.key.hasPrefix(prefix) && !$0.key.dropFirst(prefix.count).contains("/") }
+                .mapValues { $0.utf8.count }
+        }
+    }
+
+    public func mergeBase(_ a: String, _ b: String) -> String? {
+        read {
+            let mine = ancestorsLocked(of: a)
+            var queue = [b]
+            var seen: Set<String> = []
+            while !queue.isEmpty {
+                let next = queue.removeFirst()
+                guard seen.insert(next).inserted else { continue }
+                if mine.contains(next) { return next }
+                queue += commits[next]?.parents ?? []
+            }
+            return nil
+        }
+    }
+
     public func productionBranch(_ branch: String, remote: String?) -> any ProductionBranch {
         InMemoryProductionBranch(repository: self, branch: branch, remote: remote)
     }

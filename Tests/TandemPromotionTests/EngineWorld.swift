@@ -26,7 +26,8 @@ final class EngineWorld: @unchecked Sendable {
     private var failing: String?
     private(set) var testRuns = 0
     /// The production branch's head before any promotion.
-    let base: String
+    /// Where feature branches start: `main`, which is also production (and origin's) until a promotion.
+    private(set) var base: String
 
     static let model = "relevance-ranker"
     static let lockPath = ModelLock.path(model: model)
@@ -131,9 +132,24 @@ final class EngineWorld: @unchecked Sendable {
     }
 
     /// Prod's champion: a version copied there earlier, with `ndcg` on the held-out queries.
+    ///
+    /// It got there as a promotion does: the production branch (and `main`, where branches start) gains prod's lock
+    /// file of it, and a promoted record made it champion, so that every lane check holds before the test begins.
     func champion(ndcg: Double = 0.75, queries: Int = 40) throws {
         let v = try register(in: prod, seed: 1, ndcg: ndcg, queries: queries)
         try prod.setAlias(name: Self.model, alias: "champion", version: v.version, actor: "alice")
+        base = try repository.commit(
+            on: "main", files: [Self.lockPath: try ModelLock(environment: "prod", version: v).text()],
+            message: "Promote \(Self.model)@\(v.version) to prod (p-first)", author: "alice")
+        try repository.setBranch("production", to: base)
+        try repository.push(base, to: "origin", branch: "production")
+        var first = Promotion(
+            id: "p-first", source: "test", target: "prod", branch: "feature/first", commit: base, model: Self.model,
+            version: v.version, modelDigest: v.artifactDigest, requestedBy: "dana", requestedAt: "2026-11-01T00:00:00.000Z",
+            state: .promoted, updatedAt: "2026-11-01T00:00:00.000Z", tests: [], approvals: [])
+        first.targetVersion = v.version
+        first.mergeCommit = base
+        try store.insert(first)
     }
 
     /// The event types the engine enqueued, in order.

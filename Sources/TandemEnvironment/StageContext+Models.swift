@@ -1,0 +1,41 @@
+import Foundation
+public import TandemCore
+import TandemGit
+public import TandemProfiles
+import TandemPromotion
+
+extension StageContext {
+    /// The repository's models (`models/*.yaml` in the working tree; docs/models.md).
+    public func models() throws -> ModelCatalogue { try ModelCatalogue.inWorkingTree(repositoryRoot) }
+
+    /// The model a command means (docs/models.md, "Which model"): `given` when named; else the one model whose
+    /// lock file the checked-out branch changed since it left the production branch; else the repository's only
+    /// model; else a usage error (exit 2) that lists the candidates.
+    public func modelName(_ given: String?, what: String) throws -> String {
+        if let given { return given }
+        let catalogue = try models()
+        var changed: [String] = []
+        let git = Git(folder: repositoryRoot)
+        if git.isRepository, let head = try? git.commit(of: "HEAD") {
+            let production = try? GitPromotion(git: git, branch: profile.git.productionBranch, remote: nil).currentHead()
+            if let production {
+                changed = (try? ModelChanges.of(head, since: production, catalogue: catalogue, baseCatalogue: nil, in: git))?
+                    .locks ?? []
+            }
+        }
+        return try catalogue.resolve(nil, changed: changed, what: what)
+    }
+
+    /// The config of the model a command means (see `modelName`), as the working tree has it.
+    public func modelConfig(_ given: String?, what: String) throws -> TrainingConfig {
+        let catalogue = try models()
+        let name = try modelName(given, what: what)
+        guard let config = catalogue[name] else {
+            throw Failure(
+                .notFound,
+                "no config of model '\(name)' under models/ (a YAML file with `model: \(name)`); the repository configures "
+                    + (catalogue.names.isEmpty ? "no model" : catalogue.names.joined(separator: ", ")))
+        }
+        return config
+    }
+}
