@@ -100,14 +100,15 @@ final class EngineWorld: @unchecked Sendable {
     }
 
     /// Registers a version in `registry` whose held-out NDCG@10 is `ndcg` on every one of `queries` queries.
-    func register(in registry: InMemoryModelRegistry, seed: UInt64, ndcg: Double, queries: Int = 40, spread: Double = 0)
-        throws -> ModelVersion
-    {
+    func register(
+        in registry: InMemoryModelRegistry, seed: UInt64, ndcg: Double, queries: Int = 40, spread: Double = 0,
+        model: String = EngineWorld.model
+    ) throws -> ModelVersion {
         let bytes = try Self.artifact(seed: seed)
         let digest = try registry.storeArtifact(bytes)
         let version = try registry.createVersion(
             ModelVersion(
-                name: Self.model, runID: "run-\(seed)", artifactDigest: digest, artifactSize: bytes.count, signature: "{}",
+                name: model, runID: "run-\(seed)", artifactDigest: digest, artifactSize: bytes.count, signature: "{}",
                 metrics: ["ndcg@10": ndcg], featureTable: "relevance_v1@1", dataDigest: "data", gitCommit: nil,
                 gitBranch: nil, gitRemote: nil),
             actor: "dana")
@@ -120,14 +121,17 @@ final class EngineWorld: @unchecked Sendable {
 
     /// A branch off `main` with a change and, committed on it, the lock file of a new test version.
     @discardableResult
-    func branch(_ name: String, seed: UInt64 = 2, ndcg: Double = 0.80, queries: Int = 40, spread: Double = 0) throws
-        -> ModelVersion
-    {
-        let version = try register(in: test, seed: seed, ndcg: ndcg, queries: queries, spread: spread)
+    func branch(
+        _ name: String, seed: UInt64 = 2, ndcg: Double = 0.80, queries: Int = 40, spread: Double = 0,
+        model: String = EngineWorld.model, code: String = "ranker.swift", from: String? = nil, extra: [String: String] = [:]
+    ) throws -> ModelVersion {
+        let version = try register(in: test, seed: seed, ndcg: ndcg, queries: queries, spread: spread, model: model)
         try repository.commit(
             on: name,
-            files: ["ranker.swift": "// \(name)\n", Self.lockPath: try ModelLock(environment: "test", version: version).text()],
-            message: "Train on \(name)", author: "dana", from: base)
+            files: [
+                code: "// \(name)\n", ModelLock.path(model: model): try ModelLock(environment: "test", version: version).text(),
+            ].merging(extra) { $1 },
+            message: "Train on \(name)", author: "dana", from: from ?? base)
         return version
     }
 
@@ -135,16 +139,16 @@ final class EngineWorld: @unchecked Sendable {
     ///
     /// It got there as a promotion does: the production branch (and `main`, where branches start) gains prod's lock
     /// file of it, and a promoted record made it champion, so that every lane check holds before the test begins.
-    func champion(ndcg: Double = 0.75, queries: Int = 40) throws {
-        let v = try register(in: prod, seed: 1, ndcg: ndcg, queries: queries)
-        try prod.setAlias(name: Self.model, alias: "champion", version: v.version, actor: "alice")
+    func champion(ndcg: Double = 0.75, queries: Int = 40, model: String = EngineWorld.model) throws {
+        let v = try register(in: prod, seed: 1, ndcg: ndcg, queries: queries, model: model)
+        try prod.setAlias(name: model, alias: "champion", version: v.version, actor: "alice")
         base = try repository.commit(
-            on: "main", files: [Self.lockPath: try ModelLock(environment: "prod", version: v).text()],
-            message: "Promote \(Self.model)@\(v.version) to prod (p-first)", author: "alice")
+            on: "main", files: [ModelLock.path(model: model): try ModelLock(environment: "prod", version: v).text()],
+            message: "Promote \(model)@\(v.version) to prod (p-first-\(model))", author: "alice")
         try repository.setBranch("production", to: base)
         try repository.push(base, to: "origin", branch: "production")
         var first = Promotion(
-            id: "p-first", source: "test", target: "prod", branch: "feature/first", commit: base, model: Self.model,
+            id: "p-first-\(model)", source: "test", target: "prod", branch: "feature/first", commit: base, model: model,
             version: v.version, modelDigest: v.artifactDigest, requestedBy: "dana", requestedAt: "2026-11-01T00:00:00.000Z",
             state: .promoted, updatedAt: "2026-11-01T00:00:00.000Z", tests: [], approvals: [])
         first.targetVersion = v.version
