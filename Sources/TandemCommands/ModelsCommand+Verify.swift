@@ -36,10 +36,15 @@ extension ModelsCommand {
                 \(exitCodesHelp)
                 """)
         @OptionGroup var common: CommonOptions
-        @Option(help: "The model whose lock file to check.") var model: String = "relevance-ranker"
+        @Option(
+            help: ArgumentHelp(
+                "The model whose lock file to check (default: the one whose lock file the branch changed, else the only model).",
+                valueName: "name"))
+        var model: String?
 
         func run() throws {
             let context = try StageContext.load(common)
+            let model = try context.modelName(model, what: "models verify")
             let report = try LockVerification.verify(model: model, in: context)
             let (lock, differences, integrity) = (report.lock, report.differences, report.integrity)
             let relative = ModelLock.path(model: model)
@@ -77,7 +82,8 @@ extension ModelsCommand {
                 """)
         @OptionGroup var common: CommonOptions
         @Option(help: "A time (RFC 3339, UTC): show what each alias pointed at then.") var at: String?
-        @Option(help: "The model.") var model: String = "relevance-ranker"
+        @Option(help: ArgumentHelp("The model, for --at (default: the repository's only model).", valueName: "name"))
+        var model: String?
 
         struct Report: Encodable {
             var chainIntact: Bool
@@ -100,6 +106,7 @@ extension ModelsCommand {
                 registry, anchors: AuditAnchors.collect(context), sameRegistry: context.profile.protected)
             var aliases: [String: Int]?
             if let at {
+                let model = try context.modelName(model, what: "models history --at")
                 guard at.count >= 20, at.hasSuffix("Z") else {
                     throw Failure(.invalidInput, "--at takes an RFC 3339 UTC time such as 2026-11-28T12:00:00Z, not '\(at)'")
                 }
@@ -114,6 +121,7 @@ extension ModelsCommand {
                     Report(chainIntact: integrity.chainIntact, at: at, aliases: aliases, entries: entries, integrity: integrity))
             } else {
                 if let at, let aliases {
+                    let model = try context.modelName(model, what: "models history --at")
                     print("at \(at):")
                     for (name, v) in aliases.sorted(by: { $0.key < $1.key }) { print("  \(model)@\(name) → version \(v)") }
                     if aliases.isEmpty { print("  no aliases of \(model) yet") }

@@ -12,7 +12,7 @@ public struct ModelsCommand: StageCommand {
     public static let configuration = CommandConfiguration(
         commandName: "models",
         _superCommandName: "tandem",
-        abstract: "List and show registered models; move aliases; verify the branch's lock file; read the audit history.",
+        abstract: "List the repository's models and their registered versions; show; move aliases; verify lock files; read the audit history.",
         discussion: """
             Each environment's registry holds registered models with numbered versions (from 1) and aliases \
             (champion, challenger, previous) that point at versions, as in MLflow. Every registration, alias move \
@@ -43,24 +43,58 @@ public struct ModelsCommand: StageCommand {
 
     struct List: StageCommand {
         static let configuration = CommandConfiguration(
-            abstract: "List registered models with their versions and aliases.", discussion: exitCodesHelp)
+            abstract: "List the repository's models (models/*.yaml) and, in --env's registry, their versions and aliases.",
+            discussion: """
+                Every model configured under models/ is listed with its kind, features and owners, then its versions \
+                and aliases in the environment's registry; models registered there without a config in this \
+                checkout are listed after them. With --json: [{"name", "config", "kind", "feature_set", "features", \
+                "team", "versions", "aliases"}].
+
+                \(exitCodesHelp)
+                """)
         @OptionGroup var common: CommonOptions
 
         struct Entry: Encodable {
             var name: String
+            /// The config file, nil for a model only the registry knows.
+            var config: String?
+            var kind: String?
+            var featureSet: String?
+            /// The features it reuses by name; empty for all of its set's.
+            var features: [String]?
+            var team: String?
             var versions: [ModelVersion]
             var aliases: [String: Int]
+
+            enum CodingKeys: String, CodingKey {
+                case name, config, kind, features, team, versions, aliases
+                case featureSet = "feature_set"
+            }
         }
 
         func run() throws {
-            let registry = try StageContext.load(common).openRegistry(writer: nil)
-            let entries = try registry.models().map {
-                Entry(name: $0, versions: try registry.versions(name: $0), aliases: try registry.aliases(name: $0))
+            let context = try StageContext.load(common)
+            let catalogue = try context.models()
+            let registry = try context.openRegistry(writer: nil)
+            let registered = Set(try registry.models())
+            let entries = try Set(catalogue.names).union(registered).sorted().map { name in
+                let config = catalogue[name]
+                let known = registered.contains(name)
+                return Entry(
+                    name: name, config: config?.file, kind: config?.kind, featureSet: config?.featureSet,
+                    features: config?.features, team: config?.owners?.team,
+                    versions: known ? try registry.versions(name: name) : [], aliases: known ? try registry.aliases(name: name) : [:])
             }
             if common.json { try Terminal.printJSON(entries); return }
-            if entries.isEmpty { print("no registered models yet; `tandem train` registers one") }
+            if entries.isEmpty { print("no model configured under models/ and none registered in \(context.profile.name)") }
             for e in entries {
-                print("\(e.name): \(e.versions.count) version(s)")
+                let about =
+                    e.config.map { config in
+                        "\(config): \(e.kind ?? "?") on \(e.featureSet ?? "?")"
+                            + ((e.features ?? []).isEmpty ? "" : " (\(e.features?.count ?? 0) features)")
+                            + (e.team.map { ", team \($0)" } ?? "")
+                    } ?? "no config in this checkout"
+                print("\(e.name) — \(about); \(e.versions.count) version(s) in \(context.profile.name)")
                 let byVersion = Dictionary(grouping: e.aliases, by: { $0.value }).mapValues { $0.map(\.key).sorted() }
                 for v in e.versions {
                     let aliases = byVersion[v.version].map { "  [" + $0.joined(separator: ", ") + "]" } ?? ""

@@ -43,14 +43,14 @@ extension PromotionEngine {
         }
         let rules = context.rules(for: p.model)
         guard rules.approvals.approvers.contains(actor) else {
+            let owned = rules.approvals.approvers != context.target.approvals.approvers
+            let list = rules.approvals.approvers.isEmpty ? "none listed" : rules.approvals.approvers.joined(separator: ", ")
             throw Failure(
                 .invalidInput,
-                "'\(actor)' is not an approver of \(p.model) in \(context.target.name) ("
-                    + (rules.approvals.approvers == context.target.approvals.approvers
-                        ? "\(context.target.file): approvals.approvers" : "the owners.approvers of \(p.model)'s config on "
-                            + context.target.git.productionBranch)
-                    + ": " + (rules.approvals.approvers.isEmpty ? "none listed" : rules.approvals.approvers.joined(separator: ", "))
-                    + ")")
+                "'\(actor)' is not an approver of \(context.target.name)"
+                    + (owned
+                        ? " for \(p.model) (owners.approvers of \(p.model)'s config on \(context.target.git.productionBranch): \(list))"
+                        : " (\(context.target.file): approvals.approvers: \(list))"))
         }
         if approve && actor == p.requestedBy {
             throw Failure(

@@ -140,7 +140,7 @@ struct GateBinaryTests {
         #expect(log.contains("production_branch=production"), "\(log)")
     }
 
-    @Test("a promotion refused because another holds prod's lock waits (awaiting approval), then advances")
+    @Test("a second promotion of the same model waits (exit 4) while the first is in flight, then starts after recover")
     func concurrencyRefusalWaits() async throws {
         let r = try await PromotionRepository.make()
         defer { r.remove() }
@@ -148,18 +148,16 @@ struct GateBinaryTests {
         let crashed = try await r.promote(
             ["approve", "--env", "test", first], as: "alice", environment: ["TANDEM_CRASH_AFTER": "lock"])
         #expect(crashed.status != 0)
-        let (_, second) = try await r.start(as: "erin")
-        let blocked = try await r.promote(["approve", "--env", "test", second], as: "bob")
+        let (blocked, _) = try await r.start(as: "erin")
         #expect(blocked.status == 4, "\(blocked.stdout)\(blocked.stderr)")
-        #expect(blocked.stderr.contains("prod is being promoted by \(first)"), "\(blocked.stderr)")
-        #expect(blocked.stderr.contains("tandem promote advance \(second)"), "\(blocked.stderr)")
-        let status = try json(try await r.promote(["status", "--env", "test", second, "--json"], as: "bob").stdout)
-        #expect(status["state"] as? String == "awaiting_approval", "\(status)")
-        // recover finishes or undoes the interrupted one only; the waiting one then advances on bob's approval.
+        #expect(blocked.stderr.contains("\(first) is promoting relevance-ranker into prod (promoting)"), "\(blocked.stderr)")
+        #expect(blocked.stderr.contains("one promotion per model at a time"), "\(blocked.stderr)")
+        // recover finishes or undoes the interrupted one; then the second starts and advances on bob's approval.
         let recovered = try await r.promote(["recover", "--env", "test", "--json"], as: "alice")
         #expect(recovered.status == 0, "\(recovered.stderr)")
-        #expect(!recovered.stdout.contains(second), "\(recovered.stdout)")
-        let advanced = try await r.promote(["advance", "--env", "test", second], as: "bob")
+        let (again, second) = try await r.start(as: "erin")
+        #expect(again.status == 4 && !second.isEmpty, "\(again.stdout)\(again.stderr)")
+        let advanced = try await r.promote(["approve", "--env", "test", second], as: "bob")
         #expect(advanced.status == 0, "\(advanced.stdout)\(advanced.stderr)")
         #expect(try await r.champion() == 1)
     }

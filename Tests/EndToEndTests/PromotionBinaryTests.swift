@@ -294,15 +294,10 @@ struct PromotionBinaryTests {
         let crashed = try await r.promote(
             ["approve", "--env", "test", id], as: "alice", environment: ["TANDEM_CRASH_AFTER": step])
         #expect(crashed.status != 0, "the process was killed after \(step)")
-        // A second promotion cannot start promoting while the first holds the lock.
-        // (After the aliases move, prod's champion is this very version, so another promotion of it loses.)
-        if !["aliases", "finish"].contains(step) {
-
-            let (_, other) = try await r.start(as: "erin")
-            let blocked = try await r.promote(["approve", "--env", "test", other], as: "bob")
-            #expect(blocked.status == 4, "\(step): \(blocked.stderr)")
-            #expect(blocked.stderr.contains("prod is being promoted by \(id)"))
-        }
+        // A second promotion of the same model waits (exit 4) while the first is in flight: one lane per model.
+        let (blocked, _) = try await r.start(as: "erin")
+        #expect(blocked.status == 4, "\(step): \(blocked.stderr)")
+        #expect(blocked.stderr.contains("\(id) is promoting relevance-ranker into prod (promoting)"), "\(blocked.stderr)")
         let recovered = try await r.promote(["recover", "--env", "test", "--json"], as: "alice")
         #expect(recovered.status == 0, "\(recovered.stderr)")
         let status = try json(try await r.promote(["status", "--env", "test", id, "--json"], as: "alice").stdout)
