@@ -75,15 +75,22 @@ public struct ModelsCommand: StageCommand {
         func run() throws {
             let context = try StageContext.load(common)
             let catalogue = try context.models()
-            let registry = try context.openRegistry(writer: nil)
-            let registered = Set(try registry.models())
+            // An environment nothing was trained or promoted in yet lists the repository's models with no versions.
+            let registry: (any ModelRegistry)?
+            do {
+                registry = try context.openRegistry(writer: nil)
+            } catch let error as RootAccessError where error.kind == .empty {
+                registry = nil
+            }
+            let registered = Set(try registry?.models() ?? [])
             let entries = try Set(catalogue.names).union(registered).sorted().map { name in
                 let config = catalogue[name]
                 let known = registered.contains(name)
                 return Entry(
                     name: name, config: config?.file, kind: config?.kind, featureSet: config?.featureSet,
                     features: config?.features, team: config?.owners?.team,
-                    versions: known ? try registry.versions(name: name) : [], aliases: known ? try registry.aliases(name: name) : [:])
+                    versions: known ? try registry?.versions(name: name) ?? [] : [],
+                    aliases: known ? try registry?.aliases(name: name) ?? [:] : [:])
             }
             if common.json { try Terminal.printJSON(entries); return }
             if entries.isEmpty { print("no model configured under models/ and none registered in \(context.profile.name)") }

@@ -7,8 +7,13 @@ public import TandemCore
 public struct ModelCatalogue: Sendable, Equatable {
     /// The model configs, by model name.
     public var models: [String: TrainingConfig]
+    /// Each model's config file, relative to the repository root (`models/relevance.yaml`).
+    public var paths: [String: String]
 
-    public init(models: [String: TrainingConfig] = [:]) { self.models = models }
+    public init(models: [String: TrainingConfig] = [:], paths: [String: String] = [:]) {
+        self.models = models
+        self.paths = paths
+    }
 
     /// The model names, sorted.
     public var names: [String] { models.keys.sorted() }
@@ -22,6 +27,7 @@ public struct ModelCatalogue: Sendable, Equatable {
     /// `label` prefixes each path in messages (`production@1a2b3c4d5e6f:` for a commit's files).
     public static func load(texts: [String: String], label: String = "") throws(ProfileError) -> ModelCatalogue {
         var models: [String: TrainingConfig] = [:]
+        var paths: [String: String] = [:]
         for (path, text) in texts.sorted(by: { $0.key < $1.key }) {
             let displayName = label + path
             guard try isModelConfig(text, displayName: displayName) else { continue }
@@ -33,8 +39,9 @@ public struct ModelCatalogue: Sendable, Equatable {
                     fix: "give each model one config file under models/, or rename one of them")
             }
             models[config.model] = config
+            paths[config.model] = path
         }
-        return ModelCatalogue(models: models)
+        return ModelCatalogue(models: models, paths: paths)
     }
 
     /// Whether a YAML text is a model config: a mapping with a top-level `model:` key.

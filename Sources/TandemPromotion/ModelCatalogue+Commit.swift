@@ -45,8 +45,8 @@ public struct ModelChanges: Sendable, Equatable {
         let now = try repository.files(in: ModelCatalogue.folder, at: commit)
         let then = try base.map { try repository.files(in: ModelCatalogue.folder, at: $0) } ?? [:]
         var configOwner: [String: String] = [:]
-        for (name, config) in catalogue.models { configOwner[config.file] = name }
-        for (name, config) in baseCatalogue?.models ?? [:] { configOwner[config.file] = name }
+        for (name, path) in catalogue.paths { configOwner[path] = name }
+        for (name, path) in baseCatalogue?.paths ?? [:] { configOwner[path] = name }
         var locks: Set<String> = []
         var models: Set<String> = []
         for path in Set(now.keys).union(then.keys) {

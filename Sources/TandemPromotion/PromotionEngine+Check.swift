@@ -88,7 +88,7 @@ extension PromotionEngine {
                 c.promotion = made?.id
                 if let made, let merged = made.mergeCommit {
                     var files = [lockPath]
-                    if let config = catalogue?[name]?.file { files.append(config) }
+                    if let config = catalogue?.paths[name] { files.append(config) }
                     for file in files where git.show(file, at: merged) != git.show(file, at: head) {
                         c.differences.append(
                             "\(file) on \(target.git.productionBranch) is not the copy promotion \(made.id) of \(name)@\(champion.version) made (merge \(merged.prefix(12)))")
