@@ -170,4 +170,36 @@ struct LaneTests {
         #expect(a.differences.contains { $0.contains("names @2") }, "\(a.differences)")
         #expect(checks.first { $0.model == Self.b }?.holds == true)
     }
+
+    @Test(
+        "two interleaved promotions of two models, the first killed after each journal step: recover, the second goes on, every lane holds",
+        arguments: ["lock", "copy_version", "merge", "tag", "publish", "branch", "aliases", "finish"])
+    func crashInterleaved(step: String) throws {
+        let w = try world()
+        try w.branch("feature/a2", seed: 12, model: Self.a, code: "a.swift")
+        try w.branch("feature/b2", seed: 22, model: Self.b, code: "b.swift")
+        let engine = w.engine("dana")
+        let a2 = try engine.advance(try engine.start(branch: "feature/a2").id)
+        let b2 = try engine.advance(try engine.start(branch: "feature/b2").id)
+        try #require(a2.state == .awaitingApproval && b2.state == .awaitingApproval)
+        #expect(throws: (any Error).self) {
+            try w.engine("bob", crashingAfter: step).decide(a2.id, approve: true, claimedIdentity: nil, reason: nil)
+        }
+        w.outage.end()
+        // While a2 holds prod's promoting lock, b2 waits (exit 4) with its approval kept; before a2's lock step
+        // was journaled there is nothing to wait for.
+        if step != "finish" {
+            expectPromotionError(exit: .waiting) {
+                try w.engine("bob").decide(b2.id, approve: true, claimedIdentity: nil, reason: nil)
+            }
+        }
+        let recovered = try w.engine("alice").recover(a2.id)
+        #expect([.promoted, .failed].contains(recovered.state), "\(step): \(recovered.state)")
+        let b = try w.engine("bob").advance(b2.id)
+        let done = b.state == .promoted ? b : try w.engine("bob").decide(b2.id, approve: true, claimedIdentity: nil, reason: nil)
+        #expect(done.state == .promoted, "\(step): \(done.state) \(done.reason ?? "")")
+        try expectLanesHold(w, "\(step)")
+        let champions = try [Self.a, Self.b].map { try w.prod.version(.alias($0, "champion")).version }
+        #expect(champions == [recovered.state == .promoted ? 2 : 1, 2], "\(step)")
+    }
 }
