@@ -61,7 +61,40 @@ public enum GateChanges {
     /// forked from), shown as `key production's → branch's`. A setting production changed after the branch
     /// forked is not the branch's change (the merge keeps production's). A branch whose profiles do not load, or
     /// that removes the target's, is a change too.
-    public static func of(commit: String, production side: ProductionSide, repositoryRoot: String) -> [String] {
+    ///
+    /// With `model`, the owners of the model's config are compared as well (its approvers, approvals, policy keys and
+    /// notifiers, applied over production's profile): a change there is shown as `owners of MODEL: key old → new`.
+    public static func of(commit: String, production side: ProductionSide, repositoryRoot: String, model: String? = nil)
+        -> [String]
+    {
+        var changes = profileChanges(commit: commit, production: side, repositoryRoot: repositoryRoot)
+        if let model { changes += ownerChanges(commit: commit, production: side, repositoryRoot: repositoryRoot, model: model) }
+        return changes
+    }
+
+    /// The owners of `model` as the branch writes them, against production's, when the branch changed them since it
+    /// forked.
+    static func ownerChanges(commit: String, production side: ProductionSide, repositoryRoot: String, model: String)
+        -> [String]
+    {
+        let git = Git(folder: repositoryRoot)
+        func owners(_ commit: String) throws -> ModelOwners? {
+            try ModelCatalogue.committed(at: commit, label: "\(commit.prefix(12)):", in: git)[model]?.owners
+        }
+        let branchOwners: ModelOwners?
+        do { branchOwners = try owners(commit) } catch { return ["owners of \(model): its config does not load (\(error)); production's apply"] }
+        let production = side.models[model]?.owners
+        guard branchOwners != production else { return [] }
+        if let base = git.mergeBase(commit, side.commit), let forked = try? owners(base), forked == branchOwners { return [] }
+        guard let branchRules = try? side.profile.applying(branchOwners, model: model, label: "\(commit.prefix(12)):") else {
+            return ["owners of \(model): they cannot apply to \(side.profile.name); production's apply"]
+        }
+        let changed = between(production: side.rules(for: model), branch: branchRules)
+        return (changed.isEmpty ? ["team \(production?.team ?? "~") → \(branchOwners?.team ?? "~")"] : changed)
+            .map { "owners of \(model): \($0)" }
+    }
+
+    static func profileChanges(commit: String, production side: ProductionSide, repositoryRoot: String) -> [String] {
         let target = side.profile
         let file = "environments/\(target.name).yaml"
         func load(_ commit: String) throws -> Profile? {
@@ -85,7 +118,12 @@ public enum GateChanges {
 
     /// The lines the decision report shows.
     public static func render(_ changes: [String], target: Profile, production: String) -> String {
-        var lines = ["Gate: this branch changes environments/\(target.name).yaml (\(production)'s applies):"]
+        let owners = changes.filter { $0.hasPrefix("owners of ") }.count
+        let what =
+            owners == 0
+            ? "environments/\(target.name).yaml" : owners == changes.count
+                ? "its model's owners" : "environments/\(target.name).yaml and its model's owners"
+        var lines = ["Gate: this branch changes \(what) (\(production)'s applies):"]
         lines += changes.map { "  • \($0)" }
         let needed = max(target.approvals.required, 1)
         lines.append(

@@ -168,7 +168,8 @@ public final class PromotionEngine: @unchecked Sendable {
         var p = p
         let policy = context.rules(for: p.model).policy
         if let side = context.productionSide {
-            p.gateChanges = GateChanges.of(commit: p.commit, production: side, repositoryRoot: context.repositoryRoot)
+            p.gateChanges = GateChanges.of(
+                commit: p.commit, production: side, repositoryRoot: context.repositoryRoot, model: p.model)
         }
         let challengerVersion = try context.sourceRegistry.version(.version(p.model, p.version))
         let challenger = try ModelLoading.model(of: challengerVersion, in: context.sourceRegistry)
@@ -212,7 +213,7 @@ public final class PromotionEngine: @unchecked Sendable {
         if let changes = p.gateChanges, !changes.isEmpty, let side = context.productionSide {
             p.report =
                 (p.report ?? "") + "\n"
-                + GateChanges.render(changes, target: context.target, production: "\(side.branch)@\(side.commit.prefix(12))")
+                + GateChanges.render(changes, target: context.rules(for: p.model), production: "\(side.branch)@\(side.commit.prefix(12))")
         }
         p.decision = decision.decision.rawValue
         let summary = decision.reasons.first ?? decision.decision.rawValue

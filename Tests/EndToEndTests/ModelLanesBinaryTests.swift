@@ -219,6 +219,22 @@ struct ModelLanesBinaryTests {
             try w.git(["fetch", "-q", "origin", "production"])
             #expect(try w.git(["show", "FETCH_HEAD:src/shared.txt"]) == "shared")
 
+            // A branch that adds its author to its model's approvers: production's owners judge it, and the
+            // report shows the change.
+            try w.branch("feature/pop-owners", model: popularity, weak: false)
+            try w.repo.write(
+                "models/popularity.yaml",
+                ModelLanesBinaryTests.popularityYAML.replacingOccurrences(of: "[erin, frank]", with: "[erin, frank, mallory]"))
+            try w.git(["-c", "user.name=dev", "-c", "user.email=dev@x", "commit", "-qam", "let mallory approve"])
+            let own = try w.start("feature/pop-owners")
+            let status = try w.run("tandem-promote", ["status", "--env", "test", own])
+            #expect(
+                status.stdout.contains(
+                    "owners of popularity-ranker: approvals.approvers [erin, frank] → [erin, frank, mallory]"),
+                "\(status.stdout)")
+            #expect(try w.approve(own, as: "mallory").status == 2)
+            #expect(try w.run("tandem-promote", ["reject", "--env", "test", own, "--reason", "not yet"], as: "erin").status == 1)
+
             // A branch that changes two models' files is refused at start, nothing recorded.
             try w.branch("feature/both", model: popularity, weak: false)
             try w.repo.write("models/freshness.yaml", ModelLanesBinaryTests.freshnessYAML + "\n# tuned\n")
