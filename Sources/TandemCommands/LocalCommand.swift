@@ -2,8 +2,8 @@ public import ArgumentParser
 import Foundation
 import TandemCore
 import TandemEnvironment
-import TandemPromotion
 import TandemProfiles
+import TandemPromotion
 
 /// `tandem local test`: the whole test environment on this machine, with embedded defaults.
 public struct LocalCommand: StageCommand {

@@ -12,7 +12,8 @@ public struct ModelsCommand: StageCommand {
     public static let configuration = CommandConfiguration(
         commandName: "models",
         _superCommandName: "tandem",
-        abstract: "List the repository's models and their registered versions; show; move aliases; verify lock files; read the audit history.",
+        abstract:
+            "List the repository's models and their registered versions; show; move aliases; verify lock files; read the audit history.",
         discussion: """
             Each environment's registry holds registered models with numbered versions (from 1) and aliases \
             (champion, challenger, previous) that point at versions, as in MLflow. Every registration, alias move \

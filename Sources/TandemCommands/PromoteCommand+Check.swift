@@ -2,8 +2,8 @@ import ArgumentParser
 import Foundation
 import TandemCore
 import TandemEnvironment
-import TandemPromotion
 import TandemProfiles
+import TandemPromotion
 
 extension PromoteCommand {
     struct Check: StageCommand {

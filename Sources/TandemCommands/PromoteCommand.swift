@@ -119,7 +119,8 @@ public struct PromoteCommand: StageCommand {
         func run() async throws {
             let engine = try PromoteCommand.engine(common)
             let reference = try model.flatMap { $0.contains("@") ? try ModelsCommand.parse($0) : nil }
-            let started = try engine.start(branch: branch, model: model.flatMap { $0.contains("@") ? nil : $0 }, reference: reference)
+            let started = try engine.start(
+                branch: branch, model: model.flatMap { $0.contains("@") ? nil : $0 }, reference: reference)
             let p = try engine.advance(started.id)
             try await PromoteCommand.finish(p, engine: engine, json: common.json)
         }

@@ -1,5 +1,5 @@
 import Foundation
-public import TandemCore
+import TandemCore
 import TandemGit
 public import TandemProfiles
 import TandemPromotion
@@ -19,7 +19,8 @@ extension StageContext {
         if git.isRepository, let head = try? git.commit(of: "HEAD") {
             let production = try? GitPromotion(git: git, branch: profile.git.productionBranch, remote: nil).currentHead()
             if let production {
-                changed = (try? ModelChanges.of(head, since: production, catalogue: catalogue, baseCatalogue: nil, in: git))?
+                changed =
+                    (try? ModelChanges.of(head, since: production, catalogue: catalogue, baseCatalogue: nil, in: git))?
                     .locks ?? []
             }
         }

@@ -1,7 +1,6 @@
 import Foundation
 import TandemCompute
 import TandemCore
-import TandemEnvironment
 import TandemFeatures
 import TandemLakehouse
 import TandemPipeline

@@ -167,7 +167,8 @@ public struct GitPromotion: Sendable {
             if (try? tree.run(["apply", "--3way", "--whitespace=nowarn", file])) == nil {
                 let unmerged = ((try? tree.run(["diff", "--name-only", "--diff-filter=U"])) ?? "")
                     .split(separator: "\n").map(String.init)
-                let touched = try tree.run(["diff", "--name-only", "--no-renames", merged, base]).split(separator: "\n").map(String.init)
+                let touched = try tree.run(["diff", "--name-only", "--no-renames", merged, base]).split(separator: "\n").map(
+                    String.init)
                 let paths = unmerged.isEmpty ? touched : unmerged
                 let later = (try? git.run(["log", "--format=%h %s", "\(merged)..\(head)", "--"] + paths)) ?? ""
                 throw Failure(
@@ -179,8 +180,10 @@ public struct GitPromotion: Sendable {
             }
         }
         try tree.run(
-            ["-c", "user.name=\(author)", "-c", "user.email=\(author)@tandem.invalid", "commit", "--quiet", "--allow-empty",
-             "--cleanup=strip", "-m", message])
+            [
+                "-c", "user.name=\(author)", "-c", "user.email=\(author)@tandem.invalid", "commit", "--quiet", "--allow-empty",
+                "--cleanup=strip", "-m", message,
+            ])
         return try tree.head()
     }
 }

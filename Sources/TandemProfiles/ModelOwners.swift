@@ -1,4 +1,4 @@
-public import TandemCore
+import TandemCore
 
 /// The keys of a promotion policy that are written; the others keep their environment's value.
 public struct PolicyOverrides: Sendable, Equatable {
@@ -109,7 +109,8 @@ extension Profile {
         if p.approvals.required > p.approvals.approvers.count {
             throw ProfileError(
                 location: SourceLocation(file: label, line: 1, column: 1),
-                problem: "\(model) needs \(p.approvals.required) approvals into \(name) (\(owners.approvals == nil ? "\(file): approvals.required" : "owners.approvals")) "
+                problem:
+                    "\(model) needs \(p.approvals.required) approvals into \(name) (\(owners.approvals == nil ? "\(file): approvals.required" : "owners.approvals")) "
                     + "but owners.approvers lists \(p.approvals.approvers.count)",
                 fix: "list more approvers under owners.approvers, or set owners.approvals")
         }

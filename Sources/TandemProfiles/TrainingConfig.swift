@@ -74,7 +74,8 @@ public struct TrainingConfig: Sendable, Equatable {
     }
 
     static func decode(_ tree: YAMLTree, file: String) throws(ProfileError) -> TrainingConfig {
-        let top = try MappingReader(tree, path: "", allowed: ["model", "kind", "features", "training", "owners"], required: ["model"])
+        let top = try MappingReader(
+            tree, path: "", allowed: ["model", "kind", "features", "training", "owners"], required: ["model"])
         let model = try top.requiredString("model")
         guard model.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." }) else {
             throw ProfileError(

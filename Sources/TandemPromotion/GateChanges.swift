@@ -82,7 +82,9 @@ public enum GateChanges {
             try ModelCatalogue.committed(at: commit, label: "\(commit.prefix(12)):", in: git)[model]?.owners
         }
         let branchOwners: ModelOwners?
-        do { branchOwners = try owners(commit) } catch { return ["owners of \(model): its config does not load (\(error)); production's apply"] }
+        do { branchOwners = try owners(commit) } catch {
+            return ["owners of \(model): its config does not load (\(error)); production's apply"]
+        }
         let production = side.models[model]?.owners
         guard branchOwners != production else { return [] }
         if let base = git.mergeBase(commit, side.commit), let forked = try? owners(base), forked == branchOwners { return [] }
@@ -121,7 +123,8 @@ public enum GateChanges {
         let owners = changes.filter { $0.hasPrefix("owners of ") }.count
         let what =
             owners == 0
-            ? "environments/\(target.name).yaml" : owners == changes.count
+            ? "environments/\(target.name).yaml"
+            : owners == changes.count
                 ? "its model's owners" : "environments/\(target.name).yaml and its model's owners"
         var lines = ["Gate: this branch changes \(what) (\(production)'s applies):"]
         lines += changes.map { "  • \($0)" }

@@ -37,7 +37,8 @@ public struct IntegrationTests {
     /// The integration tests of a promotion's pair: the branch's training configuration (read from its commit)
     /// through the training pipeline, the candidate version through the inference pipeline.
     public static func run(
-        for p: Promotion, config given: TrainingConfig? = nil, registry: any ModelRegistry, store: FeatureStore, repositoryRoot: String, sampleInput: String,
+        for p: Promotion, config given: TrainingConfig? = nil, registry: any ModelRegistry, store: FeatureStore,
+        repositoryRoot: String, sampleInput: String,
         latencyBudgetMs: Double
     ) throws -> [TestResult] {
         let (version, candidate) = try ModelLoading.load(.version(p.model, p.version), from: registry)
@@ -130,7 +131,6 @@ public struct IntegrationTests {
     func inferencePipeline() throws -> String {
         let inputs = try TrainingInputs(store: store, model: candidate)
         let gold = inputs.gold
-        let columns = inputs.columns
         let split = inputs.split
         let offline = Scorer(model: candidate).score(split.test.features, rows: split.test.rows)
         let pipeline = try InferencePipeline.serving(candidate, store: store)

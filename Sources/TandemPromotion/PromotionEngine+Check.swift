@@ -1,5 +1,5 @@
 import Foundation
-public import TandemCore
+import TandemCore
 import TandemGit
 import TandemProfiles
 import TandemRegistry
@@ -65,21 +65,25 @@ extension PromotionEngine {
                 break
             case (nil, let lock?):
                 c.differences.append(
-                    "\(lockPath) on \(target.git.productionBranch) names \(name)@\(lock.version) but \(target.name) has no champion of \(name)")
+                    "\(lockPath) on \(target.git.productionBranch) names \(name)@\(lock.version) but \(target.name) has no champion of \(name)"
+                )
             case (let champion?, nil):
                 c.differences.append(
-                    "\(target.name)'s champion is \(name)@\(champion.version) but \(target.git.productionBranch) has no \(lockPath)")
+                    "\(target.name)'s champion is \(name)@\(champion.version) but \(target.git.productionBranch) has no \(lockPath)"
+                )
             case (let champion?, let lock?):
                 if lock.version != champion.version {
                     c.differences.append(
-                        "\(target.name)'s champion is \(name)@\(champion.version) but \(lockPath) on \(target.git.productionBranch) names @\(lock.version)")
+                        "\(target.name)'s champion is \(name)@\(champion.version) but \(lockPath) on \(target.git.productionBranch) names @\(lock.version)"
+                    )
                 }
                 if lock.environment != target.name {
                     c.differences.append("\(lockPath) on \(target.git.productionBranch) names environment '\(lock.environment)'")
                 }
                 if lock.artifactDigest != champion.artifactDigest {
                     c.differences.append(
-                        "\(lockPath) names artifact sha256:\(lock.artifactDigest.prefix(12))…, the champion's is sha256:\(champion.artifactDigest.prefix(12))…")
+                        "\(lockPath) names artifact sha256:\(lock.artifactDigest.prefix(12))…, the champion's is sha256:\(champion.artifactDigest.prefix(12))…"
+                    )
                 }
             }
             if let champion, let head {
@@ -91,7 +95,8 @@ extension PromotionEngine {
                     if let config = catalogue?.paths[name] { files.append(config) }
                     for file in files where git.show(file, at: merged) != git.show(file, at: head) {
                         c.differences.append(
-                            "\(file) on \(target.git.productionBranch) is not the copy promotion \(made.id) of \(name)@\(champion.version) made (merge \(merged.prefix(12)))")
+                            "\(file) on \(target.git.productionBranch) is not the copy promotion \(made.id) of \(name)@\(champion.version) made (merge \(merged.prefix(12)))"
+                        )
                     }
                 } else {
                     c.differences.append("no promotion record made \(name)@\(champion.version) champion of \(target.name)")
@@ -112,6 +117,7 @@ extension PromotionEngine {
             actor: context.actor, action: "lanes.crossed", subject: model, detail: ["after": what, "differences": text])
         throw Failure(
             .refused,
-            "after \(what), \(model)'s lane in \(context.target.name) does not hold: \(text); see `tandem promote check --env \(context.target.name)`")
+            "after \(what), \(model)'s lane in \(context.target.name) does not hold: \(text); see `tandem promote check --env \(context.target.name)`"
+        )
     }
 }

@@ -38,7 +38,9 @@ public final class PromotionEngine: @unchecked Sendable {
         do { commit = try git.commit(of: branch) } catch {
             throw Failure(.notFound, "no branch or commit '\(branch)' in \(context.repositoryRoot): \(error)")
         }
-        let production = try context.productionSide?.commit ?? context.repository
+        let production =
+            try context.productionSide?.commit
+            ?? context.repository
             .productionBranch(context.target.git.productionBranch, remote: context.target.git.remote).currentHead()
         let catalogue = try ModelCatalogue.committed(at: commit, label: "\(branch)@\(commit.prefix(12)):", in: git)
         let changes = try ModelChanges.of(
@@ -52,9 +54,11 @@ public final class PromotionEngine: @unchecked Sendable {
                     + " as well as promoting \(name); a promotion moves one model, so nothing was started. Promote "
                     + "each model from a branch that changes only its own files under models/ (docs/models.md, Lanes)")
         }
-        if context.rehearsal == nil, let active = try context.store.all().first(where: {
-            $0.target == context.target.name && $0.model == name && !$0.state.isFinal
-        }) {
+        if context.rehearsal == nil,
+            let active = try context.store.all().first(where: {
+                $0.target == context.target.name && $0.model == name && !$0.state.isFinal
+            })
+        {
             throw Failure(
                 .waiting,
                 "\(active.id) is promoting \(name) into \(context.target.name) (\(active.state.rawValue)); one promotion per "
@@ -76,7 +80,8 @@ public final class PromotionEngine: @unchecked Sendable {
         } else {
             throw Failure(
                 .invalidInput,
-                "\(branch) has no \(lockPath); register \(name) on it with `tandem train`, or name a version with --model \(name)@VERSION")
+                "\(branch) has no \(lockPath); register \(name) on it with `tandem train`, or name a version with --model \(name)@VERSION"
+            )
         }
         let version = try context.sourceRegistry.version(chosen)
         if let lock {
@@ -160,8 +165,10 @@ public final class PromotionEngine: @unchecked Sendable {
                 .invalidInput, "the integration tests of \(p.id) need the \(p.source) feature store, which this engine has not")
         }
         return try IntegrationTests.run(
-            for: p, config: context.rehearsal, registry: context.sourceRegistry, store: store, repositoryRoot: context.repositoryRoot,
-            sampleInput: context.resolve(context.source.data.sampleInput), latencyBudgetMs: context.rules(for: p.model).policy.latencyBudgetMs)
+            for: p, config: context.rehearsal, registry: context.sourceRegistry, store: store,
+            repositoryRoot: context.repositoryRoot,
+            sampleInput: context.resolve(context.source.data.sampleInput),
+            latencyBudgetMs: context.rules(for: p.model).policy.latencyBudgetMs)
     }
 
     func evaluate(_ p: Promotion) throws -> Promotion {
@@ -213,7 +220,8 @@ public final class PromotionEngine: @unchecked Sendable {
         if let changes = p.gateChanges, !changes.isEmpty, let side = context.productionSide {
             p.report =
                 (p.report ?? "") + "\n"
-                + GateChanges.render(changes, target: context.rules(for: p.model), production: "\(side.branch)@\(side.commit.prefix(12))")
+                + GateChanges.render(
+                    changes, target: context.rules(for: p.model), production: "\(side.branch)@\(side.commit.prefix(12))")
         }
         p.decision = decision.decision.rawValue
         let summary = decision.reasons.first ?? decision.decision.rawValue

@@ -83,7 +83,8 @@ extension PromotionEngine {
         try targetRegistry.appendAudit(
             actor: context.actor, action: "promotion.rolled_back", subject: "\(model)@\(previous.version)",
             detail: [
-                "promotion": promotion.id, "from_version": String(champion.version), "revert_commit": revert, "undoes_merge": merged, "code_of": base,
+                "promotion": promotion.id, "from_version": String(champion.version), "revert_commit": revert,
+                "undoes_merge": merged, "code_of": base,
                 "production_branch": context.target.git.productionBranch,
             ])
         promotion.reason = "rolled back by \(context.actor): \(context.target.name) runs \(model)@\(previous.version) again"

@@ -163,7 +163,8 @@ struct InMemoryProductionBranch: ProductionBranch {
                 throw Failure(
                     .refused,
                     "undoing \(merged.prefix(12)) on \(branch) conflicts in " + conflicted.joined(separator: ", ")
-                        + ", which later commits changed; nothing was changed. Roll back those promotions first, or promote a fix")
+                        + ", which later commits changed; nothing was changed. Roll back those promotions first, or promote a fix"
+                )
             }
             return r.makeCommit(parents: [head], files: tree, message: message, author: author)
         }

@@ -42,7 +42,8 @@ struct ModelCatalogueTests {
             _ = try ModelCatalogue.load(texts: ["models/a.yaml": Self.relevance, "models/b.yaml": Self.relevance], label: "x@1:")
             Issue.record("a model configured twice was accepted")
         } catch {
-            #expect(error.description.hasPrefix("x@1:models/b.yaml:1:1: model 'relevance-ranker' is configured twice"), "\(error)")
+            #expect(
+                error.description.hasPrefix("x@1:models/b.yaml:1:1: model 'relevance-ranker' is configured twice"), "\(error)")
         }
     }
 
