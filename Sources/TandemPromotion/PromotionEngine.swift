@@ -84,10 +84,25 @@ public final class PromotionEngine: @unchecked Sendable {
             )
         }
         let version = try context.sourceRegistry.version(chosen)
-        if let lock {
-            let differences =
+        guard version.name == name else {
+            throw reference == nil
+                ? Failure(
+                    .refused,
+                    "\(lockPath) on \(branch) names a version of \(version.name), not of \(name); restore the lock file "
+                        + "`tandem train --model \(name)` wrote")
+                : Failure(
+                    .invalidInput, "the promotion is for \(name) but --model names a version of \(version.name); name one model")
+        }
+        // A rehearsal promotes the version it just trained in its scratch registry: the branch's lock file names the
+        // real test environment's and is not its evidence.
+        if let lock, context.rehearsal == nil {
+            var differences =
                 lock.version != version.version
                 ? ["version: lock \(lock.version), promoted \(version.version)"] : lock.differences(from: version)
+            if lock.model != name { differences.insert("model: \(lockPath) names \(lock.model)", at: 0) }
+            if lock.environment != context.source.name {
+                differences.insert("environment: lock \(lock.environment), promoted from \(context.source.name)", at: 0)
+            }
             guard differences.isEmpty else {
                 throw Failure(
                     .refused,

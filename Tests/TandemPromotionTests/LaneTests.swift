@@ -115,6 +115,52 @@ struct LaneTests {
         #expect(try w.store.all().filter { $0.state != .promoted }.isEmpty)
     }
 
+    @Test("a lock file that names another model, or another environment, is refused (exit 1)")
+    func lockOfAnotherModel() throws {
+        let w = try world()
+        let other = try w.register(in: w.test, seed: 33, ndcg: 0.8, model: Self.b)
+        try w.repository.commit(
+            on: "feature/disguised",
+            files: [
+                "a.swift": "// a\n", ModelLock.path(model: Self.a): try ModelLock(environment: "test", version: other).text(),
+            ],
+            from: w.base)
+        let own = try w.register(in: w.test, seed: 34, ndcg: 0.8, model: Self.a)
+        try w.repository.commit(
+            on: "feature/elsewhere",
+            files: ["a.swift": "// a\n", ModelLock.path(model: Self.a): try ModelLock(environment: "dev", version: own).text()],
+            from: w.base)
+        for (branch, fragment) in [
+            (
+                "feature/disguised",
+                "models/\(Self.a).lock.json on feature/disguised names a version of \(Self.b), not of \(Self.a)"
+            ),
+            ("feature/elsewhere", "environment: lock dev, promoted from test"),
+        ] {
+            do {
+                _ = try w.engine("dana").start(branch: branch, model: branch == "feature/disguised" ? nil : Self.a)
+                Issue.record("\(branch) was started")
+            } catch let error as Failure {
+                #expect(error.code == .refused && error.description.contains(fragment), "\(error)")
+            }
+        }
+        #expect(try w.store.all().allSatisfy { $0.state == .promoted })
+    }
+
+    @Test("a rehearsal (tandem local test) promotes the version it trained, whatever the branch's lock file names")
+    func rehearsalIgnoresTheLock() throws {
+        let w = try world()
+        try w.branch("feature/a2", seed: 12, model: Self.a, code: "a.swift")
+        let rehearsed = try w.register(in: w.test, seed: 40, ndcg: 0.85, model: Self.a)
+        let engine = w.engine("dana")
+        expectPromotionError(exit: .verdictNo) {
+            try engine.start(branch: "feature/a2", reference: .version(Self.a, rehearsed.version))
+        }
+        engine.context.rehearsal = try TrainingConfig.parse("model: \(Self.a)\n", displayName: "models/a.yaml")
+        let p = try engine.start(branch: "feature/a2", reference: .version(Self.a, rehearsed.version))
+        #expect(p.version == rehearsed.version)
+    }
+
     @Test("two promotions of the same model wait (exit 4); another model's runs beside them")
     func oneActivePromotionPerModel() throws {
         let w = try world()
