@@ -50,6 +50,14 @@ public struct PromoteCommand: StageCommand {
         }
     }
 
+    /// Who decides: in CI the CI system's record of the reviewer (ApproverIdentity), else TANDEM_ACTOR or the OS user.
+    static func establishIdentity(_ engine: PromotionEngine, approving: Bool) async throws {
+        let who = try await ApproverIdentity.resolve(target: engine.context.target, approving: approving)
+        engine.context.actor = who.name
+        engine.context.actorIdentity = who.source
+        if who.source.isVerified { Terminal.note("acting as \(who.name) (\(who.source.rawValue))") }
+    }
+
     /// Delivers what the step enqueued, bounded in time, so CI sees statuses promptly.
     static func flush(_ engine: PromotionEngine) async {
         guard let outbox = engine.context.outbox else { return }
@@ -89,7 +97,8 @@ public struct PromoteCommand: StageCommand {
         for a in p.approvals {
             let counts = a.evidence == p.evidence ? "" : " (void: the evidence changed)"
             lines.append(
-                "  \(a.approve ? "approved" : "rejected") by \(a.actor) at \(a.at)\(counts)" + (a.reason.map { ": \($0)" } ?? ""))
+                "  \(a.approve ? "approved" : "rejected") by \(a.actor) (\((a.identity ?? .asserted).rawValue)) at \(a.at)\(counts)"
+                    + (a.reason.map { ": \($0)" } ?? ""))
         }
         if p.state == .awaitingApproval {
             lines.append(
@@ -168,14 +177,23 @@ public struct PromoteCommand: StageCommand {
 
     struct Approve: StageCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Approve a promotion as yourself (TANDEM_ACTOR, else the OS user) and advance it.",
-            discussion: exitCodesHelp)
+            abstract: "Approve a promotion as yourself and advance it.",
+            discussion: """
+                Who you are is established, not typed: in a GitHub Actions job, the user who approved the deployment \
+                to the environment in GitHub's review of this run (never github.actor); in a GitLab manual job, the \
+                user who ran it; elsewhere TANDEM_ACTOR, else the OS user (recorded as asserted, which a profile with \
+                approvals.require_verified refuses). TANDEM_IDENTITY=github-environment-review|gitlab-manual-job|asserted \
+                chooses explicitly.
+
+                \(exitCodesHelp)
+                """)
         @OptionGroup var common: CommonOptions
         @Argument(help: "The promotion id.") var id: String
         @Option(name: .customLong("as"), help: "Who you are; must equal your identity.") var identity: String?
 
         func run() async throws {
             let engine = try PromoteCommand.engine(common)
+            try await PromoteCommand.establishIdentity(engine, approving: true)
             try await PromoteCommand.finish(
                 try engine.decide(id, approve: true, claimedIdentity: identity, reason: nil), engine: engine, json: common.json)
         }
@@ -191,6 +209,7 @@ public struct PromoteCommand: StageCommand {
 
         func run() async throws {
             let engine = try PromoteCommand.engine(common)
+            try await PromoteCommand.establishIdentity(engine, approving: false)
             try await PromoteCommand.finish(
                 try engine.decide(id, approve: false, claimedIdentity: identity, reason: reason), engine: engine,
                 json: common.json)

@@ -167,6 +167,9 @@ public struct ApprovalSettings: Sendable, Equatable {
     public var required: Int
     /// Who may approve (CI identities or OS users).
     public var approvers: [String]
+    /// Only identities a CI system vouches for may approve or reject (`approvals.require_verified`): GitHub's
+    /// environment review, GitLab's manual job; never `TANDEM_ACTOR` alone.
+    public var requireVerified: Bool = false
 }
 
 /// A guardrail: a metric that may not regress by more than a bound.

@@ -55,11 +55,12 @@ enum ProfileDecoder {
 
         let approvalsReader = try MappingReader(
             top.node("approvals") ?? tree, path: "approvals",
-            allowed: ["required", "approvers"], required: ["required", "approvers"])
+            allowed: ["required", "approvers", "require_verified"], required: ["required", "approvers"])
         locations.merge(approvalsReader.locations) { $1 }
         let approvals = ApprovalSettings(
             required: try approvalsReader.int("required", range: 0...100) ?? 1,
-            approvers: try approvalsReader.stringList("approvers"))
+            approvers: try approvalsReader.stringList("approvers"),
+            requireVerified: try approvalsReader.bool("require_verified") ?? false)
         if approvals.required > approvals.approvers.count {
             throw ProfileError(
                 location: approvalsReader.node("required")?.location ?? approvalsReader.location,

@@ -34,6 +34,7 @@ public enum GateChanges {
                     })
             ),
             ("approvals.required", String(p.approvals.required)), ("approvals.approvers", list(p.approvals.approvers)),
+            ("approvals.require_verified", String(p.approvals.requireVerified)),
             ("policy.primary_metric", policy.primaryMetric), ("policy.min_improvement", number(policy.minImprovement)),
             ("policy.confidence", number(policy.confidence)), ("policy.bootstrap_resamples", String(policy.bootstrapResamples)),
             ("policy.seed", String(policy.seed)), ("policy.min_queries", String(policy.minQueries)),

@@ -45,6 +45,8 @@ public struct PromotionContext: Sendable {
     /// Scores challenger and champion on the held-out test queries.
     public var evaluator: any ModelEvaluator
     public var actor: String
+    /// Where `actor` came from; a command that establishes a verified identity (`tandem promote approve` in CI) sets it.
+    public var actorIdentity: IdentitySource = .asserted
     /// Runs the integration tests elsewhere (a job on the source environment's compute backend); nil runs them
     /// in this process.
     public var runIntegrationTests: (@Sendable (Promotion) throws -> [TestResult])?

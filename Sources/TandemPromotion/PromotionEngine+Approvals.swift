@@ -42,6 +42,13 @@ extension PromotionEngine {
             throw Failure(.invalidInput, "promotion \(p.id) is \(p.state.rawValue), not awaiting approval")
         }
         let rules = context.rules(for: p.model)
+        if rules.approvals.requireVerified, !context.actorIdentity.isVerified {
+            throw Failure(
+                .invalidInput,
+                "\(context.target.name) requires a verified approver identity (\(context.target.file): approvals.require_verified), "
+                    + "and '\(actor)' is only asserted (TANDEM_ACTOR or the OS user): approve from the CI job, where GitHub's "
+                    + "environment review or GitLab's manual job says who you are (docs/security.md, Who approves)")
+        }
         guard rules.approvals.approvers.contains(actor) else {
             let owned = rules.approvals.approvers != context.target.approvals.approvers
             let list = rules.approvals.approvers.isEmpty ? "none listed" : rules.approvals.approvers.joined(separator: ", ")
@@ -57,13 +64,15 @@ extension PromotionEngine {
                 .invalidInput, "'\(actor)' requested promotion \(p.id) and cannot approve it; another release manager must")
         }
         p.approvals.append(
-            ApprovalRecord(actor: actor, at: Timestamp.nowMillis(), approve: approve, reason: reason, evidence: p.evidence))
+            ApprovalRecord(
+                actor: actor, at: Timestamp.nowMillis(), approve: approve, reason: reason, evidence: p.evidence,
+                identity: context.actorIdentity))
         if approve {
             try context.store.save(p)
             try audit(
                 p, action: "promotion.approval",
                 detail: [
-                    "actor": actor, "commit": p.commit, "model_digest": p.modelDigest,
+                    "actor": actor, "identity": context.actorIdentity.rawValue, "commit": p.commit, "model_digest": p.modelDigest,
                     "report_digest": p.reportDigest ?? "",
                 ])
             return try advance(p.id)

@@ -42,14 +42,33 @@ public struct ApprovalRecord: Sendable, Codable, Equatable {
     public var approve: Bool
     public var reason: String?
     public var evidence: Evidence
+    /// Where `actor` came from (docs/security.md, "Who approves"); nil in records older than the field (asserted).
+    public var identity: IdentitySource?
 
-    public init(actor: String, at: String, approve: Bool, reason: String?, evidence: Evidence) {
+    public init(
+        actor: String, at: String, approve: Bool, reason: String?, evidence: Evidence, identity: IdentitySource? = nil
+    ) {
         self.actor = actor
         self.at = at
         self.approve = approve
         self.reason = reason
         self.evidence = evidence
+        self.identity = identity
     }
+}
+
+/// Where an approver's identity came from: the CI system's own record of who reviewed (verified), or what the
+/// process was told (`TANDEM_ACTOR`, else the OS user: asserted).
+public enum IdentitySource: String, Sendable, Codable, CaseIterable {
+    /// GitHub's review history of the workflow run: the user who approved the deployment to the environment.
+    case githubEnvironmentReview = "verified: github-environment-review"
+    /// GitLab's record of who ran the manual job (`GITLAB_USER_LOGIN` in a job with `CI_JOB_MANUAL`).
+    case gitlabManualJob = "verified: gitlab-manual-job"
+    /// `TANDEM_ACTOR` or the OS user, as the process was told.
+    case asserted = "asserted: local"
+
+    /// Whether a CI system vouches for it.
+    public var isVerified: Bool { self != .asserted }
 }
 
 /// One integration test's result.

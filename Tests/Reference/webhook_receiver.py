@@ -17,6 +17,11 @@ JSON line: {path, method, headers, body, answer}. The first path segment chooses
   /slow/…           200 after 0.2 s (so that senders running at the same time overlap)
   /reset/…          closes the connection without an answer
   /huge/…           200 with a 256 MiB body, streamed (a receiver that tries to exhaust the sender's memory)
+GET /ghapi/SCENARIO/repos/OWNER/REPO/actions/runs/RUN_ID/approvals
+                    GitHub's "Get the review history for a workflow run" (REST API 2022-11-28), with the documented
+                    response shape (state, comment, environments[], user{login,…}); needs
+                    `Authorization: Bearer $GITHUB_TOKEN` (else 401 with GitHub's error body). SCENARIO lists the
+                    reviews in order, `+`-separated, each STATE:LOGIN:ENVIRONMENT (`approved:bob:prod`), or `none`.
 """
 import base64, hashlib, hmac, json, os, sys, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -67,6 +72,33 @@ class Handler(BaseHTTPRequestHandler):
         with lock:
             seen[key] = seen.get(key, 0) + 1
             return seen[key]
+
+    def do_GET(self):
+        parts = self.path.strip("/").split("/")
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        if len(parts) == 9 and parts[0] == "ghapi" and parts[2] == "repos" and parts[5:7] == ["actions", "runs"] \
+                and parts[8] == "approvals":
+            if headers.get("authorization") != "Bearer " + os.environ.get("GITHUB_TOKEN", "-"):
+                self.record(b"", 401)
+                return self.answer(401, json.dumps({"message": "Bad credentials",
+                                                    "documentation_url": "https://docs.github.com/rest"}))
+            reviews = []
+            for i, item in enumerate([] if parts[1] == "none" else parts[1].split("+")):
+                state, login, env = item.split(":")
+                reviews.append({
+                    "state": state, "comment": f"{state} by {login}",
+                    "environments": [{
+                        "id": 161088068 + i, "node_id": "MDExOkVudmlyb25tZW50MTYxMDg4MDY4", "name": env,
+                        "url": f"https://api.github.com/repos/{parts[3]}/{parts[4]}/environments/{env}",
+                        "html_url": f"https://github.com/{parts[3]}/{parts[4]}/deployments/activity_log?environments_filter={env}",
+                        "created_at": "2020-11-23T22:00:40Z", "updated_at": "2020-11-23T22:00:40Z"}],
+                    "user": {"login": login, "id": 1000 + i, "node_id": "MDQ6VXNlcjE=", "avatar_url": "",
+                             "gravatar_id": "", "url": f"https://api.github.com/users/{login}",
+                             "html_url": f"https://github.com/{login}", "type": "User", "site_admin": False}})
+            self.record(b"", 200)
+            return self.answer(200, json.dumps(reviews), {"Content-Type": "application/json; charset=utf-8"})
+        self.record(b"", 404)
+        return self.answer(404, json.dumps({"message": "Not Found"}))
 
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
