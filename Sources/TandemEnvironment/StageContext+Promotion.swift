@@ -9,7 +9,7 @@ import TandemWebhooks
 extension StageContext {
     /// The promotion engine from this environment (the source, test) into `target` (prod): the one construction
     /// `tandem promote` and `tandem local test` share. The promotions, their journal and the outbox live in the
-    /// source's registry root; the integration tests run as jobs on the source's compute backend.
+    /// source's state root (`roots.state`, else its registry root); the integration tests run as jobs on the source's compute backend.
     ///
     /// - Parameters:
     ///   - productionSide: the target's production side, whose profile `target` holds (nil for `tandem local
@@ -20,12 +20,12 @@ extension StageContext {
         into target: StageContext, productionSide: ProductionSide?, notify: Bool,
         note: @escaping @Sendable (String) -> Void
     ) throws -> PromotionEngine {
-        let registryRoot = try claim(.registry, stage: "promote")
+        let stateRoot = try claimState(stage: "promote")
         var context = PromotionContext(
             repositoryRoot: repositoryRoot, source: profile, target: target.profile,
             sourceStore: try openFeatureStoreForReading(), sourceRegistry: try openRegistry(writer: .stage("promote")),
             openTargetRegistry: { try target.openRegistry(writer: .promotionEngine) }, resolve: { self.resolve($0) },
-            store: try PromotionStore(root: registryRoot), outbox: notify ? try Outbox(root: registryRoot) : nil,
+            store: try PromotionStore(root: stateRoot), outbox: notify ? try Outbox(root: stateRoot) : nil,
             actor: Actor.current(), productionSide: productionSide)
         context.runIntegrationTests = try integrationTestRunner(
             latencyBudgetMs: target.profile.policy.latencyBudgetMs, note: note)

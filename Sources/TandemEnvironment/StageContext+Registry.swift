@@ -54,7 +54,9 @@ extension StageContext {
             name: profile.name, repositoryRoot: repositoryRoot, openFeatureStore: { try openFeatureStoreForReading() },
             openRegistry: { try openRegistry(writer: .stage("train")) },
             artifactPath: { digest in
-                (resolve(try folder(of: .registry)) as NSString)
+                // An MLflow registry keeps it among the server's proxied artifacts (MLflowModelRegistry.storeArtifact).
+                if case .mlflow = profile.roots.registry { return "mlflow-artifacts:/tandem/sha256/\(digest)" }
+                return (resolve(try folder(of: .registry)) as NSString)
                     .appendingPathComponent("artifacts/sha256/\(digest.prefix(2))/\(digest)")
             })
     }

@@ -6,12 +6,13 @@ import TandemStorage
 public import TandemWebhooks
 
 extension StageContext {
-    /// The environment's webhook outbox, in its registry root. Every stage writes it, the promotion engine included,
+    /// The environment's webhook outbox, in its state root (`roots.state`, else its registry root). Every stage writes it, the promotion engine included,
     /// so it is opened as the engine; read or written, it passes the root's gate (its stamp), since SQLite writes
     /// even when a stage only reads.
     public func openOutbox() throws -> Outbox {
-        let path = try folder(of: .registry)
-        try RootGuard.claim(path: path, environment: profile.name, role: .registry, protected: false, writer: .promotionEngine)
+        let role: RootRole = profile.roots.state == nil ? .registry : .state
+        let path = try folder(of: role)
+        try RootGuard.claim(path: path, environment: profile.name, role: role, protected: false, writer: .promotionEngine)
         return try Outbox(root: path)
     }
 

@@ -47,13 +47,27 @@ public struct StageContext: Sendable {
 
     /// The absolute folder of a file:// root, or an error saying the scheme is not served yet.
     public func folder(of role: RootRole) throws -> String {
-        let root = role == .features ? profile.roots.features : profile.roots.registry
+        let root =
+            switch role {
+            case .features: profile.roots.features
+            case .state: profile.roots.state ?? profile.roots.registry
+            default: profile.roots.registry
+            }
         guard let path = profiles.absolutePath(of: root) else {
             throw Failure(
                 .invalidInput,
                 "\(profile.file): roots.\(role.rawValue) is \(root), and \(root.scheme):// \(role.rawValue) roots are "
                     + "parsed but not served by this version of Tandem; use a file:// root for now")
         }
+        return path
+    }
+
+    /// The folder of the promotion state (promotions, journal, locks) and the outbox, claimed for writing: `roots.state`
+    /// when the profile names one, else the registry's root (where they always lived).
+    public func claimState(stage: String) throws -> String {
+        guard profile.roots.state != nil else { return try claim(.registry, stage: stage) }
+        let path = try folder(of: .state)
+        try RootGuard.claim(path: path, environment: profile.name, role: .state, writer: .stage(stage))
         return path
     }
 

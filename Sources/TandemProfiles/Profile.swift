@@ -63,11 +63,15 @@ public struct Roots: Sendable, Equatable {
     public var registry: RootURL
     /// Where stage jobs run.
     public var compute: RootURL
+    /// Promotions, their journal, approvals and locks, and the webhook outbox (`roots.state`): nil keeps them in the
+    /// registry's `file://` root; an MLflow registry's default is `file://.tandem/ENV/state`.
+    public var state: RootURL?
 
-    public init(features: RootURL, registry: RootURL, compute: RootURL) {
+    public init(features: RootURL, registry: RootURL, compute: RootURL, state: RootURL? = nil) {
         self.features = features
         self.registry = registry
         self.compute = compute
+        self.state = state
     }
 }
 

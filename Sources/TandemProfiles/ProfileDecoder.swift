@@ -19,7 +19,7 @@ enum ProfileDecoder {
 
         let rootsNode = top.node("roots") ?? tree
         let roots = try MappingReader(
-            rootsNode, path: "roots", allowed: ["features", "registry", "compute"],
+            rootsNode, path: "roots", allowed: ["features", "registry", "compute", "state"],
             required: ["features", "registry", "compute"])
         locations.merge(roots.locations) { $1 }
         let features = try roots.rootURL("features")
@@ -28,6 +28,14 @@ enum ProfileDecoder {
         try expect(features, in: ["file", "postgres"], key: "roots.features", reader: roots)
         try expect(registry, in: ["file", "mlflow+http", "mlflow+https"], key: "roots.registry", reader: roots)
         try expect(compute, in: ["local", "slurm"], key: "roots.compute", reader: roots)
+        var state: RootURL?
+        if roots.node("state") != nil {
+            state = try roots.rootURL("state")
+            try expect(state!, in: ["file", "postgres"], key: "roots.state", reader: roots)
+        } else if case .mlflow = registry {
+            // An MLflow server holds no promotion state: by default it lives in this checkout (docs/architecture.md).
+            state = .file(path: ".tandem/\(name)/state")
+        }
         if let node = top.node("slurm") {
             compute = try mergeSlurmSettings(node, into: compute, locations: &locations)
         }
@@ -73,7 +81,7 @@ enum ProfileDecoder {
         return Profile(
             name: name, description: try top.string("description") ?? "", file: file,
             extends: try top.string("extends"),
-            roots: Roots(features: features, registry: registry, compute: compute),
+            roots: Roots(features: features, registry: registry, compute: compute, state: state),
             git: GitSettings(
                 productionBranch: branch, remote: try git.string("remote"),
                 tagPrefix: try git.string("tag_prefix") ?? "tandem/\(name)"),

@@ -156,7 +156,9 @@ public struct ProfileSet: Sendable {
         var claimed: [(key: String, env: String, role: String, root: RootURL, location: SourceLocation)] = []
         for name in names {
             guard let profile = profiles[name] else { continue }
-            for (role, root) in [("features", profile.roots.features), ("registry", profile.roots.registry)] {
+            var roots = [("features", profile.roots.features), ("registry", profile.roots.registry)]
+            if let state = profile.roots.state { roots.append(("state", state)) }
+            for (role, root) in roots {
                 let key = storageKey(root)
                 let here = profile.locations["roots.\(role)"] ?? SourceLocation(file: profile.file, line: 1, column: 1)
                 if let other = claimed.first(where: { key.hasPrefix($0.key) || $0.key.hasPrefix(key) }) {
@@ -185,7 +187,10 @@ public struct ProfileSet: Sendable {
         let same = blamed.key == kept.key ? "is the same as" : "overlaps"
         // Every other root of every environment, which the suggestion must stay clear of.
         let keys = names.flatMap { env in
-            [("features", profiles[env]?.roots.features), ("registry", profiles[env]?.roots.registry)].compactMap {
+            [
+                ("features", profiles[env]?.roots.features), ("registry", profiles[env]?.roots.registry),
+                ("state", profiles[env]?.roots.state),
+            ].compactMap {
                 role, root in
                 root.flatMap { env == blamed.env && role == blamed.role ? nil : storageKey($0) }
             }

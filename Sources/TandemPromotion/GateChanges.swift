@@ -17,7 +17,8 @@ public enum GateChanges {
         let policy = p.policy
         return [
             ("roots.features", p.roots.features.description), ("roots.registry", p.roots.registry.description),
-            ("roots.compute", p.roots.compute.description), ("protected", String(p.protected)),
+            ("roots.compute", p.roots.compute.description), ("roots.state", p.roots.state?.description ?? "~"),
+            ("protected", String(p.protected)),
             ("promotes_to", p.promotesTo ?? "~"), ("git.production_branch", p.git.productionBranch),
             ("git.remote", p.git.remote ?? "~"), ("git.tag_prefix", p.git.tagPrefix),
             ("data.sample_input", p.data.sampleInput), ("data.feature_set", p.data.featureSet),

@@ -4,6 +4,9 @@ public import TandemCore
 /// What a storage root holds.
 public enum RootRole: String, Sendable, Codable {
     case features, registry, local
+    /// Promotions, their journal and locks, and the webhook outbox (`roots.state`), when they do not live in the
+    /// registry's root.
+    case state
 }
 
 /// Who is writing into a root: an ordinary stage, or the promotion engine (the only writer of a
@@ -84,12 +87,13 @@ public enum RootGuard {
         case .features: databases = ["lakehouse.sqlite"]
         case .registry: databases = ["registry.sqlite", "promotions.sqlite", "outbox.sqlite"]
         case .local: databases = []
+        case .state: databases = ["promotions.sqlite", "outbox.sqlite"]
         }
         let folders: [String] =
             switch role {
             case .features: ["bronze", "silver", "gold"]
             case .registry: ["artifacts"]
-            case .local: []
+            case .local, .state: []
             }
         return databases.flatMap { name in SQLiteDatabase.sidecars.map { name + $0 } } + folders
     }

@@ -129,3 +129,46 @@ struct ProfileSetTests {
         do { _ = try set.profile(named: "tset") } catch { #expect(error.description.contains("did you mean 'test'?")) }
     }
 }
+
+@Suite("roots.state: where promotions and the outbox live")
+struct StateRootTests {
+    func load(_ files: [String: String]) throws(ProfileError) -> ProfileSet {
+        try ProfileSet.load(repositoryRoot: "/srv/repo", files: files.mapValues { Data($0.utf8) }, directory: "environments")
+    }
+
+    @Test("absent: inside a file registry's root; for an MLflow registry, .tandem/NAME/state; written: its own root")
+    func defaults() throws {
+        let set = try load([
+            "test": validProfile(name: "test"),
+            "mlf": validProfile(name: "mlf", registry: "mlflow+http://127.0.0.1:5000"),
+            "dev": validProfile(name: "dev").replacingOccurrences(
+                of: "  compute: local://", with: "  compute: local://\n  state: file://.tandem/dev/promotions"),
+        ])
+        #expect(try set.profile(named: "test").roots.state == nil)
+        #expect(try set.profile(named: "mlf").roots.state == .file(path: ".tandem/mlf/state"))
+        #expect(try set.profile(named: "dev").roots.state == .file(path: ".tandem/dev/promotions"))
+    }
+
+    @Test("a state root that overlaps another environment's root, or is not file:// or postgres://, is refused, located")
+    func refused() {
+        for (text, fragment) in [
+            (
+                "file://.tandem/test/registry",
+                "roots.state of 'dev' (file://.tandem/test/registry) is the same as roots.registry of 'test'"
+            ),
+            ("local://", "roots.state"),
+        ] {
+            do {
+                _ = try load([
+                    "test": validProfile(name: "test"),
+                    "dev": validProfile(name: "dev").replacingOccurrences(
+                        of: "  compute: local://", with: "  compute: local://\n  state: \(text)"),
+                ])
+                Issue.record("accepted state \(text)")
+            } catch {
+                #expect(error.description.contains(fragment), "\(error)")
+                #expect(error.location.file == "environments/dev.yaml", "\(error)")
+            }
+        }
+    }
+}

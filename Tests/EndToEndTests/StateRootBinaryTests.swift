@@ -1,0 +1,73 @@
+import Foundation
+import TandemTestSupport
+import Testing
+
+/// A test environment whose registry is a real MLflow server: training registers there, and the promotion state and
+/// outbox live in its state root (`roots.state`, by default `.tandem/test/state`), since an MLflow server holds none.
+@Suite("An MLflow test registry with its own state root, end to end", .enabled(if: MLflowServer.enabled))
+struct StateRootBinaryTests {
+    @Test("train registers on MLflow; promote, approve and check run with the promotions and outbox in roots.state")
+    func mlflowTestRegistry() async throws {
+        try await offPool {
+            let server = try MLflowServer()
+            defer { server.stop() }
+            let repo = try ScratchRepository()
+            let remote = repo.root + "-remote.git"
+            defer {
+                repo.remove()
+                try? FileManager.default.removeItem(atPath: remote)
+            }
+            try FileManager.default.copyItem(atPath: Binaries.repository + "/models", toPath: repo.root + "/models")
+            try repo.write(".gitignore", ".tandem/\n")
+            let test = repo.root + "/environments/test.yaml"
+            try String(contentsOfFile: test, encoding: .utf8).replacingOccurrences(
+                of: "file://.tandem/test/registry", with: "mlflow+" + server.base
+            ).write(toFile: test, atomically: true, encoding: .utf8)
+            let prod = repo.root + "/environments/prod.yaml"
+            try String(contentsOfFile: prod, encoding: .utf8).replacingOccurrences(
+                of: "latency_budget_ms: 50", with: "latency_budget_ms: 2000"
+            ).write(toFile: prod, atomically: true, encoding: .utf8)
+            func git(_ a: [String]) throws { try PromotionRepository.git(a, in: repo.root) }
+            try git(["init", "-q", "-b", "main"])
+            try git(["add", "-A"])
+            try git(["-c", "user.name=dev", "-c", "user.email=dev@x", "commit", "-qm", "test on MLflow"])
+            try PromotionRepository.git(["init", "-q", "--bare", remote], in: repo.root)
+            try git(["remote", "add", "origin", remote])
+            try git(["push", "-q", "origin", "main", "main:production"])
+            let env = ["TANDEM_ACTOR": "dana", "TANDEM_FLUSH_SECONDS": "0"]
+            #expect(try repo.run("tandem-etl", ["--env", "test"]).status == 0)
+            try git(["checkout", "-q", "-b", "feature/m"])
+            let train = try repo.run(
+                "tandem-train", ["--env", "test", "--batch", "--set", "training.max_epochs=1"], environment: env)
+            #expect(train.status == 0, "\(train.stdout)\(train.stderr)")
+            #expect(train.stdout.contains("models/relevance-ranker.lock.json committed"), "\(train.stdout)")
+            let json = try repo.run(
+                "tandem-train", ["--env", "test", "--batch", "--json", "--no-lock", "--no-register"], environment: env)
+            #expect(json.stdout.contains("\"artifact\" : \"mlflow-artifacts:/tandem/sha256/"), "\(json.stdout)")
+            let start = try repo.run(
+                "tandem-promote", ["start", "--env", "test", "--branch", "feature/m", "--json"], environment: env)
+            #expect(start.status == 4, "\(start.stdout)\(start.stderr)")
+            let id = (try? ModelLanesJSON.id(start.stdout)) ?? ""
+            var bob = env
+            bob["TANDEM_ACTOR"] = "bob"
+            let approve = try repo.run("tandem-promote", ["approve", "--env", "test", id], environment: bob)
+            #expect(approve.status == 0, "\(approve.stdout)\(approve.stderr)")
+            #expect(try repo.run("tandem-promote", ["check", "--env", "prod"]).status == 0)
+            // The state lives in its own stamped root, not in the (remote) registry or the features root.
+            let state = repo.root + "/.tandem/test/state"
+            #expect(FileManager.default.fileExists(atPath: state + "/promotions.sqlite"))
+            #expect(FileManager.default.fileExists(atPath: state + "/outbox.sqlite"))
+            let stamp = try String(contentsOfFile: state + "/.tandem-root.json", encoding: .utf8)
+            #expect(stamp.contains("\"role\":\"state\"") || stamp.contains("\"role\" : \"state\""), "\(stamp)")
+            let pending = try repo.run("tandem-notify", ["list", "--env", "test"])
+            #expect(pending.status == 0 && pending.stdout.contains("promotion.promoted"), "\(pending.stdout)\(pending.stderr)")
+            let list = try repo.run("tandem-promote", ["list", "--env", "test"])
+            #expect(list.stdout.contains(id) && list.stdout.contains("promoted"), "\(list.stdout)")
+        }
+    }
+}
+
+/// Reads a promotion id out of a stage's JSON.
+enum ModelLanesJSON {
+    static func id(_ text: String) throws -> String { (try json(text)["id"] as? String) ?? "" }
+}
