@@ -30,8 +30,9 @@ enum ProfileDecoder {
         try expect(compute, in: ["local", "slurm"], key: "roots.compute", reader: roots)
         var state: RootURL?
         if roots.node("state") != nil {
-            state = try roots.rootURL("state")
-            try expect(state!, in: ["file", "postgres"], key: "roots.state", reader: roots)
+            let written = try roots.rootURL("state")
+            try expect(written, in: ["file", "postgres"], key: "roots.state", reader: roots)
+            state = written
         } else if case .mlflow = registry {
             // An MLflow server holds no promotion state: by default it lives in this checkout (docs/architecture.md).
             state = .file(path: ".tandem/\(name)/state")
