@@ -237,8 +237,16 @@ public struct PromoteCommand: StageCommand {
 
     struct Rollback: StageCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Return the target (--env prod) to its previous code and champion, as a new audited step.",
-            discussion: exitCodesHelp)
+            abstract: "Return one model of the target (--env prod) to its previous version, undoing its promotion's merge.",
+            discussion: """
+                Undoes exactly the changes the promotion that made the model's champion merged into the production \
+                branch (as `git revert -m 1` would: other models' promotions since stay), publishes that commit with a \
+                tag, and makes the version that promotion replaced champion again (docs/models.md). A later commit \
+                that changed the same lines makes it refuse with exit 1, naming them, with nothing changed. In a \
+                protected environment only one of the model's approvers may roll back, identified as for `approve`.
+
+                \(exitCodesHelp)
+                """)
         @OptionGroup var common: CommonOptions
         @Option(help: ArgumentHelp("The model to roll back (default: the repository's only model).", valueName: "name"))
         var model: String?
@@ -247,6 +255,7 @@ public struct PromoteCommand: StageCommand {
             let context = try StageContext.load(common)
             let model = try context.modelName(model, what: "the rollback")
             let engine = try PromoteCommand.engine(common, targetGiven: true)
+            try await PromoteCommand.establishIdentity(engine, approving: true)
             let result = try engine.rollback(model: model)
             await PromoteCommand.flush(engine)
             if common.json { try Terminal.printJSON(result); return }

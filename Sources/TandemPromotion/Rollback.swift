@@ -94,9 +94,16 @@ extension PromotionEngine {
             promotion: promotion.id, model: model, from: champion.version, to: previous.version, revertCommit: revert, tag: tag)
     }
 
-    /// Refuses (exit 2) an actor who is not one of a protected target's approvers.
+    /// Refuses (exit 2) an actor who is not one of a protected target's approvers, or whose identity is only asserted
+    /// where the target requires a verified one.
     func requireApprover(to action: String, model: String) throws {
         let target = context.rules(for: model)
+        if target.protected, target.approvals.requireVerified, !context.actorIdentity.isVerified {
+            throw Failure(
+                .invalidInput,
+                "\(target.name) requires a verified approver identity (approvals.require_verified) to \(action) it, and "
+                    + "'\(context.actor)' is only asserted; run it from the CI job (docs/security.md, Who approves)")
+        }
         guard target.protected, !target.approvals.approvers.contains(context.actor) else { return }
         let list = target.approvals.approvers.isEmpty ? "none listed" : target.approvals.approvers.joined(separator: ", ")
         throw Failure(

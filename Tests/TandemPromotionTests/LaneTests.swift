@@ -204,6 +204,26 @@ struct LaneTests {
         #expect(try engine("erin").rollback(model: Self.b).to == 1)
     }
 
+    @Test("where prod requires verified identities, an asserted approver can neither approve nor roll back")
+    func requireVerified() throws {
+        let w = try world()
+        try w.branch("feature/a2", seed: 12, model: Self.a, code: "a.swift")
+        func engine(_ actor: String, verified: Bool) -> PromotionEngine {
+            let e = w.engine(actor)
+            e.context.target.approvals.requireVerified = true
+            e.context.actorIdentity = verified ? .gitlabManualJob : .asserted
+            return e
+        }
+        let p = try engine("dana", verified: false).advance(try engine("dana", verified: false).start(branch: "feature/a2").id)
+        expectPromotionError(exit: .badInput) {
+            try engine("bob", verified: false).decide(p.id, approve: true, claimedIdentity: nil, reason: nil)
+        }
+        let done = try engine("bob", verified: true).decide(p.id, approve: true, claimedIdentity: nil, reason: nil)
+        #expect(done.state == .promoted && done.approvals.last?.identity == .gitlabManualJob)
+        expectPromotionError(exit: .badInput) { try engine("alice", verified: false).rollback(model: Self.a) }
+        #expect(try engine("alice", verified: true).rollback(model: Self.a).to == 1)
+    }
+
     @Test("promote check names a crossed lane: a champion moved behind the engine's back")
     func checkFindsCrossedLane() throws {
         let w = try world()
