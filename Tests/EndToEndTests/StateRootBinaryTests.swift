@@ -9,8 +9,9 @@ struct StateRootBinaryTests {
     @Test("train registers on MLflow; promote, approve and check run with the promotions and outbox in roots.state")
     func mlflowTestRegistry() async throws {
         try await offPool {
-            let server = try MLflowServer()
-            defer { server.stop() }
+            // The process's shared server (the registry conformance suite's too): one more MLflow start on a loaded
+            // machine is what made another suite's server miss its deadline.
+            guard let server = MLflowServer.shared else { throw CocoaError(.featureUnsupported) }
             let repo = try ScratchRepository()
             let remote = repo.root + "-remote.git"
             defer {

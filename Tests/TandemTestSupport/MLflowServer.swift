@@ -54,7 +54,8 @@ public final class MLflowServer: @unchecked Sendable {
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
         try process.run()
         base = "http://127.0.0.1:\(port)"
-        let deadline = Date().addingTimeInterval(90)
+        // A loaded machine (a parallel test run starting several servers on 2 cores) can take minutes to import MLflow.
+        let deadline = Date().addingTimeInterval(240)
         while Date() < deadline {
             let probe = Process()
             probe.executableURL = URL(fileURLWithPath: "/usr/bin/env")
