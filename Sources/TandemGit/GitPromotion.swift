@@ -42,53 +42,59 @@ public struct GitPromotion: Sendable {
             start = commit
         }
         if other == nil && files.isEmpty { return start }
-        let folder = NSTemporaryDirectory() + "tandem-merge-\(UUID().uuidString)"
-        try git.run(["worktree", "add", "--quiet", "--detach", folder, start])
+        return try withWorktree(at: start, named: "merge") { tree, folder in
+            let identity = ["-c", "user.name=\(author)", "-c", "user.email=\(author)@tandem.invalid"]
+            if let other {
+                do {
+                    try tree.run(identity + ["merge", "--no-ff", "--no-commit", other])
+                } catch {
+                    // A file written by the promotion (the model's lock file) replaces both sides. Any other conflict,
+                    // another model's lock file included, fails the promotion with nothing changed.
+                    let unmerged = (try? tree.run(["diff", "--name-only", "--diff-filter=U"])) ?? ""
+                    let conflicted = unmerged.split(separator: "\n").map(String.init)
+                    let resolvable =
+                        !conflicted.isEmpty
+                        && conflicted.allSatisfy { files[$0] != nil }
+                    let theirs = conflicted.filter { files[$0] == nil }
+                    var resolved = resolvable
+                    if resolved && !theirs.isEmpty {
+                        resolved =
+                            (try? tree.run(["checkout", "--theirs", "--"] + theirs)) != nil
+                            && (try? tree.run(["add", "--"] + theirs)) != nil
+                    }
+                    guard resolved else {
+                        _ = try? tree.run(["merge", "--abort"])
+                        throw Failure(
+                            .refused,
+                            "merging \(commit.prefix(12)) into \(branch) conflicts in " + conflicted.joined(separator: ", ")
+                                + "; resolve the conflict on the branch and start a new promotion")
+                    }
+                }
+            }
+            for (path, content) in files.sorted(by: { $0.key < $1.key }) {
+                let full = (folder as NSString).appendingPathComponent(path)
+                try FileManager.default.createDirectory(
+                    atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                try content.write(toFile: full, atomically: true, encoding: .utf8)
+                try tree.run(["add", "--", path])
+            }
+            // Nothing to commit: the files were already so and there is no merge.
+            if other == nil, (try? tree.run(["diff", "--cached", "--quiet"])) != nil { return start }
+            // The message is given whole (`-m`), never git's prepared one with its `# Conflicts:` lines.
+            try tree.run(identity + ["commit", "--quiet", "--cleanup=strip", "-m", message])
+            return try tree.head()
+        }
+    }
+
+    /// Runs `body` in a temporary detached worktree at `commit` (nobody's working tree is touched), removed after.
+    func withWorktree<T>(at commit: String, named name: String, _ body: (Git, String) throws -> T) throws -> T {
+        let folder = NSTemporaryDirectory() + "tandem-\(name)-\(UUID().uuidString)"
+        try git.run(["worktree", "add", "--quiet", "--detach", folder, commit])
         defer {
             _ = try? git.run(["worktree", "remove", "--force", folder])
             try? FileManager.default.removeItem(atPath: folder)
         }
-        let tree = Git(folder: folder)
-        let identity = ["-c", "user.name=\(author)", "-c", "user.email=\(author)@tandem.invalid"]
-        if let other {
-            do {
-                try tree.run(identity + ["merge", "--no-ff", "--no-commit", other])
-            } catch {
-                // A file written by the promotion (the model's lock file) replaces both sides. Any other conflict,
-                // another model's lock file included, fails the promotion with nothing changed.
-                let unmerged = (try? tree.run(["diff", "--name-only", "--diff-filter=U"])) ?? ""
-                let conflicted = unmerged.split(separator: "\n").map(String.init)
-                let resolvable =
-                    !conflicted.isEmpty
-                    && conflicted.allSatisfy { files[$0] != nil }
-                let theirs = conflicted.filter { files[$0] == nil }
-                var resolved = resolvable
-                if resolved && !theirs.isEmpty {
-                    resolved =
-                        (try? tree.run(["checkout", "--theirs", "--"] + theirs)) != nil
-                        && (try? tree.run(["add", "--"] + theirs)) != nil
-                }
-                guard resolved else {
-                    _ = try? tree.run(["merge", "--abort"])
-                    throw Failure(
-                        .refused,
-                        "merging \(commit.prefix(12)) into \(branch) conflicts in " + conflicted.joined(separator: ", ")
-                            + "; resolve the conflict on the branch and start a new promotion")
-                }
-            }
-        }
-        for (path, content) in files.sorted(by: { $0.key < $1.key }) {
-            let full = (folder as NSString).appendingPathComponent(path)
-            try FileManager.default.createDirectory(
-                atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            try content.write(toFile: full, atomically: true, encoding: .utf8)
-            try tree.run(["add", "--", path])
-        }
-        // Nothing to commit: the files were already so and there is no merge.
-        if other == nil, (try? tree.run(["diff", "--cached", "--quiet"])) != nil { return start }
-        // The message is given whole (`-m`), never git's prepared one with its `# Conflicts:` lines.
-        try tree.run(identity + ["commit", "--quiet", "--cleanup=strip", "-m", message])
-        return try tree.head()
+        return try body(Git(folder: folder), folder)
     }
 
     /// Creates an annotated tag (idempotent when it already points at the commit).
@@ -148,42 +154,39 @@ public struct GitPromotion: Sendable {
         }
     }
 
-    /// A commit on top of `head` whose tree is `target`'s: returns the code to what it was without rewriting history.
+    /// A commit on top of `head` that undoes what `merged` changed from `base` (see `ProductionBranch.undo`), made in a
+    /// temporary worktree; a conflict throws with nothing changed.
     public func undo(_ merged: String, from base: String, onto head: String, message: String, author: String) throws
         -> String
     {
-        let folder = NSTemporaryDirectory() + "tandem-undo-\(UUID().uuidString)"
-        try git.run(["worktree", "add", "--quiet", "--detach", folder, head])
-        defer {
-            _ = try? git.run(["worktree", "remove", "--force", folder])
-            try? FileManager.default.removeItem(atPath: folder)
-        }
-        let tree = Git(folder: folder)
-        let patch = try tree.output(["diff", "--full-index", "--binary", "--no-renames", merged, base])
-        if !patch.isEmpty {
-            let file = folder + ".patch"
-            try patch.write(to: URL(fileURLWithPath: file))
-            defer { try? FileManager.default.removeItem(atPath: file) }
-            if (try? tree.run(["apply", "--3way", "--whitespace=nowarn", file])) == nil {
-                let unmerged = ((try? tree.run(["diff", "--name-only", "--diff-filter=U"])) ?? "")
-                    .split(separator: "\n").map(String.init)
-                let touched = try tree.run(["diff", "--name-only", "--no-renames", merged, base]).split(separator: "\n").map(
-                    String.init)
-                let paths = unmerged.isEmpty ? touched : unmerged
-                let later = (try? git.run(["log", "--format=%h %s", "\(merged)..\(head)", "--"] + paths)) ?? ""
-                throw Failure(
-                    .refused,
-                    "undoing \(merged.prefix(12)) on \(branch) conflicts in " + paths.joined(separator: ", ")
-                        + ", which later commits changed"
-                        + (later.isEmpty ? "" : ": " + later.split(separator: "\n").joined(separator: "; "))
-                        + "; nothing was changed. Roll back those promotions first, or promote a fix")
+        try withWorktree(at: head, named: "undo") { tree, folder in
+            let patch = try tree.output(["diff", "--full-index", "--binary", "--no-renames", merged, base])
+            if !patch.isEmpty {
+                let file = folder + ".patch"
+                try patch.write(to: URL(fileURLWithPath: file))
+                defer { try? FileManager.default.removeItem(atPath: file) }
+                if (try? tree.run(["apply", "--3way", "--whitespace=nowarn", file])) == nil {
+                    let unmerged = ((try? tree.run(["diff", "--name-only", "--diff-filter=U"])) ?? "")
+                        .split(separator: "\n").map(String.init)
+                    let touched = try tree.run(["diff", "--name-only", "--no-renames", merged, base]).split(separator: "\n").map(
+                        String.init)
+                    let paths = unmerged.isEmpty ? touched : unmerged
+                    let later = (try? git.run(["log", "--format=%h %s", "\(merged)..\(head)", "--"] + paths)) ?? ""
+                    throw Failure(
+                        .refused,
+                        "undoing \(merged.prefix(12)) on \(branch) conflicts in " + paths.joined(separator: ", ")
+                            + ", which later commits changed"
+                            + (later.isEmpty ? "" : ": " + later.split(separator: "\n").joined(separator: "; "))
+                            + "; nothing was changed. Roll back those promotions first, or promote a fix")
+                }
             }
+            try tree.run(
+                [
+                    "-c", "user.name=\(author)", "-c", "user.email=\(author)@tandem.invalid", "commit", "--quiet",
+                    "--allow-empty",
+                    "--cleanup=strip", "-m", message,
+                ])
+            return try tree.head()
         }
-        try tree.run(
-            [
-                "-c", "user.name=\(author)", "-c", "user.email=\(author)@tandem.invalid", "commit", "--quiet", "--allow-empty",
-                "--cleanup=strip", "-m", message,
-            ])
-        return try tree.head()
     }
 }

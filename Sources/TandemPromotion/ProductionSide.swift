@@ -78,18 +78,12 @@ public struct ProductionSide: Sendable {
     /// The profiles committed at `commit`, keyed by environment, as one checked set.
     public static func profiles(at commit: String, label: String, repositoryRoot: String) throws -> ProfileSet {
         let git = Git(folder: repositoryRoot)
-        let listing = try git.run(["ls-tree", "-l", commit, "environments/"])
         var files: [String: Data] = [:]
-        for line in listing.split(separator: "\n") {
-            // "<mode> blob <sha> <size>\tenvironments/prod.yaml"
-            let parts = line.split(separator: "\t", maxSplits: 1)
-            let fields = parts.first?.split(separator: " ", omittingEmptySubsequences: true) ?? []
-            guard parts.count == 2, fields.count == 4, fields[1] == "blob" else { continue }
-            let path = String(parts[1])
+        for (path, size) in try git.files(in: "environments", at: commit).sorted(by: { $0.key < $1.key }) {
             guard path.hasSuffix(".yaml") else { continue }
             let name = String((path as NSString).lastPathComponent.dropLast(5))
             // Sized before it is read: a profile is bounded like every input (1 MiB).
-            if let size = Int(fields[3]), size > InputLimits.yamlBytes {
+            if size > InputLimits.yamlBytes {
                 throw ProfileError(
                     location: SourceLocation(file: "\(label)/\(name).yaml", line: 1, column: 1),
                     problem: "is \(size) bytes, more than the \(InputLimits.yamlBytes >> 20) MiB a profile may have",

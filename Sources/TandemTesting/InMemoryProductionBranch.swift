@@ -56,22 +56,9 @@ struct InMemoryProductionBranch: ProductionBranch {
             guard seen.insert(next).inserted else { continue }
             if mine.contains(next) { base = next } else { queue += r.commits[next]?.parents ?? [] }
         }
-        let o = r.commits[ours]?.files ?? [:]
-        let t = r.commits[theirs]?.files ?? [:]
-        let b = base.flatMap { r.commits[$0]?.files } ?? [:]
-        var tree: [String: String] = [:]
-        var conflicted: [String] = []
-        for path in Set(o.keys).union(t.keys).union(b.keys).sorted() {
-            let (x, y, z) = (o[path], t[path], b[path])
-            if x == y || y == z {
-                tree[path] = x
-            } else if x == z {
-                tree[path] = y
-            } else {
-                conflicted.append(path)
-                tree[path] = y
-            }
-        }
+        let (tree, conflicted) = Self.merged(
+            ours: r.commits[ours]?.files ?? [:], theirs: r.commits[theirs]?.files ?? [:],
+            base: base.flatMap { r.commits[$0]?.files } ?? [:])
         let resolvable = conflicted.allSatisfy { files[$0] != nil }
         guard resolvable else {
             throw Failure(
@@ -147,18 +134,7 @@ struct InMemoryProductionBranch: ProductionBranch {
                 throw Failure(.failed, "git diff failed in the in-memory repository: a commit is missing")
             }
             // Three-way: ours = head, theirs = base, merge base = merged.
-            var tree: [String: String] = [:]
-            var conflicted: [String] = []
-            for path in Set(h.keys).union(b.keys).union(m.keys).sorted() {
-                let (x, y, z) = (h[path], b[path], m[path])
-                if x == y || y == z {
-                    tree[path] = x
-                } else if x == z {
-                    tree[path] = y
-                } else {
-                    conflicted.append(path)
-                }
-            }
+            let (tree, conflicted) = Self.merged(ours: h, theirs: b, base: m)
             guard conflicted.isEmpty else {
                 throw Failure(
                     .refused,
@@ -168,5 +144,26 @@ struct InMemoryProductionBranch: ProductionBranch {
             }
             return r.makeCommit(parents: [head], files: tree, message: message, author: author)
         }
+    }
+
+    /// The three-way merge of two trees from their base: each path as the side that changed it has it; a path both
+    /// changed otherwise is conflicted (and holds `theirs`).
+    static func merged(ours o: [String: String], theirs t: [String: String], base b: [String: String]) -> (
+        tree: [String: String], conflicted: [String]
+    ) {
+        var tree: [String: String] = [:]
+        var conflicted: [String] = []
+        for path in Set(o.keys).union(t.keys).union(b.keys).sorted() {
+            let (x, y, z) = (o[path], t[path], b[path])
+            if x == y || y == z {
+                tree[path] = x
+            } else if x == z {
+                tree[path] = y
+            } else {
+                conflicted.append(path)
+                tree[path] = y
+            }
+        }
+        return (tree, conflicted)
     }
 }
