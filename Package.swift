@@ -39,6 +39,12 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
+        /** libpq, PostgreSQL's client library, from Debian's libpq-dev: the PostgreSQL state backend's connection. */
+        .systemLibrary(
+            name: "TandemCLibpq",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
         /** The scorer's dense kernel in C: batch-invariant by construction, AVX2+FMA or generic, chosen at run time. */
         .target(
             name: "TandemCKernels",
@@ -115,6 +121,12 @@ let package = Package(
                 "TandemWebhooks", .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
+        /** The PostgreSQL state backend (`roots.state: postgres://…`): promotions, journal, locks and the outbox shared
+            across runners, with versioned schema migrations, over libpq. */
+        .target(
+            name: "TandemPostgres",
+            dependencies: ["TandemCore", "TandemCLibpq", "TandemPromotion", "TandemWebhooks"]
+        ),
         /** Compute backends: stage jobs as local child processes or Slurm jobs (arrays for sweeps). */
         .target(name: "TandemCompute", dependencies: ["TandemCore"]),
         /** The umbrella `tandem`: resolution of `tandem STAGE` to an executable `tandem-STAGE` (table-tested), exec,
@@ -128,7 +140,7 @@ let package = Package(
             dependencies: [
                 "TandemCore", "TandemProfiles", "TandemStorage", "TandemFeatures", "TandemLakehouse", "TandemRegistry",
                 "TandemGit", "TandemHTTP", "TandemCompute", "TandemPipeline", "TandemPromotion", "TandemWebhooks",
-                "TandemDispatch",
+                "TandemDispatch", "TandemPostgres",
             ]
         ),
         /** The command-line interface of every stage (argument parsing, human and JSON output). */
@@ -179,7 +191,7 @@ let package = Package(
                 "TandemCommands", "TandemCore", "TandemStorage", "TandemFeatures", "TandemLakehouse",
                 "TandemLearning",
                 "TandemRegistry",
-                "TandemHTTP", "TandemWebhooks", "TandemCompute", "TandemDispatch",
+                "TandemHTTP", "TandemWebhooks", "TandemCompute", "TandemDispatch", "TandemPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -205,6 +217,7 @@ let package = Package(
             dependencies: [
                 "TandemPromotion", "TandemPipeline", "TandemLearning", "TandemProfiles", "TandemFeatures", "TandemLakehouse",
                 "TandemRegistry", "TandemGit", "TandemWebhooks", "TandemStorage", "TandemTesting", "TandemConformance",
+                "TandemPostgres", "TandemTestSupport", "TandemHTTP",
             ]),
         .testTarget(
             name: "TandemRegistryTests",

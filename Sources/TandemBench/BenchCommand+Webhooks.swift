@@ -3,6 +3,7 @@ import Foundation
 import TandemCommands
 import TandemCore
 import TandemHTTP
+import TandemPostgres
 import TandemWebhooks
 
 extension BenchCommand {
@@ -15,7 +16,23 @@ extension BenchCommand {
         @Option(help: "Streams (promotions) they belong to.") var streams: Int = 20
         @Option(help: ArgumentHelp("The receiver script.", valueName: "file")) var receiver: String =
             "Tests/Reference/webhook_receiver.py"
+        @Option(
+            help: ArgumentHelp(
+                "A postgres:// state root to run the outbox on (password from its password_env; an empty database, or one "
+                    + "whose outbox has nothing pending). Absent: the SQLite outbox in a temporary folder.",
+                valueName: "url")) var state: String?
+        @Option(help: "Flushers delivering at the same time, each with its own connection (several runners).")
+        var flushers: Int = 1
         @Flag(help: "Print JSON.") var json = false
+
+        func openOutbox(folder: String) throws -> any DeliveryQueue {
+            guard let state else { return try Outbox(root: folder) }
+            let location: PostgresLocation
+            do { location = try PostgresLocation.parse(state) } catch {
+                throw Failure(.invalidInput, "--state: \(error.description)")
+            }
+            return PostgresOutbox(try PostgresState(location, environment: "bench"))
+        }
 
         func run() async throws {
             let folder = NSTemporaryDirectory() + "tandem-bench-outbox-\(UUID().uuidString)"
@@ -41,29 +58,51 @@ extension BenchCommand {
             guard let port = Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
                 throw Failure(.failed, "the receiver did not start (python3 \(receiver))")
             }
-            let outbox = try Outbox(root: folder)
+            guard (1...16).contains(flushers) else { throw Failure(.invalidInput, "--flushers is from 1 to 16") }
+            let outbox = try openOutbox(folder: folder)
+            if let pending = try outbox.counts()["pending"], pending > 0 {
+                throw Failure(
+                    .invalidInput,
+                    "the outbox at \(outbox.location) has \(pending) pending messages; run the benchmark on an empty database")
+            }
+            let run = UUID().uuidString.prefix(8)
             let body = String(repeating: "x", count: 400)
             try outbox.enqueue(
                 (0..<count).map { i in
                     OutboxMessage(
-                        stream: "p\(i % streams)", destination: "bench", kind: "generic", eventType: "bench",
+                        stream: "\(run)-p\(i % streams)", destination: "bench", kind: "generic", eventType: "bench",
                         url: "http://127.0.0.1:\(port)/ok/\(i % streams)", urlEnv: nil,
                         headers: ["Content-Type": "application/json"],
                         body: "{\"n\":\(i),\"pad\":\"\(body)\"}", createdAt: "t")
                 })
-            let deliverer = Deliverer(outbox: outbox, transport: CurlTransport())
+            let deliverers = try (0..<flushers).map { n in
+                Deliverer(outbox: n == 0 ? outbox : try openOutbox(folder: folder), transport: CurlTransport())
+            }
             let start = ContinuousClock.now
-            let summary = try await deliverer.flush(deadline: 120)
+            var summary = Deliverer.Summary()
+            try await withThrowingTaskGroup(of: Deliverer.Summary.self) { group in
+                for d in deliverers { group.addTask { try await d.flush(deadline: 120) } }
+                for try await s in group { summary.delivered += s.delivered }
+            }
             let d = ContinuousClock.now - start
             let seconds = d.seconds
-            struct Result: Encodable { var messages: Int; var delivered: Int; var seconds: Double; var perSecond: Double }
+            struct Result: Encodable {
+                var backend: String
+                var flushers: Int
+                var messages: Int
+                var delivered: Int
+                var seconds: Double
+                var perSecond: Double
+            }
             let result = Result(
-                messages: count, delivered: summary.delivered, seconds: seconds, perSecond: Double(summary.delivered) / seconds)
+                backend: state == nil ? "sqlite" : "postgres", flushers: flushers, messages: count, delivered: summary.delivered,
+                seconds: seconds, perSecond: Double(summary.delivered) / seconds)
             if json { try Terminal.printJSON(result); return }
             print(
                 String(
-                    format: "webhooks: %d of %d messages delivered in %.2f s = %.0f messages/s (one keep-alive connection)",
-                    result.delivered, count, seconds, result.perSecond))
+                    format: "webhooks (%@ outbox, %d flusher(s)): %d of %d messages delivered in %.2f s = %.0f messages/s "
+                        + "(one keep-alive connection per flusher)",
+                    result.backend, flushers, result.delivered, count, seconds, result.perSecond))
         }
     }
 }

@@ -69,7 +69,7 @@ public struct NotifyCommand: StageCommand {
 
         func run() throws {
             let context = try StageContext.load(common)
-            let entries = try context.openOutbox().list(state: all ? nil : (dead ? "dead" : "pending"))
+            let entries = try context.openOutbox().list(state: all ? nil : (dead ? "dead" : "pending"), limit: 1000)
             if common.json { try Terminal.printJSON(entries); return }
             if entries.isEmpty { print(dead ? "no dead letters" : "nothing pending") }
             let now = Date().timeIntervalSince1970
@@ -124,7 +124,7 @@ public struct NotifyCommand: StageCommand {
                 secretVariables: context.profile.secretVariables.map(\.variable))
             _ = try await deliverer.flush(deadline: 15)
             let ids = Set(messages.map(\.id))
-            let results = try outbox.list(state: nil).filter { ids.contains($0.message.id) }
+            let results = try outbox.list(state: nil, limit: 10_000).filter { ids.contains($0.message.id) }
             var failed = false
             for r in results {
                 let ok = r.delivery.state == "delivered"

@@ -14,7 +14,8 @@ public enum RootURL: Sendable, Hashable, CustomStringConvertible {
     case mlflow(baseURL: String)
     /// `slurm://[CLUSTER][?partition=…&time=…]`: jobs on a Slurm cluster.
     case slurm(cluster: String, options: [String: String])
-    /// `postgres://HOST[:PORT]/DATABASE`: a shared feature store on PostgreSQL.
+    /// `postgres://HOST[:PORT]/DATABASE[?user=…&password_env=…&sslmode=…]`: a shared PostgreSQL database
+    /// (`PostgresLocation`), written back in its canonical form.
     case postgres(url: String)
 
     /// The scheme as written in profiles.
@@ -103,14 +104,7 @@ public enum RootURL: Sendable, Hashable, CustomStringConvertible {
             }
             return .slurm(cluster: cluster, options: options)
         case "postgres", "postgresql":
-            let authority = rest.split(separator: "/", maxSplits: 1).first.map(String.init) ?? ""
-            guard !authority.isEmpty, rest.contains("/") else {
-                throw ParseError(
-                    description: "\(scheme):// needs a host and a database, as in postgres://db.internal:5432/features")
-            }
-            try refuseCredentials(authority, scheme: scheme)
-            try checkPort(authority, scheme: scheme)
-            return .postgres(url: "postgres://" + rest)
+            return .postgres(url: try PostgresLocation.parse(trimmed).description)
         default:
             throw ParseError(
                 description:

@@ -1,5 +1,6 @@
 import Foundation
 import TandemCore
+import TandemPostgres
 import TandemProfiles
 public import TandemPromotion
 import TandemRegistry
@@ -20,12 +21,12 @@ extension StageContext {
         into target: StageContext, productionSide: ProductionSide?, notify: Bool,
         note: @escaping @Sendable (String) -> Void
     ) throws -> PromotionEngine {
-        let stateRoot = try claimState(stage: "promote")
+        let state = try openState(stage: "promote")
         var context = PromotionContext(
             repositoryRoot: repositoryRoot, source: profile, target: target.profile,
             sourceStore: try openFeatureStoreForReading(), sourceRegistry: try openRegistry(writer: .stage("promote")),
             openTargetRegistry: { try target.openRegistry(writer: .promotionEngine) }, resolve: { self.resolve($0) },
-            store: try PromotionStore(root: stateRoot), outbox: notify ? try Outbox(root: stateRoot) : nil,
+            store: state.promotions, outbox: notify ? state.outbox : nil,
             actor: Actor.current(), productionSide: productionSide)
         context.runIntegrationTests = try integrationTestRunner(
             latencyBudgetMs: target.profile.policy.latencyBudgetMs, note: note)

@@ -9,7 +9,8 @@ extension StageContext {
     /// The environment's webhook outbox, in its state root (`roots.state`, else its registry root). Every stage writes it, the promotion engine included,
     /// so it is opened as the engine; read or written, it passes the root's gate (its stamp), since SQLite writes
     /// even when a stage only reads.
-    public func openOutbox() throws -> Outbox {
+    public func openOutbox() throws -> any DeliveryQueue {
+        if case .postgres = profile.roots.state { return try openState(stage: "notify").outbox }
         let role: RootRole = profile.roots.state == nil ? .registry : .state
         let path = try folder(of: role)
         try RootGuard.claim(path: path, environment: profile.name, role: role, protected: false, writer: .promotionEngine)
@@ -36,7 +37,7 @@ extension StageContext {
     }
 
     /// Delivers the outbox over libcurl, with the profile's secret variables kept out of every message.
-    public func deliverer(outbox: Outbox) -> Deliverer {
+    public func deliverer(outbox: any DeliveryQueue) -> Deliverer {
         Deliverer(outbox: outbox, transport: CurlTransport(), secretVariables: profile.secretVariables.map(\.variable))
     }
 }

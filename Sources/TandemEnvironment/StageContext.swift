@@ -2,8 +2,11 @@ import Foundation
 import TandemCore
 import TandemFeatures
 public import TandemLakehouse
+import TandemPostgres
 public import TandemProfiles
+public import TandemPromotion
 public import TandemStorage
+public import TandemWebhooks
 
 /// What a stage knows once its common options are resolved: the repository, its profiles and the environment.
 public struct StageContext: Sendable {
@@ -62,6 +65,24 @@ public struct StageContext: Sendable {
         return path
     }
 
+    /// The promotion state (promotions, journal, locks) and the outbox, opened for writing: in the PostgreSQL
+    /// database `roots.state` names (connected, migrated, its owner checked), else in the SQLite files of the
+    /// `roots.state` folder, else of the registry's root (where they always lived).
+    public func openState(stage: String) throws -> StateStores {
+        if case .postgres(let url) = profile.roots.state {
+            let location: PostgresLocation
+            do { location = try PostgresLocation.parse(url) } catch {
+                throw Failure(.invalidInput, "\(profile.file): roots.state: \(error.description)")
+            }
+            let state = try PostgresState(location, environment: profile.name, resolve: { self.resolve($0) })
+            return StateStores(
+                promotions: PostgresPromotionStore(state), outbox: PostgresOutbox(state), location: location.description)
+        }
+        let folder = try claimState(stage: stage)
+        return StateStores(
+            promotions: try PromotionStore(root: folder), outbox: try Outbox(root: folder), location: "file://" + folder)
+    }
+
     /// The folder of the promotion state (promotions, journal, locks) and the outbox, claimed for writing: `roots.state`
     /// when the profile names one, else the registry's root (where they always lived).
     public func claimState(stage: String) throws -> String {
@@ -107,4 +128,12 @@ public struct StageContext: Sendable {
     public func resolve(_ path: String) -> String {
         ProfileSet.absolutePath(path, repositoryRoot: repositoryRoot)
     }
+}
+
+/// An environment's promotion state and outbox, as its state root serves them.
+public struct StateStores: Sendable {
+    public var promotions: any PromotionStateStore
+    public var outbox: any DeliveryQueue
+    /// Where they are (a folder, or a database URL; never a secret).
+    public var location: String
 }

@@ -38,6 +38,11 @@ public struct Profile: Sendable, Equatable {
     /// Every environment variable the profile names for a secret, with the key that names it.
     public var secretVariables: [(key: String, variable: String)] {
         var out: [(String, String)] = []
+        for (key, root) in [("roots.state", roots.state), ("roots.features", roots.features)] {
+            if case .postgres(let url)? = root, let v = try? PostgresLocation.parse(url).passwordEnv {
+                out.append(("\(key) password_env", v))
+            }
+        }
         if let v = reporter.tokenEnv { out.append(("reporter.token_env", v)) }
         if let v = reporter.secretEnv { out.append(("reporter.secret_env", v)) }
         if let v = reporter.urlEnv { out.append(("reporter.url_env", v)) }

@@ -149,6 +149,10 @@ public struct ProfileSet: Sendable {
 
     private func storageKey(_ root: RootURL) -> String {
         if let path = absolutePath(of: root) { return "file://" + path + "/" }
+        // A database is one root, whatever role or options name it (the runtime owner stamp catches aliases).
+        if case .postgres(let url) = root, let location = try? PostgresLocation.parse(url) {
+            return "postgres://" + location.identity + "/"
+        }
         return root.description.lowercased() + (root.description.hasSuffix("/") ? "" : "/")
     }
 

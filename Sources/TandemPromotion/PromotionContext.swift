@@ -34,8 +34,9 @@ public struct PromotionContext: Sendable {
     /// Resolves a path in the repository.
     public var resolve: @Sendable (String) -> String
     public var store: any PromotionStateStore
-    /// The SQLite outbox a stage delivers after each step (`tandem notify`); setting it makes it `messages` too.
-    public var outbox: Outbox? {
+    /// The outbox a stage delivers after each step (`tandem notify`; SQLite or PostgreSQL); setting it makes it
+    /// `messages` too.
+    public var outbox: (any DeliveryQueue)? {
         didSet { messages = outbox }
     }
     /// Where the engine enqueues its webhooks (the outbox, or one in memory); nil sends none.
@@ -58,7 +59,7 @@ public struct PromotionContext: Sendable {
     public init(
         repositoryRoot: String, source: Profile, target: Profile, sourceStore: FeatureStore, sourceRegistry: any ModelRegistry,
         openTargetRegistry: @escaping @Sendable () throws -> any ModelRegistry, resolve: @escaping @Sendable (String) -> String,
-        store: any PromotionStateStore, outbox: Outbox?, actor: String,
+        store: any PromotionStateStore, outbox: (any DeliveryQueue)?, actor: String,
         runIntegrationTests: (@Sendable (Promotion) throws -> [TestResult])? = nil, productionSide: ProductionSide? = nil
     ) {
         self.productionSide = productionSide

@@ -63,12 +63,23 @@ extension PromotionEngine {
             throw Failure(
                 .invalidInput, "'\(actor)' requested promotion \(p.id) and cannot approve it; another release manager must")
         }
-        p.approvals.append(
-            ApprovalRecord(
-                actor: actor, at: Timestamp.nowMillis(), approve: approve, reason: reason, evidence: p.evidence,
-                identity: context.actorIdentity))
+        let record = ApprovalRecord(
+            actor: actor, at: Timestamp.nowMillis(), approve: approve, reason: reason, evidence: p.evidence,
+            identity: context.actorIdentity)
         if approve {
-            try context.store.save(p)
+            // Appended to the stored promotion as it is now, in one atomic update: two approvers approving at the
+            // same moment on two runners both count, and an approval that arrives after the evidence changed or the
+            // promotion moved on is refused.
+            let read = p
+            p = try context.store.update(p.id) { stored in
+                guard stored.state == .awaitingApproval, stored.evidence == read.evidence else {
+                    throw Failure(
+                        .conflict,
+                        "promotion \(read.id) changed while you approved (now \(stored.state.rawValue)); see "
+                            + "`tandem promote status \(read.id)` and approve again if it still waits")
+                }
+                stored.approvals.append(record)
+            }
             try audit(
                 p, action: "promotion.approval",
                 detail: [
@@ -77,7 +88,13 @@ extension PromotionEngine {
                 ])
             return try advance(p.id)
         }
-        p.reason = "rejected by \(actor)" + (reason.map { ": \($0)" } ?? "")
-        return try transition(p, to: .rejected, event: "promotion.rejected", summary: p.reason ?? "")
+        let why = "rejected by \(actor)" + (reason.map { ": \($0)" } ?? "")
+        // Compare-and-set: the rejection keeps approvals recorded meanwhile, and loses to a promotion that started.
+        return try transition(
+            p, to: .rejected, event: "promotion.rejected", summary: why, expecting: .awaitingApproval,
+            change: {
+                $0.approvals.append(record)
+                $0.reason = why
+            })
     }
 }

@@ -59,10 +59,7 @@ public final class PromotionEngine: @unchecked Sendable {
                 $0.target == context.target.name && $0.model == name && !$0.state.isFinal
             })
         {
-            throw Failure(
-                .waiting,
-                "\(active.id) is promoting \(name) into \(context.target.name) (\(active.state.rawValue)); one promotion per "
-                    + "model at a time: wait for it to end, or reject it with `tandem promote reject \(active.id)`")
+            throw Self.oneAtATime(active, model: name)
         }
         let lockPath = ModelLock.path(model: name)
         if let size = git.blobSize(lockPath, at: commit), size > InputLimits.lockFileBytes {
@@ -117,9 +114,21 @@ public final class PromotionEngine: @unchecked Sendable {
             commit: commit, model: version.name, version: version.version, modelDigest: version.artifactDigest,
             requestedBy: context.actor,
             requestedAt: now, state: .requested, updatedAt: now, tests: [], approvals: [])
-        try context.store.insert(promotion)
+        if context.rehearsal != nil {
+            try context.store.insert(promotion)
+        } else if let active = try context.store.insertUnlessActive(promotion) {
+            // Another runner started this model between the check above and now.
+            throw Self.oneAtATime(active, model: name)
+        }
         try report(promotion, event: "promotion.requested", summary: "\(branch) @ \(commit.prefix(12)) with \(version.reference)")
         return promotion
+    }
+
+    static func oneAtATime(_ active: Promotion, model: String) -> Failure {
+        Failure(
+            .waiting,
+            "\(active.id) is promoting \(model) into \(active.target) (\(active.state.rawValue)); one promotion per "
+                + "model at a time: wait for it to end, or reject it with `tandem promote reject \(active.id)`")
     }
 
     // MARK: Advance
@@ -127,6 +136,13 @@ public final class PromotionEngine: @unchecked Sendable {
     /// Continues a promotion from where it stands until it waits for approvals or ends.
     public func advance(_ id: String) throws -> Promotion {
         var p = try context.store.promotion(id)
+        if p.state == .promoting {
+            // Another process moved it to promoting and runs its steps (or died doing so): never run them twice.
+            throw Failure(
+                .waiting,
+                "\(p.id) is being promoted by another process (since \(p.updatedAt)); if that process was killed, "
+                    + "`tandem promote recover \(p.id)` finishes or undoes it")
+        }
         while true {
             // A new commit on the branch voids the evidence: test and evaluate again.
             if [.testing, .evaluating, .awaitingApproval].contains(p.state), let head = try? git.commit(of: p.branch),
@@ -148,7 +164,14 @@ public final class PromotionEngine: @unchecked Sendable {
                 p = try evaluate(p)
             case .awaitingApproval:
                 if approvalsCount(p) >= requiredApprovals(p) {
-                    p = try transition(p, to: .promoting, event: "promotion.approved", summary: approvalSummary(p))
+                    // Compare-and-set: of two runners that see enough approvals at once, one promotes.
+                    do {
+                        p = try transition(
+                            p, to: .promoting, event: "promotion.approved", summary: approvalSummary(p),
+                            expecting: .awaitingApproval)
+                    } catch let failure as Failure where failure.code == .conflict {
+                        return try context.store.promotion(p.id)
+                    }
                 } else {
                     return p
                 }
@@ -257,13 +280,37 @@ public final class PromotionEngine: @unchecked Sendable {
 
     // MARK: Transitions and reports
 
+    /// Moves `p` to `state` and saves it, then audits and reports the change. With `expecting`, the save is a
+    /// compare-and-set on the stored promotion: it happens only while that is still in state `expecting` at `p`'s
+    /// commit (else exit 2, `.conflict`, nothing saved: another process moved it), keeps whatever else was stored
+    /// meanwhile (approvals), and applies `change` to it.
     @discardableResult
-    func transition(_ p: Promotion, to state: PromotionState, event: String?, summary: String) throws -> Promotion {
+    func transition(
+        _ p: Promotion, to state: PromotionState, event: String?, summary: String, expecting: PromotionState? = nil,
+        change: (@Sendable (inout Promotion) -> Void)? = nil
+    ) throws -> Promotion {
         var p = p
-        let from = p.state
-        p.state = state
-        p.updatedAt = Timestamp.nowMillis()
-        try context.store.save(p)
+        let from = expecting ?? p.state
+        let now = Timestamp.nowMillis()
+        if let expecting {
+            let read = p
+            p = try context.store.update(p.id) { stored in
+                guard stored.state == expecting, stored.commit == read.commit else {
+                    throw Failure(
+                        .conflict,
+                        "\(read.id) changed meanwhile (now \(stored.state.rawValue) at \(stored.commit.prefix(12))): another "
+                            + "process moved it; see `tandem promote status \(read.id)`")
+                }
+                change?(&stored)
+                stored.state = state
+                stored.updatedAt = now
+            }
+        } else {
+            change?(&p)
+            p.state = state
+            p.updatedAt = now
+            try context.store.save(p)
+        }
         if from != state {
             try audit(p, action: "promotion.\(state.rawValue)", detail: ["from": from.rawValue, "summary": summary])
         }

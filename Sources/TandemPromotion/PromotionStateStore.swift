@@ -1,12 +1,20 @@
 import Foundation
 
 /// Where the promotions of a source environment persist, with the journal of their promoting steps and the lock that
-/// keeps two promotions to one environment apart. `PromotionStore` is the real one (`promotions.sqlite` in the
-/// registry root); TandemTesting has one in memory. Both pass the promotion state conformance suite
+/// keeps two promotions to one environment apart. `PromotionStore` (`promotions.sqlite` in the state root) and
+/// `PostgresPromotionStore` are the real ones; TandemTesting has one in memory. Both pass the promotion state conformance suite
 /// (Tests/TandemConformance).
 public protocol PromotionStateStore: Sendable {
     /// Records a new promotion.
     func insert(_ p: Promotion) throws
+    /// Records a new promotion unless another promotion of the same model into the same target is active (not in a
+    /// final state), atomically: of several runners starting one model at once, one records. Returns the active one
+    /// (nothing recorded), or nil when `p` was recorded.
+    func insertUnlessActive(_ p: Promotion) throws -> Promotion?
+    /// Reads the promotion `id`, lets `change` change it, and saves it, atomically: no other update of it comes in
+    /// between (a row lock or a write transaction). `change` may throw to change nothing. Returns the saved one.
+    @discardableResult
+    func update(_ id: String, _ change: (inout Promotion) throws -> Void) throws -> Promotion
     /// Replaces the stored promotion of the same id (an unknown id changes nothing).
     func save(_ p: Promotion) throws
     /// The promotion with this id, or with this unique id prefix; `Failure` (exit 2) when there is none.

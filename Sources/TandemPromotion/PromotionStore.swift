@@ -40,6 +40,39 @@ public final class PromotionStore: @unchecked Sendable {
         }
     }
 
+    public func insertUnlessActive(_ p: Promotion) throws -> Promotion? {
+        var active: Promotion?
+        // IMMEDIATE: the write lock is held from the first read, so two starters cannot both find none.
+        try queue.inTransaction(.immediate) { db in
+            for body in try String.fetchAll(db, sql: "SELECT body FROM promotions ORDER BY requested_at DESC") {
+                let other = try JSONDecoder().decode(Promotion.self, from: Data(body.utf8))
+                if other.target == p.target && other.model == p.model && !other.state.isFinal {
+                    active = other
+                    return .rollback
+                }
+            }
+            try db.execute(sql: "INSERT INTO promotions VALUES (?, ?, ?)", arguments: [p.id, p.requestedAt, try Self.encode(p)])
+            return .commit
+        }
+        return active
+    }
+
+    public func update(_ id: String, _ change: (inout Promotion) throws -> Void) throws -> Promotion {
+        var out: Promotion?
+        try queue.inTransaction(.immediate) { db in
+            guard let body = try String.fetchOne(db, sql: "SELECT body FROM promotions WHERE id = ?", arguments: [id]) else {
+                throw Failure(.notFound, "no promotion '\(id)'; see `tandem promote list`")
+            }
+            var p = try JSONDecoder().decode(Promotion.self, from: Data(body.utf8))
+            try change(&p)
+            try db.execute(sql: "UPDATE promotions SET body = ? WHERE id = ?", arguments: [try Self.encode(p), id])
+            out = p
+            return .commit
+        }
+        guard let out else { throw Failure(.failed, "the update of promotion '\(id)' saved nothing") }
+        return out
+    }
+
     public func save(_ p: Promotion) throws {
         try queue.write { db in
             try db.execute(sql: "UPDATE promotions SET body = ? WHERE id = ?", arguments: [try Self.encode(p), p.id])

@@ -34,6 +34,33 @@ public final class InMemoryPromotionStore: PromotionStateStore, @unchecked Senda
         }
     }
 
+    public func insertUnlessActive(_ p: Promotion) throws -> Promotion? {
+        try locked {
+            if let active = promotions.reversed().first(where: {
+                $0.target == p.target && $0.model == p.model && !$0.state.isFinal
+            }) {
+                return active
+            }
+            guard !promotions.contains(where: { $0.id == p.id }) else {
+                throw Failure(.conflict, "a promotion '\(p.id)' exists already")
+            }
+            promotions.append(p)
+            return nil
+        }
+    }
+
+    public func update(_ id: String, _ change: (inout Promotion) throws -> Void) throws -> Promotion {
+        try locked {
+            guard let i = promotions.firstIndex(where: { $0.id == id }) else {
+                throw Failure(.notFound, "no promotion '\(id)'; see `tandem promote list`")
+            }
+            var p = promotions[i]
+            try change(&p)
+            promotions[i] = p
+            return p
+        }
+    }
+
     public func save(_ p: Promotion) throws {
         try locked {
             if let i = promotions.firstIndex(where: { $0.id == p.id }) { promotions[i] = p }

@@ -7,7 +7,7 @@ public import TandemHTTP
 /// (4xx other than 408 and 429) or what has failed too long. Secrets are read from the environment at
 /// delivery time and never stored, logged or returned.
 public final class Deliverer: @unchecked Sendable {
-    public let outbox: Outbox
+    public let outbox: any DeliveryQueue
     public let transport: any HTTPTransport
     public let policy: RetryPolicy
     let environment: [String: String]
@@ -24,7 +24,7 @@ public final class Deliverer: @unchecked Sendable {
     let knownSecrets: [String]
 
     public init(
-        outbox: Outbox, transport: any HTTPTransport, policy: RetryPolicy = .fromEnvironment(),
+        outbox: any DeliveryQueue, transport: any HTTPTransport, policy: RetryPolicy = .fromEnvironment(),
         environment: [String: String] = ProcessInfo.processInfo.environment, secretVariables: [String] = []
     ) {
         self.outbox = outbox
@@ -41,6 +41,8 @@ public final class Deliverer: @unchecked Sendable {
         public var retried = 0
         public var dead = 0
         public var pending = 0
+
+        public init() {}
     }
 
     /// Delivers what is due until nothing is due or `deadline` seconds have passed; waits for retries that

@@ -4,10 +4,17 @@ import Testing
 
 /// A test environment whose registry is a real MLflow server: training registers there, and the promotion state and
 /// outbox live in its state root (`roots.state`, by default `.tandem/test/state`), since an MLflow server holds none.
-@Suite("An MLflow test registry with its own state root, end to end", .enabled(if: MLflowServer.enabled))
+@Suite("An MLflow test registry with its own state root, end to end", .enabled(if: MLflowServer.enabled), .serialized)
 struct StateRootBinaryTests {
     @Test("train registers on MLflow; promote, approve and check run with the promotions and outbox in roots.state")
-    func mlflowTestRegistry() async throws {
+    func mlflowTestRegistry() async throws { try await promote(stateOnPostgres: false) }
+
+    @Test(
+        "MLflow registry × PostgreSQL state: train, promote, approve and check, nothing of the state in the checkout",
+        .enabled(if: PostgresServer.enabled))
+    func mlflowWithPostgres() async throws { try await promote(stateOnPostgres: true) }
+
+    func promote(stateOnPostgres: Bool) async throws {
         try await offPool {
             // The process's shared server (the registry conformance suite's too): one more MLflow start on a loaded
             // machine is what made another suite's server miss its deadline.
@@ -21,8 +28,9 @@ struct StateRootBinaryTests {
             try FileManager.default.copyItem(atPath: Binaries.repository + "/models", toPath: repo.root + "/models")
             try repo.write(".gitignore", ".tandem/\n")
             let test = repo.root + "/environments/test.yaml"
+            let database = try stateOnPostgres ? PostgresServer.require().database() : nil
             try String(contentsOfFile: test, encoding: .utf8).replacingOccurrences(
-                of: "file://.tandem/test/registry", with: "mlflow+" + server.base
+                of: "file://.tandem/test/registry", with: "mlflow+" + server.base + (database.map { "\n  state: \($0)" } ?? "")
             ).write(toFile: test, atomically: true, encoding: .utf8)
             let prod = repo.root + "/environments/prod.yaml"
             try String(contentsOfFile: prod, encoding: .utf8).replacingOccurrences(
@@ -35,7 +43,8 @@ struct StateRootBinaryTests {
             try PromotionRepository.git(["init", "-q", "--bare", remote], in: repo.root)
             try git(["remote", "add", "origin", remote])
             try git(["push", "-q", "origin", "main", "main:production"])
-            let env = ["TANDEM_ACTOR": "dana", "TANDEM_FLUSH_SECONDS": "0"]
+            var env = ["TANDEM_ACTOR": "dana", "TANDEM_FLUSH_SECONDS": "0"]
+            if stateOnPostgres { env[PostgresServer.passwordVariable] = try PostgresServer.require().password }
             #expect(try repo.run("tandem-etl", ["--env", "test"]).status == 0)
             try git(["checkout", "-q", "-b", "feature/m"])
             let train = try repo.run(
@@ -53,17 +62,21 @@ struct StateRootBinaryTests {
             bob["TANDEM_ACTOR"] = "bob"
             let approve = try repo.run("tandem-promote", ["approve", "--env", "test", id], environment: bob)
             #expect(approve.status == 0, "\(approve.stdout)\(approve.stderr)")
-            #expect(try repo.run("tandem-promote", ["check", "--env", "prod"]).status == 0)
-            // The state lives in its own stamped root, not in the (remote) registry or the features root.
+            #expect(try repo.run("tandem-promote", ["check", "--env", "prod"], environment: env).status == 0)
+            let pending = try repo.run("tandem-notify", ["list", "--env", "test"], environment: env)
+            #expect(pending.status == 0 && pending.stdout.contains("promotion.promoted"), "\(pending.stdout)\(pending.stderr)")
+            let list = try repo.run("tandem-promote", ["list", "--env", "test"], environment: env)
+            #expect(list.stdout.contains(id) && list.stdout.contains("promoted"), "\(list.stdout)")
             let state = repo.root + "/.tandem/test/state"
+            if stateOnPostgres {
+                #expect(!FileManager.default.fileExists(atPath: state + "/promotions.sqlite"))
+                return
+            }
+            // The state lives in its own stamped root, not in the (remote) registry or the features root.
             #expect(FileManager.default.fileExists(atPath: state + "/promotions.sqlite"))
             #expect(FileManager.default.fileExists(atPath: state + "/outbox.sqlite"))
             let stamp = try String(contentsOfFile: state + "/.tandem-root.json", encoding: .utf8)
             #expect(stamp.contains("\"role\":\"state\"") || stamp.contains("\"role\" : \"state\""), "\(stamp)")
-            let pending = try repo.run("tandem-notify", ["list", "--env", "test"])
-            #expect(pending.status == 0 && pending.stdout.contains("promotion.promoted"), "\(pending.stdout)\(pending.stderr)")
-            let list = try repo.run("tandem-promote", ["list", "--env", "test"])
-            #expect(list.stdout.contains(id) && list.stdout.contains("promoted"), "\(list.stdout)")
         }
     }
 }
