@@ -23,6 +23,11 @@ extension BenchCommand {
                 valueName: "url")) var state: String?
         @Option(help: "Flushers delivering at the same time, each with its own connection (several runners).")
         var flushers: Int = 1
+        @Option(
+            help: ArgumentHelp(
+                "An HTTP receiver already running (such as scripts/fast-receiver, nginx answering 200), instead of the tests' "
+                    + "Python receiver, whose own speed bounds the figure.",
+                valueName: "base-url")) var url: String?
         @Flag(help: "Print JSON.") var json = false
 
         func openOutbox(folder: String) throws -> any DeliveryQueue {
@@ -38,25 +43,33 @@ extension BenchCommand {
             let folder = NSTemporaryDirectory() + "tandem-bench-outbox-\(UUID().uuidString)"
             defer { try? FileManager.default.removeItem(atPath: folder) }
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            let log = folder + "/received.jsonl"
             let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3", receiver, log]
-            let out = Pipe()
-            process.standardOutput = out
-            try process.run()
             defer {
-                kill(process.processIdentifier, SIGKILL)
-                process.waitUntilExit()
+                if process.isRunning {
+                    kill(process.processIdentifier, SIGKILL)
+                    process.waitUntilExit()
+                }
             }
-            var line = Data()
-            while !line.contains(0x0A) {
-                let chunk = out.fileHandleForReading.availableData
-                if chunk.isEmpty { break }
-                line.append(chunk)
-            }
-            guard let port = Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
-                throw Failure(.failed, "the receiver did not start (python3 \(receiver))")
+            let base: String
+            if let url {
+                base = url
+            } else {
+                process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+                process.arguments = ["python3", receiver, folder + "/received.jsonl"]
+                let out = Pipe()
+                process.standardOutput = out
+                try process.run()
+                var line = Data()
+                while !line.contains(0x0A) {
+                    let chunk = out.fileHandleForReading.availableData
+                    if chunk.isEmpty { break }
+                    line.append(chunk)
+                }
+                guard let port = Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+                else {
+                    throw Failure(.failed, "the receiver did not start (python3 \(receiver))")
+                }
+                base = "http://127.0.0.1:\(port)/ok"
             }
             guard (1...16).contains(flushers) else { throw Failure(.invalidInput, "--flushers is from 1 to 16") }
             let outbox = try openOutbox(folder: folder)
@@ -71,7 +84,7 @@ extension BenchCommand {
                 (0..<count).map { i in
                     OutboxMessage(
                         stream: "\(run)-p\(i % streams)", destination: "bench", kind: "generic", eventType: "bench",
-                        url: "http://127.0.0.1:\(port)/ok/\(i % streams)", urlEnv: nil,
+                        url: "\(base)/\(i % streams)", urlEnv: nil,
                         headers: ["Content-Type": "application/json"],
                         body: "{\"n\":\(i),\"pad\":\"\(body)\"}", createdAt: "t")
                 })
@@ -88,6 +101,7 @@ extension BenchCommand {
             let seconds = d.seconds
             struct Result: Encodable {
                 var backend: String
+                var receiver: String
                 var flushers: Int
                 var messages: Int
                 var delivered: Int
@@ -95,14 +109,16 @@ extension BenchCommand {
                 var perSecond: Double
             }
             let result = Result(
-                backend: state == nil ? "sqlite" : "postgres", flushers: flushers, messages: count, delivered: summary.delivered,
+                backend: state == nil ? "sqlite" : "postgres", receiver: url ?? "python", flushers: flushers, messages: count,
+                delivered: summary.delivered,
                 seconds: seconds, perSecond: Double(summary.delivered) / seconds)
             if json { try Terminal.printJSON(result); return }
             print(
                 String(
-                    format: "webhooks (%@ outbox, %d flusher(s)): %d of %d messages delivered in %.2f s = %.0f messages/s "
+                    format:
+                        "webhooks (%@ outbox, %d flusher(s), receiver %@): %d of %d messages delivered in %.2f s = %.0f messages/s "
                         + "(one keep-alive connection per flusher)",
-                    result.backend, flushers, result.delivered, count, seconds, result.perSecond))
+                    result.backend, flushers, result.receiver, result.delivered, count, seconds, result.perSecond))
         }
     }
 }

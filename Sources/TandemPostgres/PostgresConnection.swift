@@ -82,6 +82,8 @@ public final class PostgresConnection: @unchecked Sendable {
                 "cannot connect to the PostgreSQL state root \(location): \(why); check that the server runs, the "
                     + "database exists and the role and password (password_env) are right")
         }
+        // The server's notices ("relation … already exists, skipping") are not the user's business.
+        _ = PQsetNoticeProcessor(made, { _, _ in }, nil)
         connection = made
     }
 
@@ -169,6 +171,7 @@ public final class PostgresConnection: @unchecked Sendable {
         }
     }
 
+    @discardableResult
     private func run(_ sql: String, _ parameters: [String?]) throws -> Rows {
         if connection == nil || (PQstatus(connection) != CONNECTION_OK && !inTransaction) { try reconnect() }
         let copies = parameters.map { $0.map { strdup($0) } ?? nil }

@@ -78,63 +78,129 @@ public final class PostgresOutbox: DeliveryQueue, @unchecked Sendable {
         return try rows.map(Self.entry)
     }
 
-    public func claim(owner: String, lease: Double, now: Double, eligible: (Outbox.Entry) -> Bool) throws -> Outbox.Claim {
+    public func claimBatch(
+        owner: String, lease: Double, now: Double, limit: Int, eligible: (Outbox.Entry) -> Bool
+    ) throws -> Outbox.Batch {
         try db.transaction {
-            let heads = try db.execute(
-                """
-                SELECT * FROM (SELECT DISTINCT ON (stream) \(Self.columns) FROM tandem_outbox WHERE state = 'pending'
-                ORDER BY stream, seq) h ORDER BY seq
-                """
-            ).map(Self.entry).filter(eligible)
-            var next: Double?
-            var inFlight = false
-            for head in heads {
-                let held = head.delivery.claimedUntil.map { $0 >= now } ?? false
-                if !held && head.delivery.nextAttemptAt <= now {
-                    let taken = try db.execute(
-                        """
-                        UPDATE tandem_outbox SET claimed_by = $1, claimed_until = $2::double precision WHERE seq = (
-                            SELECT seq FROM tandem_outbox WHERE seq = $3::bigint AND state = 'pending'
-                            AND claimed_until < $4::double precision FOR UPDATE SKIP LOCKED)
-                        RETURNING seq
-                        """,
-                        [owner, String(now + lease), String(head.sequence), String(now)])
-                    // Skipped (another flusher is claiming it this moment) or claimed meanwhile: look at the next head.
-                    guard taken.count == 1 else {
-                        inFlight = true
-                        continue
-                    }
-                    var claimed = head
-                    claimed.delivery.claimedBy = owner
-                    claimed.delivery.claimedUntil = now + lease
-                    return .claimed(claimed)
+            // The claimable heads (the oldest pending message of each stream, due, its lease expired), oldest first,
+            // a page at a time until `limit` of them are eligible: the cost of a batch does not grow with the
+            // number of streams.
+            var batch = Outbox.Batch(claimed: [], next: nil, inFlight: false)
+            var candidates: [Outbox.Entry] = []
+            let page = max(64, limit * 2)
+            var offset = 0
+            while candidates.count < limit {
+                let rows = try db.execute(
+                    """
+                    SELECT \(Self.columns) FROM tandem_outbox WHERE seq IN (
+                        SELECT min(seq) FROM tandem_outbox WHERE state = 'pending' GROUP BY stream)
+                    AND next_attempt_at <= $1::double precision AND claimed_until < $1::double precision
+                    ORDER BY seq LIMIT $2 OFFSET $3
+                    """,
+                    [String(now), String(page), String(offset)])
+                for head in try rows.map(Self.entry) where candidates.count < limit && eligible(head) {
+                    candidates.append(head)
                 }
-                inFlight = inFlight || held
-                let due = max(head.delivery.nextAttemptAt, held ? (head.delivery.claimedUntil ?? now) : 0)
-                next = min(next ?? due, due)
+                if rows.count < page { break }
+                offset += page
             }
-            return .wait(next: inFlight ? (next ?? now) : next, inFlight: inFlight)
+            if candidates.isEmpty {
+                // Nothing to send now: when may something fall due, and is another flusher sending?
+                let heads = try db.execute(
+                    """
+                    SELECT \(Self.columns) FROM tandem_outbox WHERE seq IN (
+                        SELECT min(seq) FROM tandem_outbox WHERE state = 'pending' GROUP BY stream)
+                    ORDER BY seq
+                    """
+                ).map(Self.entry).filter(eligible)
+                for head in heads {
+                    let held = head.delivery.claimedUntil.map { $0 >= now } ?? false
+                    batch.inFlight = batch.inFlight || held
+                    let due = max(head.delivery.nextAttemptAt, held ? (head.delivery.claimedUntil ?? now) : 0)
+                    batch.next = min(batch.next ?? due, due)
+                }
+            }
+            guard !candidates.isEmpty else { return batch }
+            // One statement for the batch: rows another flusher is claiming this moment are skipped, not waited for,
+            // and the lease is checked again on the locked rows.
+            let taken = try db.execute(
+                """
+                UPDATE tandem_outbox SET claimed_by = $1, claimed_until = $2::double precision WHERE seq IN (
+                    SELECT seq FROM tandem_outbox WHERE seq = ANY($3::bigint[]) AND state = 'pending'
+                    AND claimed_until < $4::double precision FOR UPDATE SKIP LOCKED)
+                RETURNING seq
+                """,
+                [
+                    owner, String(now + lease), "{" + candidates.map { String($0.sequence) }.joined(separator: ",") + "}",
+                    String(now),
+                ]
+            ).compactMap { $0[0].flatMap { Int64($0) } }
+            let claimed = Set(taken)
+            for var head in candidates {
+                guard claimed.contains(head.sequence) else {
+                    // Skipped (another flusher is claiming it this moment): it may be free again soon.
+                    batch.inFlight = true
+                    batch.next = min(batch.next ?? now, now)
+                    continue
+                }
+                head.delivery.claimedBy = owner
+                head.delivery.claimedUntil = now + lease
+                batch.claimed.append(head)
+            }
+            return batch
         }
     }
 
+    /// A PostgreSQL array literal of text values (NULL for nil), each quoted and escaped.
+    static func array(_ values: [String?]) -> String {
+        "{"
+            + values.map { v in
+                guard let v else { return "NULL" }
+                return "\"" + v.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+            }.joined(separator: ",") + "}"
+    }
+
     @discardableResult
-    public func record(
-        id: String, owner: String, state: String, attempts: Int, nextAttemptAt: Double, status: Int?, error: String?,
-        response: String?
-    ) throws -> Bool {
-        let rows = try db.execute(
-            """
-            UPDATE tandem_outbox SET state = $1, attempts = $2::integer, next_attempt_at = $3::double precision,
-            last_status = $4::integer, last_error = $5, last_response = $6,
-            delivered_at = CASE WHEN $1 = 'delivered' THEN $7 ELSE delivered_at END, claimed_by = NULL, claimed_until = 0
-            WHERE id = $8 AND state = 'pending' AND (claimed_by IS NOT DISTINCT FROM $9 OR $1 = 'delivered')
-            RETURNING seq
-            """,
-            [
-                state, String(attempts), String(nextAttemptAt), status.map(String.init), error, response, Timestamp.nowMillis(),
-                id, owner,
-            ])
-        return rows.count == 1
+    public func record(_ outcomes: [Outbox.Outcome]) throws -> [Bool] {
+        guard !outcomes.isEmpty else { return [] }
+        let releases = outcomes.filter { $0.state == "release" }
+        let attempts = outcomes.filter { $0.state != "release" }
+        // Every outcome of the batch in one statement (arrays unnested into rows), all in one transaction.
+        let recorded = try db.transaction { () throws -> Set<String> in
+            var ids = Set<String>()
+            if !attempts.isEmpty {
+                let rows = try db.execute(
+                    """
+                    UPDATE tandem_outbox t SET state = v.state, attempts = v.attempts, next_attempt_at = v.next,
+                    last_status = v.status, last_error = v.error, last_response = v.response,
+                    delivered_at = CASE WHEN v.state = 'delivered' THEN $9 ELSE t.delivered_at END, claimed_by = NULL,
+                    claimed_until = 0
+                    FROM unnest($1::text[], $2::text[], $3::text[], $4::integer[], $5::double precision[], $6::integer[],
+                        $7::text[], $8::text[]) AS v(id, owner, state, attempts, next, status, error, response)
+                    WHERE t.id = v.id AND t.state = 'pending' AND (t.claimed_by IS NOT DISTINCT FROM v.owner OR v.state = 'delivered')
+                    RETURNING t.id
+                    """,
+                    [
+                        Self.array(attempts.map(\.id)), Self.array(attempts.map(\.owner)), Self.array(attempts.map(\.state)),
+                        Self.array(attempts.map { String($0.attempts) }), Self.array(attempts.map { String($0.nextAttemptAt) }),
+                        Self.array(attempts.map { $0.status.map(String.init) }), Self.array(attempts.map(\.error)),
+                        Self.array(attempts.map(\.response)), Timestamp.nowMillis(),
+                    ])
+                for row in rows { if let id = row[0] { ids.insert(id) } }
+            }
+            if !releases.isEmpty {
+                let rows = try db.execute(
+                    """
+                    UPDATE tandem_outbox t SET claimed_by = NULL, claimed_until = 0
+                    FROM unnest($1::text[], $2::text[]) AS v(id, owner)
+                    WHERE t.id = v.id AND t.state = 'pending' AND t.claimed_by IS NOT DISTINCT FROM v.owner RETURNING t.id
+                    """,
+                    [Self.array(releases.map(\.id)), Self.array(releases.map(\.owner))])
+                for row in rows { if let id = row[0] { ids.insert(id) } }
+            }
+            return ids
+        }
+        return outcomes.map { recorded.contains($0.id) }
     }
 
     public func retry(id: String) throws {

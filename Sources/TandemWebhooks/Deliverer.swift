@@ -15,6 +15,9 @@ public final class Deliverer: @unchecked Sendable {
     public var requestTimeout: Double = 10
     /// Seconds a claim on a message holds (`Outbox.lease`, `TANDEM_OUTBOX_LEASE_SECONDS`, 60 by default).
     public let lease: Double
+    /// Messages claimed together (one commit for their claims, one for their outcomes); each is the head of its
+    /// stream, so a batch never holds two messages of one stream.
+    public var batchSize = 32
     /// This flusher's name in the claims it takes.
     let claimant = Outbox.claimant()
     private var random = SystemRandomNumberGenerator()
@@ -59,12 +62,30 @@ public final class Deliverer: @unchecked Sendable {
         var blocked = Set<String>()
         flushing: while true {
             let now = Date().timeIntervalSince1970
-            let claim = try outbox.claim(owner: claimant, lease: lease, now: now) {
+            let batch = try outbox.claimBatch(owner: claimant, lease: lease, now: now, limit: batchSize) {
                 !blocked.contains($0.message.stream) && self.isConfigured($0.message)
             }
-            switch claim {
-            case .claimed(let entry):
-                switch try await attempt(entry) {
+            if batch.claimed.isEmpty {
+                guard var wake = batch.next else { break flushing }
+                // Another flusher is sending: look again soon rather than at the end of its lease.
+                if batch.inFlight { wake = min(wake, now + 0.05) }
+                guard wake < end else { break flushing }
+                try await Task.sleep(nanoseconds: UInt64(max(0.005, min(wake, end) - now) * 1e9))
+                continue
+            }
+            // The batch's messages are sent one after another and their outcomes recorded together (one commit),
+            // at the latest a quarter of the lease after the claim: what is not attempted by then goes back untried,
+            // so no claim expires while its message is being sent.
+            var outcomes: [Outbox.Outcome] = []
+            for entry in batch.claimed {
+                let stop = Date().timeIntervalSince1970 >= min(now + lease / 4, end)
+                if stop || blocked.contains(entry.message.stream) {
+                    outcomes.append(.release(id: entry.message.id, owner: claimant))
+                    continue
+                }
+                let (outcome, label) = try await attempt(entry)
+                outcomes.append(outcome)
+                switch label {
                 case "delivered": summary.delivered += 1
                 case "dead": summary.dead += 1
                 case "unconfigured":
@@ -72,13 +93,8 @@ public final class Deliverer: @unchecked Sendable {
                     blocked.insert(entry.message.stream)
                 default: summary.retried += 1
                 }
-            case .wait(let next, let inFlight):
-                guard var wake = next else { break flushing }
-                // Another flusher is sending: look again soon rather than at the end of its lease.
-                if inFlight { wake = min(wake, now + 0.05) }
-                guard wake < end else { break flushing }
-                try await Task.sleep(nanoseconds: UInt64(max(0.005, min(wake, end) - now) * 1e9))
             }
+            try outbox.record(outcomes)
             if Date().timeIntervalSince1970 >= end { break }
         }
         summary.pending = try outbox.counts()["pending"] ?? 0
@@ -91,26 +107,29 @@ public final class Deliverer: @unchecked Sendable {
         [m.urlEnv, m.tokenEnv, m.secretEnv].allSatisfy { name in name.map { !(environment[$0] ?? "").isEmpty } ?? true }
     }
 
-    /// One delivery attempt; returns the new state.
-    func attempt(_ entry: Outbox.Entry) async throws -> String {
+    /// One delivery attempt; returns its outcome, to record, and what it was (`delivered`, `pending`, `dead`,
+    /// `unconfigured`).
+    func attempt(_ entry: Outbox.Entry) async throws -> (Outbox.Outcome, String) {
         let m = entry.message
         let attempts = entry.delivery.attempts + 1
         var secrets: [String] = knownSecrets
-        func fail(_ error: String, status: Int?, response: String?, retryAfter: Double?, permanent: Bool) throws -> String {
+        func fail(_ error: String, status: Int?, response: String?, retryAfter: Double?, permanent: Bool) -> (
+            Outbox.Outcome, String
+        ) {
             let age = Date().timeIntervalSince1970 - entry.createdEpoch
             let dead = permanent || attempts >= policy.maxAttempts || age >= policy.maxAge
             let next =
                 Date().timeIntervalSince1970
                 + policy.delay(afterAttempts: attempts, retryAfter: retryAfter, random: Double.random(in: 0...1, using: &random))
-            try outbox.record(
+            let outcome = Outbox.Outcome(
                 id: m.id, owner: claimant, state: dead ? "dead" : "pending", attempts: attempts, nextAttemptAt: next,
                 status: status,
                 error: redact(error, secrets), response: response.map { redact(String($0.prefix(2048)), secrets) })
-            return dead ? "dead" : "pending"
+            return (outcome, outcome.state)
         }
-        func unconfigured(_ error: String) throws -> String {
-            let state = try fail(error, status: nil, response: nil, retryAfter: nil, permanent: false)
-            return state == "dead" ? "dead" : "unconfigured"
+        func unconfigured(_ error: String) -> (Outbox.Outcome, String) {
+            let (outcome, state) = fail(error, status: nil, response: nil, retryAfter: nil, permanent: false)
+            return (outcome, state == "dead" ? "dead" : "unconfigured")
         }
         func secret(_ name: String?) -> String? {
             guard let name, let value = environment[name], !value.isEmpty else { return nil }
@@ -118,20 +137,20 @@ public final class Deliverer: @unchecked Sendable {
             return value
         }
         guard let url = m.url ?? secret(m.urlEnv) else {
-            return try fail(
+            return fail(
                 "$\(m.urlEnv ?? "?") is not set; set it to the endpoint's URL", status: nil, response: nil, retryAfter: nil,
                 permanent: false)
         }
         if m.urlEnv != nil { secrets.append(url) }
         let token = secret(m.tokenEnv)
         if let tokenEnv = m.tokenEnv, token == nil {
-            return try fail(
+            return fail(
                 "$\(tokenEnv) is not set; set it to the API token", status: nil, response: nil, retryAfter: nil,
                 permanent: false)
         }
         let signingSecret = secret(m.secretEnv)
         if let secretEnv = m.secretEnv, signingSecret == nil {
-            return try fail(
+            return fail(
                 "$\(secretEnv) is not set; set it to the whsec_… signing secret", status: nil, response: nil, retryAfter: nil,
                 permanent: false)
         }
@@ -142,7 +161,7 @@ public final class Deliverer: @unchecked Sendable {
             if let tokenEnv = m.tokenEnv, let token { try HTTPSafety.checkVariable(tokenEnv, token) }
             if let secretEnv = m.secretEnv, let signingSecret { try HTTPSafety.checkVariable(secretEnv, signingSecret) }
         } catch {
-            return try unconfigured(error.description)
+            return unconfigured(error.description)
         }
         var headers = m.headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         if let token {
@@ -158,7 +177,7 @@ public final class Deliverer: @unchecked Sendable {
                 headers.append(
                     ("webhook-signature", StandardWebhooks.signature(id: m.id, timestamp: timestamp, body: body, keys: k)))
             } catch {
-                return try fail("$\(secretEnv): \(error)", status: nil, response: nil, retryAfter: nil, permanent: false)
+                return fail("$\(secretEnv): \(error)", status: nil, response: nil, retryAfter: nil, permanent: false)
             }
         }
         let request = HTTPRequest(
@@ -168,23 +187,23 @@ public final class Deliverer: @unchecked Sendable {
         do {
             response = try await transport.send(request)
         } catch {
-            return try fail(
+            return fail(
                 redact(error.description.replacingOccurrences(of: url, with: CurlTransport.host(of: url)), secrets),
                 status: nil, response: nil, retryAfter: nil, permanent: false)
         }
         switch response.status {
         case 200..<300:
-            try outbox.record(
+            let outcome = Outbox.Outcome(
                 id: m.id, owner: claimant, state: "delivered", attempts: attempts, nextAttemptAt: 0, status: response.status,
                 error: nil,
                 response: redact(String(response.text.prefix(2048)), secrets))
-            return "delivered"
+            return (outcome, "delivered")
         case 408, 429, 500...599:
-            return try fail(
+            return fail(
                 "HTTP \(response.status)", status: response.status, response: response.text,
                 retryAfter: response.retryAfter, permanent: false)
         default:
-            return try fail(
+            return fail(
                 "HTTP \(response.status): the receiver refused the message", status: response.status,
                 response: response.text, retryAfter: nil, permanent: true)
         }

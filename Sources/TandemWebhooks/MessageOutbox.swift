@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Where messages wait to be delivered, as the promotion engine uses it: enqueued in order, listed by state.
 /// `Outbox` (SQLite) and `PostgresOutbox` are the real ones; TandemTesting has one in memory. All pass the outbox
@@ -17,20 +17,45 @@ public protocol MessageOutbox: Sendable {
 public protocol DeliveryQueue: MessageOutbox {
     /// Where it is, for messages (a file path, or a database URL without secrets).
     var location: String { get }
-    /// Claims the next due message that `eligible` accepts, for `owner`, for `lease` seconds: the oldest pending
-    /// message of its stream (streams stay in order), due, and not claimed under a lease that still holds.
-    func claim(owner: String, lease: Double, now: Double, eligible: (Outbox.Entry) -> Bool) throws -> Outbox.Claim
-    /// Records an attempt's outcome and ends the claim (see `Outbox.record`); false when another flusher holds the
-    /// message now, or it was delivered meanwhile.
+    /// Claims up to `limit` due messages that `eligible` accepts, for `owner`, for `lease` seconds, in one
+    /// transaction: each the oldest pending message of its stream (streams stay in order), due, and not claimed
+    /// under a lease that still holds.
+    func claimBatch(owner: String, lease: Double, now: Double, limit: Int, eligible: (Outbox.Entry) -> Bool) throws
+        -> Outbox.Batch
+    /// Records attempts' outcomes in one transaction and ends their claims (see `Outbox.record`); for each, false
+    /// when another flusher holds the message now, or it was delivered meanwhile.
     @discardableResult
-    func record(
-        id: String, owner: String, state: String, attempts: Int, nextAttemptAt: Double, status: Int?, error: String?,
-        response: String?
-    ) throws -> Bool
+    func record(_ outcomes: [Outbox.Outcome]) throws -> [Bool]
     /// Puts a dead (or pending) message back in the queue, due now; exit 2 when there is no undelivered one.
     func retry(id: String) throws
     /// Counts by state.
     func counts() throws -> [String: Int]
+}
+
+extension DeliveryQueue {
+    /// Claims the next due message that `eligible` accepts (a batch of one).
+    public func claim(
+        owner: String, lease: Double, now: Double = Date().timeIntervalSince1970,
+        eligible: (Outbox.Entry) -> Bool = { _ in true }
+    ) throws -> Outbox.Claim {
+        let batch = try claimBatch(owner: owner, lease: lease, now: now, limit: 1, eligible: eligible)
+        if let first = batch.claimed.first { return .claimed(first) }
+        return .wait(next: batch.next, inFlight: batch.inFlight)
+    }
+
+    /// Records one attempt's outcome and ends its claim; false when another flusher holds the message now, or it was
+    /// delivered meanwhile.
+    @discardableResult
+    public func record(
+        id: String, owner: String, state: String, attempts: Int, nextAttemptAt: Double, status: Int?, error: String?,
+        response: String?
+    ) throws -> Bool {
+        try record([
+            Outbox.Outcome(
+                id: id, owner: owner, state: state, attempts: attempts, nextAttemptAt: nextAttemptAt, status: status,
+                error: error, response: response)
+        ]).first ?? false
+    }
 }
 
 extension Outbox: DeliveryQueue {

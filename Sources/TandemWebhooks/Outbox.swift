@@ -118,26 +118,36 @@ public final class Outbox: @unchecked Sendable {
         }
     }
 
-    /// Records an attempt's outcome and ends the claim. Only the claim's holder (`owner`) records a failure; a
-    /// delivery is recorded by whoever made it, even after its lease expired (the message was sent). Returns whether
-    /// the outcome was recorded (false: another flusher holds the message now, or it was delivered meanwhile).
+    /// Records attempts' outcomes, in one transaction, and ends their claims. Only a claim's holder (`owner`) records
+    /// a failure or a release; a delivery is recorded by whoever made it, even after its lease expired (the message
+    /// was sent). Returns, for each, whether it was recorded (false: another flusher holds the message now, or it was
+    /// delivered meanwhile).
     @discardableResult
-    public func record(
-        id: String, owner: String, state: String, attempts: Int, nextAttemptAt: Double, status: Int?, error: String?,
-        response: String?
-    ) throws -> Bool {
+    public func record(_ outcomes: [Outcome]) throws -> [Bool] {
         try queue.write { db in
-            try db.execute(
-                sql: """
-                    UPDATE messages SET state = ?, attempts = ?, next_attempt_at = ?, last_status = ?, last_error = ?,
-                    last_response = ?, delivered_at = CASE WHEN ? = 'delivered' THEN ? ELSE delivered_at END,
-                    claimed_by = NULL, claimed_until = 0
-                    WHERE id = ? AND state = 'pending' AND (claimed_by IS ? OR ? = 'delivered')
-                    """,
-                arguments: [
-                    state, attempts, nextAttemptAt, status, error, response, state, Timestamp.nowMillis(), id, owner, state,
-                ])
-            return db.changesCount == 1
+            try outcomes.map { o in
+                if o.state == "release" {
+                    try db.execute(
+                        sql: """
+                            UPDATE messages SET claimed_by = NULL, claimed_until = 0
+                            WHERE id = ? AND state = 'pending' AND claimed_by IS ?
+                            """,
+                        arguments: [o.id, o.owner])
+                    return db.changesCount == 1
+                }
+                try db.execute(
+                    sql: """
+                        UPDATE messages SET state = ?, attempts = ?, next_attempt_at = ?, last_status = ?, last_error = ?,
+                        last_response = ?, delivered_at = CASE WHEN ? = 'delivered' THEN ? ELSE delivered_at END,
+                        claimed_by = NULL, claimed_until = 0
+                        WHERE id = ? AND state = 'pending' AND (claimed_by IS ? OR ? = 'delivered')
+                        """,
+                    arguments: [
+                        o.state, o.attempts, o.nextAttemptAt, o.status, o.error, o.response, o.state, Timestamp.nowMillis(),
+                        o.id, o.owner, o.state,
+                    ])
+                return db.changesCount == 1
+            }
         }
     }
 

@@ -4,7 +4,7 @@ import TandemCore
 
 /// Claims: how flushers that run at the same time share an outbox without sending a message twice.
 ///
-/// A flusher claims one message at a time: the oldest pending message of its stream (so streams stay in order),
+/// A flusher claims a batch of messages at a time, each the oldest pending message of its stream (so streams stay in order),
 /// due, and not claimed by anyone whose lease still holds. The claim is taken in an IMMEDIATE transaction (SQLite's
 /// write lock is held from the first read), so two flushers never claim the same message. The holder sends it and
 /// records the outcome, which ends the claim. A flusher that dies holding a claim leaves it to expire: after the
@@ -18,6 +18,52 @@ extension Outbox {
         /// expiring claim); `inFlight` is true when another flusher holds a message whose outcome may make the
         /// next one of its stream due sooner.
         case wait(next: Double?, inFlight: Bool)
+    }
+
+    /// What `claimBatch` found: the messages now the caller's (each the head of its stream), and, for the
+    /// messages it could not claim, when one may fall due (`next`) and whether another flusher holds one (`inFlight`).
+    public struct Batch: Sendable {
+        public var claimed: [Entry]
+        public var next: Double?
+        public var inFlight: Bool
+
+        public init(claimed: [Entry], next: Double?, inFlight: Bool) {
+            self.claimed = claimed
+            self.next = next
+            self.inFlight = inFlight
+        }
+    }
+
+    /// An attempt's outcome, to record (`DeliveryQueue.record`). `release` gives a claimed message back untried
+    /// (its state, attempts and retry time unchanged).
+    public struct Outcome: Sendable {
+        public var id: String
+        public var owner: String
+        /// `delivered`, `pending` (to retry at `nextAttemptAt`), `dead`, or `release`.
+        public var state: String
+        public var attempts: Int
+        public var nextAttemptAt: Double
+        public var status: Int?
+        public var error: String?
+        public var response: String?
+
+        public init(
+            id: String, owner: String, state: String, attempts: Int, nextAttemptAt: Double, status: Int?, error: String?,
+            response: String?
+        ) {
+            self.id = id
+            self.owner = owner
+            self.state = state
+            self.attempts = attempts
+            self.nextAttemptAt = nextAttemptAt
+            self.status = status
+            self.error = error
+            self.response = response
+        }
+
+        public static func release(id: String, owner: String) -> Outcome {
+            Outcome(id: id, owner: owner, state: "release", attempts: 0, nextAttemptAt: 0, status: nil, error: nil, response: nil)
+        }
     }
 
     /// The default lease, in seconds: longer than any one attempt (a flusher's request timeout is at most half
@@ -34,12 +80,45 @@ extension Outbox {
         "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8).lowercased())"
     }
 
-    /// Claims the next due message that `eligible` accepts, for `owner`, for `lease` seconds.
-    public func claim(
-        owner: String, lease: Double, now: Double = Date().timeIntervalSince1970, eligible: (Entry) -> Bool = { _ in true }
-    ) throws -> Claim {
-        var outcome = Claim.wait(next: nil, inFlight: false)
+    /// Claims up to `limit` due messages that `eligible` accepts, each the head of its stream, for `owner`, for
+    /// `lease` seconds, in one IMMEDIATE transaction (one commit for the batch).
+    public func claimBatch(
+        owner: String, lease: Double, now: Double, limit: Int, eligible: (Entry) -> Bool
+    ) throws -> Batch {
+        var batch = Batch(claimed: [], next: nil, inFlight: false)
         try queue.inTransaction(.immediate) { db in
+            // The claimable heads (the oldest pending message of each stream, due, its lease expired), oldest first,
+            // a page at a time until `limit` of them are eligible.
+            let page = max(64, limit * 2)
+            var offset = 0
+            var candidates: [Entry] = []
+            while candidates.count < limit {
+                let rows = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT m.* FROM messages m JOIN (
+                            SELECT stream, MIN(seq) AS seq FROM messages WHERE state = 'pending' GROUP BY stream
+                        ) h ON m.seq = h.seq WHERE m.next_attempt_at <= ? AND m.claimed_until < ? ORDER BY m.seq LIMIT ? OFFSET ?
+                        """, arguments: [now, now, page, offset])
+                for head in try rows.map(Self.entry) where candidates.count < limit && eligible(head) {
+                    candidates.append(head)
+                }
+                if rows.count < page { break }
+                offset += page
+            }
+            for head in candidates {
+                try db.execute(
+                    sql:
+                        "UPDATE messages SET claimed_by = ?, claimed_until = ? WHERE seq = ? AND state = 'pending' AND claimed_until < ?",
+                    arguments: [owner, now + lease, head.sequence, now])
+                guard db.changesCount == 1 else { continue }
+                var claimed = head
+                claimed.delivery.claimedBy = owner
+                claimed.delivery.claimedUntil = now + lease
+                batch.claimed.append(claimed)
+            }
+            guard batch.claimed.isEmpty else { return .commit }
+            // Nothing to send now: when may something fall due, and is another flusher sending?
             let heads = try Row.fetchAll(
                 db,
                 sql: """
@@ -48,31 +127,14 @@ extension Outbox {
                     ) h ON m.seq = h.seq ORDER BY m.seq
                     """
             ).map(Self.entry).filter(eligible)
-            var next: Double?
-            var inFlight = false
             for head in heads {
                 let held = head.delivery.claimedUntil.map { $0 >= now } ?? false
-                if !held && head.delivery.nextAttemptAt <= now {
-                    try db.execute(
-                        sql: """
-                            UPDATE messages SET claimed_by = ?, claimed_until = ?
-                            WHERE seq = ? AND state = 'pending' AND claimed_until < ?
-                            """,
-                        arguments: [owner, now + lease, head.sequence, now])
-                    guard db.changesCount == 1 else { continue }
-                    var claimed = head
-                    claimed.delivery.claimedBy = owner
-                    claimed.delivery.claimedUntil = now + lease
-                    outcome = .claimed(claimed)
-                    return .commit
-                }
-                inFlight = inFlight || held
+                batch.inFlight = batch.inFlight || held
                 let due = max(head.delivery.nextAttemptAt, held ? (head.delivery.claimedUntil ?? now) : 0)
-                next = min(next ?? due, due)
+                batch.next = min(batch.next ?? due, due)
             }
-            outcome = .wait(next: next, inFlight: inFlight)
             return .commit
         }
-        return outcome
+        return batch
     }
 }

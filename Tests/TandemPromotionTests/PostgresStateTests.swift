@@ -53,6 +53,29 @@ struct PostgresStateTests {
         ).runAll()
     }
 
+    @Test("outcomes with quotes, braces, commas, backslashes and the word NULL read back as written")
+    func outcomeText() throws {
+        let outbox = PostgresOutbox(try Self.open())
+        try outbox.enqueue([OutboxConformance.message("m1"), OutboxConformance.message("m2", stream: "other")])
+        let now = Date().timeIntervalSince1970 + 1
+        let batch = try outbox.claimBatch(owner: "f", lease: 60, now: now, limit: 10) { _ in true }
+        #expect(batch.claimed.map(\.message.id) == ["m1", "m2"])
+        let nasty = #"a "quoted", {braced} \ back\\slash NULL ' ; -- é 🚀"#
+        let recorded = try outbox.record([
+            Outbox.Outcome(
+                id: "m1", owner: "f", state: "pending", attempts: 1, nextAttemptAt: now + 5, status: 503, error: nasty,
+                response: "NULL"),
+            Outbox.Outcome(
+                id: "m2", owner: "f", state: "dead", attempts: 1, nextAttemptAt: 0, status: nil, error: nil, response: nil),
+        ])
+        #expect(recorded == [true, true])
+        let entries = try outbox.list(state: nil, limit: 10)
+        #expect(entries[0].delivery.lastError == nasty && entries[0].delivery.lastResponse == "NULL")
+        #expect(entries[0].delivery.lastStatus == 503 && entries[0].delivery.nextAttemptAt == now + 5)
+        #expect(
+            entries[1].delivery.state == "dead" && entries[1].delivery.lastError == nil && entries[1].delivery.lastStatus == nil)
+    }
+
     @Test("runners racing: of four starting one model at once one records, and four approvals at once all count")
     func racingRunners() throws {
         let server = try PostgresServer.require()
