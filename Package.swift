@@ -191,7 +191,7 @@ let package = Package(
                 "TandemCommands", "TandemCore", "TandemStorage", "TandemFeatures", "TandemLakehouse",
                 "TandemLearning",
                 "TandemRegistry",
-                "TandemHTTP", "TandemWebhooks", "TandemCompute", "TandemDispatch", "TandemPostgres",
+                "TandemHTTP", "TandemWebhooks", "TandemCompute", "TandemDispatch", "TandemPostgres", "TandemPromotion",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
