@@ -73,9 +73,12 @@ public struct EnvCommand: StageCommand {
             let p = context.profile
             print("environment \(p.name)  (\(p.file)\(p.extends.map { ", extends \($0)" } ?? ""))")
             if !p.description.isEmpty { print("  \(p.description)") }
-            for role in ["features", "registry", "compute"] {
+            for role in ["features", "registry", "compute", "state"] {
                 guard let r = view.roots[role] else { continue }
-                print("  \(role.padding(toLength: 9, withPad: " ", startingAt: 0)) \(r.url)" + (r.path.map { "  → \($0)" } ?? ""))
+                let secret = role == "state" ? (p.secretVariables.first { $0.key == "roots.state password_env" }?.variable) : nil
+                print(
+                    "  \(role.padding(toLength: 9, withPad: " ", startingAt: 0)) \(r.url)" + (r.path.map { "  → \($0)" } ?? "")
+                        + (secret.map { "  (password in $\($0))" } ?? ""))
             }
             print("  git       production branch \(p.git.productionBranch)" + (p.git.remote.map { ", remote \($0)" } ?? ""))
             print("  reporter  \(p.reporter.kind.rawValue)" + (p.reporter.tokenEnv.map { " (token in $\($0))" } ?? ""))
@@ -109,7 +112,9 @@ public struct EnvCommand: StageCommand {
             let context = try StageContext.load(common, environment: try name ?? common.environmentName())
             let p = context.profile
             var findings: [Finding] = []
-            for (role, root) in [("features", p.roots.features), ("registry", p.roots.registry), ("compute", p.roots.compute)] {
+            var roots = [("features", p.roots.features), ("registry", p.roots.registry), ("compute", p.roots.compute)]
+            if let state = p.roots.state { roots.append(("state", state)) }
+            for (role, root) in roots {
                 findings.append(RootHealth.check(root, role: role, environment: p.name, set: context.profiles))
             }
             let environment = ProcessInfo.processInfo.environment

@@ -71,6 +71,7 @@ struct ProfileView: Encodable {
         extends = p.extends
         func view(_ r: RootURL) -> RootView { RootView(url: r.description, scheme: r.scheme, path: set.absolutePath(of: r)) }
         roots = ["features": view(p.roots.features), "registry": view(p.roots.registry), "compute": view(p.roots.compute)]
+        if let state = p.roots.state { roots["state"] = view(state) }
         git = ["production_branch": p.git.productionBranch, "remote": p.git.remote, "tag_prefix": p.git.tagPrefix]
         data = ["sample_input": p.data.sampleInput, "feature_set": p.data.featureSet]
         protected = p.protected

@@ -2,6 +2,7 @@ import Foundation
 import TandemCompute
 public import TandemCore
 import TandemHTTP
+import TandemPostgres
 public import TandemProfiles
 import TandemStorage
 
@@ -21,7 +22,7 @@ public enum RootHealth {
         }
     }
 
-    /// Checks one root (`role` is `features`, `registry` or `compute`).
+    /// Checks one root (`role` is `features`, `registry`, `compute` or `state`).
     public static func check(_ root: RootURL, role: String, environment: String, set: ProfileSet) -> Finding {
         switch root {
         case .file:
@@ -62,6 +63,29 @@ public enum RootHealth {
             } catch {
                 return Finding(
                     item: "roots.\(role)", ok: false, detail: "\(root): the MLflow server does not answer (\(error))")
+            }
+        case .postgres(let url) where role == "state":
+            // Read only: connects, and reads the owner stamp and the migrations if Tandem has used the database.
+            do {
+                let location = try PostgresLocation.parse(url)
+                let db = try PostgresConnection(location) { ProfileSet.absolutePath($0, repositoryRoot: set.repositoryRoot) }
+                let used = try db.execute("SELECT to_regclass('tandem_owner') IS NOT NULL").first?[0] == "t"
+                guard used else {
+                    return Finding(item: "roots.\(role)", ok: true, detail: "\(root): connects; empty (migrated on first use)")
+                }
+                let owner = try db.execute("SELECT environment FROM tandem_owner").first?[0] ?? nil
+                let applied = try db.execute("SELECT count(*) FROM tandem_migrations").first?[0] ?? nil ?? "0"
+                if let owner, owner != environment {
+                    return Finding(
+                        item: "roots.\(role)", ok: false, detail: "\(root) holds the state of environment '\(owner)'")
+                }
+                return Finding(
+                    item: "roots.\(role)", ok: true,
+                    detail:
+                        "\(root): connects; \(environment)'s state, \(applied) of \(PostgresState.migrations.count) migrations applied"
+                )
+            } catch {
+                return Finding(item: "roots.\(role)", ok: false, detail: "\(error)")
             }
         default:
             return Finding(

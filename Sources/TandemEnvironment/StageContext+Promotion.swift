@@ -1,5 +1,6 @@
 import Foundation
 import TandemCore
+import TandemLakehouse
 import TandemPostgres
 import TandemProfiles
 public import TandemPromotion
@@ -22,9 +23,15 @@ extension StageContext {
         note: @escaping @Sendable (String) -> Void
     ) throws -> PromotionEngine {
         let state = try openState(stage: "promote")
+        // A runner that only approves (CI's fresh machine) has no ETL output: the steps that read the features
+        // (integration tests, evaluation) say so if the promotion needs them again; a damaged root still stops here.
+        let sourceStore: FeatureStore?
+        do { sourceStore = try openFeatureStoreForReading() } catch let error as RootAccessError where error.kind == .empty {
+            sourceStore = nil
+        }
         var context = PromotionContext(
             repositoryRoot: repositoryRoot, source: profile, target: target.profile,
-            sourceStore: try openFeatureStoreForReading(), sourceRegistry: try openRegistry(writer: .stage("promote")),
+            sourceStore: sourceStore, sourceRegistry: try openRegistry(writer: .stage("promote")),
             openTargetRegistry: { try target.openRegistry(writer: .promotionEngine) }, resolve: { self.resolve($0) },
             store: state.promotions, outbox: notify ? state.outbox : nil,
             actor: Actor.current(), productionSide: productionSide)

@@ -74,6 +74,12 @@ public struct StageContext: Sendable {
             do { location = try PostgresLocation.parse(url) } catch {
                 throw Failure(.invalidInput, "\(profile.file): roots.state: \(error.description)")
             }
+            if let variable = location.passwordEnv, (ProcessInfo.processInfo.environment[variable] ?? "").isEmpty {
+                throw Failure(
+                    .invalidInput,
+                    "\(profile.locations["roots.state"].map { "\($0)" } ?? profile.file): roots.state names password_env=\(variable), and $\(variable) is not set; set it to the "
+                        + "password of the database role (in CI, from the secret store)")
+            }
             let state = try PostgresState(location, environment: profile.name, resolve: { self.resolve($0) })
             return StateStores(
                 promotions: PostgresPromotionStore(state), outbox: PostgresOutbox(state), location: location.description)

@@ -1,4 +1,5 @@
 import Foundation
+import TandemCore
 import TandemFeatures
 public import TandemLakehouse
 public import TandemLearning
@@ -67,5 +68,21 @@ public struct FeatureStoreEvaluator: ModelEvaluator {
         return HeldOutEvaluation(
             table: inputs.table.reference, challenger: try scores(challenger.model),
             champion: try champion.map { try scores($0.model) })
+    }
+}
+
+/// The evaluation where the source environment's feature store is empty on this machine (a fresh CI runner that
+/// approves a promotion another runner tested): refused, saying what to run, should a promotion need it again (its
+/// branch moved, so it is tested and evaluated anew).
+public struct NoFeatureStoreEvaluator: ModelEvaluator {
+    public let environment: String
+
+    public init(environment: String) { self.environment = environment }
+
+    public func evaluate(challenger: EvaluatedModel, champion: EvaluatedModel?) throws -> HeldOutEvaluation {
+        throw Failure(
+            .invalidInput,
+            "the evaluation reads the test queries of \(environment)'s feature store, which is empty on this machine; run "
+                + "`tandem etl --env \(environment)` here first, then `tandem promote advance`")
     }
 }

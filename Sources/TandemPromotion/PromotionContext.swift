@@ -57,7 +57,7 @@ public struct PromotionContext: Sendable {
 
     /// The engine on the stages' backends: the feature store, git in `repositoryRoot`, the SQLite state and outbox.
     public init(
-        repositoryRoot: String, source: Profile, target: Profile, sourceStore: FeatureStore, sourceRegistry: any ModelRegistry,
+        repositoryRoot: String, source: Profile, target: Profile, sourceStore: FeatureStore?, sourceRegistry: any ModelRegistry,
         openTargetRegistry: @escaping @Sendable () throws -> any ModelRegistry, resolve: @escaping @Sendable (String) -> String,
         store: any PromotionStateStore, outbox: (any DeliveryQueue)?, actor: String,
         runIntegrationTests: (@Sendable (Promotion) throws -> [TestResult])? = nil, productionSide: ProductionSide? = nil
@@ -74,7 +74,9 @@ public struct PromotionContext: Sendable {
         self.outbox = outbox
         self.messages = outbox
         self.repository = Git(folder: repositoryRoot)
-        self.evaluator = FeatureStoreEvaluator(store: sourceStore)
+        self.evaluator =
+            sourceStore.map { FeatureStoreEvaluator(store: $0) as any ModelEvaluator }
+            ?? NoFeatureStoreEvaluator(environment: source.name)
         self.actor = actor
         self.runIntegrationTests = runIntegrationTests
     }

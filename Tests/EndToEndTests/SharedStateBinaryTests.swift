@@ -15,7 +15,7 @@ struct SharedRunners {
     let databaseName: String
     var env: [String: String]
 
-    /// A repository whose test and prod roots live in `shared` (absolute: the storage every runner mounts), whose
+    /// A repository whose test and prod registries live in `shared` (absolute: the storage every runner reaches), whose
     /// state root is a fresh database of `server`, and whose notifiers and reporter send to `receiver`.
     init(server: PostgresServer) throws {
         self.server = server
@@ -30,7 +30,9 @@ struct SharedRunners {
         for name in ["test", "prod"] {
             let path = repo.root + "/environments/\(name).yaml"
             var text = try String(contentsOfFile: path, encoding: .utf8)
-            text = text.replacingOccurrences(of: "file://.tandem/\(name)/", with: "file://\(shared)/\(name)/")
+            // The registries are shared (as an MLflow server would be); the features are each runner's own: the
+            // runner that approves has run no ETL.
+            text = text.replacingOccurrences(of: "file://.tandem/\(name)/registry", with: "file://\(shared)/\(name)/registry")
                 .replacingOccurrences(of: "https://api.github.com", with: receiver.base + "/github")
                 .replacingOccurrences(of: "latency_budget_ms: 50", with: "latency_budget_ms: 2000")
                 .replacingOccurrences(of: "https://hooks.acme-search.example/tandem", with: receiver.base + "/signed/release")
