@@ -8,8 +8,10 @@ import TandemRegistry
 extension ModelsCommand {
     /// What both `verify` and `history` print about the registry's integrity, on lines of their own.
     static func describe(_ integrity: IntegrityReport) -> [String] {
+        let external = integrity.external.map { "EXTERNAL: \($0)" }
         guard integrity.intact else {
             return (integrity.chainIntact ? [] : ["AUDIT CHAIN BROKEN"]) + integrity.problems.map { "TAMPERED: \($0)" }
+                + external
         }
         let anchored =
             integrity.newestAnchor.map { "; anchored at entry \($0) by \(integrity.anchors) lock file revision(s)" }
@@ -18,7 +20,11 @@ extension ModelsCommand {
             integrity.otherRegistries > 0
             ? " (\(integrity.otherRegistries) other anchor(s) were taken on another registry, such as another machine's)"
             : ""
-        return ["audit chain intact (\(integrity.entries) entries); versions and aliases agree with it" + anchored + others]
+        let agree =
+            integrity.external.isEmpty
+            ? "versions and aliases agree with it"
+            : "versions and aliases agree with it but for \(integrity.external.count) change(s) made outside Tandem"
+        return external + ["audit chain intact (\(integrity.entries) entries); \(agree)" + anchored + others]
     }
 
     struct Verify: StageCommand {

@@ -107,8 +107,12 @@ public struct ModelsCommand: StageCommand {
                 for v in e.versions {
                     let aliases = byVersion[v.version].map { "  [" + $0.joined(separator: ", ") + "]" } ?? ""
                     print(
-                        "  v\(v.version)  \(v.createdAt)  NDCG@10 " + String(format: "%.4f", v.metrics["ndcg@10"] ?? 0)
-                            + "  \(v.featureTable ?? "-")  sha256:\(v.artifactDigest.prefix(12))"
+                        "  v\(v.version)  \(v.createdAt)  NDCG@10 "
+                            + (v.metrics["ndcg@10"].map { String(format: "%.4f", $0) } ?? "-")
+                            + "  \(v.featureTable ?? "-")  "
+                            + (v.artifactDigest.isEmpty
+                                ? "unverified: registered outside Tandem (no artifact digest)"
+                                : "sha256:\(v.artifactDigest.prefix(12))")
                             + (v.copiedFrom.map { "  from \($0)" } ?? "") + aliases)
                 }
             }
@@ -126,7 +130,10 @@ public struct ModelsCommand: StageCommand {
             let v = try registry.version(try ModelsCommand.parse(reference))
             if common.json { try Terminal.printJSON(v); return }
             print("\(v.reference)  created \(v.createdAt)")
-            print("  artifact sha256:\(v.artifactDigest) (\(v.artifactSize) bytes)")
+            print(
+                v.artifactDigest.isEmpty
+                    ? "  artifact unverified: registered outside Tandem, with no artifact digest Tandem could check"
+                    : "  artifact sha256:\(v.artifactDigest) (\(v.artifactSize) bytes)")
             print("  run      \(v.runID ?? "-")")
             print("  data     \(v.featureTable ?? "-") (\(v.dataDigest.map { String($0.prefix(12)) } ?? "-"))")
             print(

@@ -55,7 +55,7 @@ extension StageContext {
             openRegistry: { try openRegistry(writer: .stage("train")) },
             artifactPath: { digest in
                 // An MLflow registry keeps it among the server's proxied artifacts (MLflowModelRegistry.storeArtifact).
-                if case .mlflow = profile.roots.registry { return "mlflow-artifacts:/tandem/sha256/\(digest)" }
+                if case .mlflow = profile.roots.registry { return MLflowModelRegistry.sourceURI(digest: digest) }
                 return (resolve(try folder(of: .registry)) as NSString)
                     .appendingPathComponent("artifacts/sha256/\(digest.prefix(2))/\(digest)")
             })

@@ -57,31 +57,78 @@ public enum AuditReplay {
     /// Where the registry's versions and aliases differ from the replay of `entries`, in words (empty when they
     /// agree). Reads every model, version and alias of the registry.
     public static func differences(_ registry: any ModelRegistry, entries: [AuditEntry]) throws -> [String] {
+        try findings(registry, entries: entries).map(\.text)
+    }
+
+    /// A difference, and whether another client of a registry that has them (MLflow) may have made it: an alias
+    /// moved, set or deleted, or a version registered, without Tandem.
+    public struct Finding: Sendable, Equatable {
+        public var text: String
+        public var external: Bool
+    }
+
+    /// The differences, each marked external when `registry.acceptsOtherClients` and it is a change such a client
+    /// makes (worded so); every other difference is tampering.
+    public static func findings(_ registry: any ModelRegistry, entries: [AuditEntry]) throws -> [Finding] {
         let expected = state(entries)
-        var out: [String] = []
+        let others = registry.acceptsOtherClients
+        var out: [Finding] = []
         let names = Set(try registry.models()).union(expected.versions.keys).union(expected.aliases.keys).sorted()
         for name in names {
             let actual = Dictionary(try registry.versions(name: name).map { ($0.version, $0) }, uniquingKeysWith: { a, _ in a })
             let wanted = expected.versions[name] ?? [:]
             for number in Set(actual.keys).union(wanted.keys).sorted() {
-                out += differences("\(name)@\(number)", actual[number], wanted[number])
+                if others, let added = actual[number], wanted[number] == nil {
+                    out.append(
+                        Finding(
+                            text: "\(name)@\(number) was registered outside Tandem (another MLflow client; no audit entry)"
+                                + (added.artifactDigest.isEmpty
+                                    ? ": it has no Tandem artifact digest, so Tandem cannot verify it" : ""),
+                            external: true))
+                    continue
+                }
+                out += differences("\(name)@\(number)", actual[number], wanted[number]).map {
+                    Finding(text: $0, external: false)
+                }
             }
             let aliases = try registry.aliases(name: name)
             let wantedAliases = expected.aliases[name] ?? [:]
             for alias in Set(aliases.keys).union(wantedAliases.keys).sorted() {
                 let subject = "\(name)@\(alias)"
                 switch (aliases[alias], wantedAliases[alias]) {
+                case (let a?, nil) where others:
+                    out.append(
+                        Finding(
+                            text: "\(subject) points at version \(a), set outside Tandem (another MLflow client; no audit entry)",
+                            external: true))
+                case (nil, let w?) where others:
+                    out.append(
+                        Finding(
+                            text: "\(subject) was deleted outside Tandem (another MLflow client); entry \(w.sequence) set it to "
+                                + "version \(w.version)", external: true))
+                case (let a?, let w?) where others && a != w.version:
+                    out.append(
+                        Finding(
+                            text: "\(subject) points at version \(a), moved outside Tandem (another MLflow client); entry "
+                                + "\(w.sequence) set it to version \(w.version)", external: true))
                 case (let a?, nil):
                     out.append(
-                        "\(subject) points at version \(a) in the registry, but the audit log never set it (a row was added)")
+                        Finding(
+                            text:
+                                "\(subject) points at version \(a) in the registry, but the audit log never set it (a row was added)",
+                            external: false))
                 case (nil, let w?):
                     out.append(
-                        "\(subject) is missing from the registry, but entry \(w.sequence) set it to version \(w.version) (a row was deleted)"
-                    )
+                        Finding(
+                            text:
+                                "\(subject) is missing from the registry, but entry \(w.sequence) set it to version \(w.version) (a row was deleted)",
+                            external: false))
                 case (let a?, let w?) where a != w.version:
                     out.append(
-                        "\(subject) points at version \(a) in the registry, but entry \(w.sequence) set it to version \(w.version) (a row was edited)"
-                    )
+                        Finding(
+                            text:
+                                "\(subject) points at version \(a) in the registry, but entry \(w.sequence) set it to version \(w.version) (a row was edited)",
+                            external: false))
                 default: break
                 }
             }

@@ -91,9 +91,12 @@ extension MLflowModelRegistry {
             ids = [try experimentID(experiment)]
         } else {
             let doc = try client.call(.post, "experiments/search", body: ["max_results": 1000])
-            let audit = try experimentID("tandem-audit")
+            // Tandem's own bookkeeping (the audit log, the runs that hold copied versions' artifacts) is not training.
+            let skipped = ((doc["experiments"] as? [[String: Any]]) ?? []).filter {
+                ["tandem-audit", Self.registrationExperiment].contains($0["name"] as? String ?? "")
+            }.compactMap { $0["experiment_id"] as? String }
             ids = ((doc["experiments"] as? [[String: Any]]) ?? []).compactMap { $0["experiment_id"] as? String }
-                .filter { $0 != audit }
+                .filter { !skipped.contains($0) }
         }
         guard !ids.isEmpty else { return [] }
         let doc = try client.call(

@@ -7,13 +7,18 @@ import TandemHTTP
 /// and tags; aliases. A team that runs MLflow keeps its server and its UI.
 ///
 /// Mapping: Tandem's version fields are version tags (`tandem.artifact_digest`, `tandem.signature`, …);
-/// artifacts go through the server's artifact proxy under `tandem/sha256/DIGEST` and are checked against their
-/// digest when read; metric names replace `@` (which MLflow does not allow) with `_at_`; the audit log is an
+/// artifacts go through the server's artifact proxy, content-addressed as a folder `tandem/models/sha256/DIGEST/`
+/// holding `model.tandem` (the version's `source` is `mlflow-artifacts:/tandem/models/sha256/DIGEST`, so MLflow's own
+/// client downloads `models:/NAME/N` and `models:/NAME@ALIAS`), logged to the version's run under `model/` too,
+/// and checked against their digest when read; metric names replace `@` (which MLflow does not allow) with `_at_`; the audit log is an
 /// experiment, `tandem-audit`, one run per entry with its hash-chain fields as tags.
 public final class MLflowModelRegistry: ModelRegistry, @unchecked Sendable {
     let client: MLflowClient
     private var experiments: [String: String] = [:]
     private let lock = NSLock()
+
+    /// MLflow's UI and clients write the same server: their changes are external, not tampering.
+    public var acceptsOtherClients: Bool { true }
 
     /// - Parameter baseURL: `http(s)://HOST:PORT[/PATH]` (the root URL without its `mlflow+` prefix).
     public init(baseURL: String) {
@@ -76,15 +81,59 @@ public final class MLflowModelRegistry: ModelRegistry, @unchecked Sendable {
 
     // MARK: Artifacts
 
+    /// Where an artifact lives on the server's artifact proxy: a folder per digest, so that a version's `source`
+    /// is a folder MLflow downloads (as its model versions are).
+    static func artifactFolder(_ digest: String) -> String { "tandem/models/sha256/\(digest)" }
+    static let artifactFile = "model.tandem"
+    /// Where the first MLflow-backed releases stored artifacts (a file per digest); read when the folder is absent.
+    static func legacyArtifactPath(_ digest: String) -> String { "tandem/sha256/\(digest)" }
+
+    /// The `source` of a version whose artifact has `digest`: a URI MLflow resolves through its artifact proxy.
+    public static func sourceURI(digest: String) -> String { "mlflow-artifacts:/" + artifactFolder(digest) }
+
     public func storeArtifact(_ data: Data) throws -> String {
         let digest = ContentDigest.sha256Hex(data)
-        if try client.getArtifact("tandem/sha256/\(digest)") == nil { try client.putArtifact("tandem/sha256/\(digest)", data) }
+        let path = Self.artifactFolder(digest) + "/" + Self.artifactFile
+        if try client.getArtifact(path) == nil { try client.putArtifact(path, data) }
         return digest
     }
 
+    func storedArtifact(_ digest: String) throws -> Data? {
+        try client.getArtifact(Self.artifactFolder(digest) + "/" + Self.artifactFile)
+            ?? client.getArtifact(Self.legacyArtifactPath(digest))
+    }
+
     public func artifact(digest: String) throws -> Data {
-        try ArtifactCheck.verified(
-            try client.getArtifact("tandem/sha256/\(digest)"), digest: digest, location: "the MLflow server")
+        try ArtifactCheck.verified(try storedArtifact(digest), digest: digest, location: "the MLflow server")
+    }
+
+    /// The experiment of the runs that hold the artifacts of versions registered without a run on this server.
+    static let registrationExperiment = "tandem-registrations"
+
+    /// A finished run that records where a version came from and will hold its artifact.
+    func registrationRun(for version: ModelVersion) throws -> String {
+        var tags = ["tandem.registration_of": version.name, "tandem.artifact_digest": version.artifactDigest]
+        if let origin = version.copiedFrom { tags["tandem.copied_from"] = origin }
+        if let run = version.runID { tags["tandem.source_run"] = run }
+        let now = Self.ms(Timestamp.nowMillis())
+        let doc = try client.call(
+            .post, "runs/create",
+            body: [
+                "experiment_id": try experimentID(Self.registrationExperiment),
+                "run_name": "register \(version.name)" + (version.copiedFrom.map { " from \($0)" } ?? ""), "start_time": now,
+                "tags": Self.tags(tags),
+            ])
+        guard let id = ((doc["run"] as? [String: Any])?["info"] as? [String: Any])?["run_id"] as? String else {
+            throw Failure(.failed, "MLflow runs/create answered without a run id")
+        }
+        _ = try client.call(.post, "runs/update", body: ["run_id": id, "status": "FINISHED", "end_time": now])
+        return id
+    }
+
+    /// A run's artifact URI (`mlflow-artifacts:/EXPERIMENT/RUN/artifacts` on a server that proxies artifacts).
+    func artifactURI(ofRun id: String) throws -> String {
+        let doc = try client.call(.get, "runs/get", query: ["run_id": id])
+        return (((doc["run"] as? [String: Any])?["info"] as? [String: Any])?["artifact_uri"] as? String) ?? ""
     }
 
     // MARK: Models
@@ -108,10 +157,13 @@ public final class MLflowModelRegistry: ModelRegistry, @unchecked Sendable {
     }
 
     public func createVersion(_ version: ModelVersion, actor: String) throws -> ModelVersion {
-        guard try client.getArtifact("tandem/sha256/\(version.artifactDigest)") != nil else {
+        guard let bytes = try storedArtifact(version.artifactDigest) else {
             throw Failure(
                 .invalidInput, "artifact \(version.artifactDigest.prefix(12))… is not on the MLflow server; store it first")
         }
+        // An artifact stored before artifacts were folders moves into its folder, so the version's source resolves.
+        let folder = Self.artifactFolder(version.artifactDigest) + "/" + Self.artifactFile
+        if try client.getArtifact(folder) == nil { try client.putArtifact(folder, bytes) }
         do {
             _ = try client.call(.post, "registered-models/create", body: ["name": version.name])
         } catch let e as Failure where e.code == .conflict {}
@@ -129,10 +181,29 @@ public final class MLflowModelRegistry: ModelRegistry, @unchecked Sendable {
         if let r = version.gitRemote { tags["mlflow.source.git.repoURL"] = r }
         if let c = version.copiedFrom { tags["tandem.copied_from"] = c }
         var body: [String: Any] = [
-            "name": version.name, "source": "tandem://sha256/\(version.artifactDigest)",
+            "name": version.name, "source": Self.sourceURI(digest: version.artifactDigest),
             "tags": Self.tags(tags),
         ]
-        if let run = version.runID, try Failure.unlessNotFound({ try self.run(id: run) }) != nil { body["run_id"] = run }
+        // MLflow requires a version's source to lie inside the artifacts of the run it names. The version's own run
+        // holds it when it is on this server; a version without one here (a copy from another environment's
+        // registry) gets a run of its own in the `tandem-registrations` experiment.
+        var runURI: String?
+        if let run = version.runID, let uri = try Failure.unlessNotFound({ try self.artifactURI(ofRun: run) }),
+            uri.hasPrefix("mlflow-artifacts:/")
+        {
+            body["run_id"] = run
+            runURI = uri
+        } else {
+            let run = try registrationRun(for: version)
+            body["run_id"] = run
+            runURI = try artifactURI(ofRun: run)
+        }
+        if let runURI, runURI.hasPrefix("mlflow-artifacts:/") {
+            // Logged to the run, where MLflow's UI and `list_artifacts(run)` show it.
+            let path = String(runURI.dropFirst("mlflow-artifacts:/".count)) + "/model/" + Self.artifactFile
+            if try client.getArtifact(path) == nil { try client.putArtifact(path, bytes) }
+            body["source"] = runURI + "/model"
+        }
         let doc = try client.call(.post, "model-versions/create", body: body)
         let created = try self.version(from: doc["model_version"] as? [String: Any] ?? [:])
         try appendAudit(

@@ -44,4 +44,13 @@ public protocol ModelRegistry: Sendable {
     func auditLog() throws -> [AuditEntry]
     /// Appends an entry for an action the registry does not record by itself (a promotion step).
     func appendAudit(actor: String, action: String, subject: String, detail: [String: String]) throws
+
+    /// Whether other clients write this registry by design (an MLflow server, with its UI and client): a version or
+    /// alias they changed is reported as a change Tandem did not make, not as tampering, outside protected
+    /// environments.
+    var acceptsOtherClients: Bool { get }
+}
+
+extension ModelRegistry {
+    public var acceptsOtherClients: Bool { false }
 }

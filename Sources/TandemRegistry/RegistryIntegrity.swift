@@ -25,11 +25,14 @@ public struct IntegrityReport: Sendable, Codable, Equatable {
     public var otherRegistries: Int
     /// What differs, in words; empty when the registry is intact.
     public var problems: [String]
+    /// Changes another client of the registry made (an MLflow server's UI or client: an alias moved, a version
+    /// registered), which Tandem did not make; in a protected environment they are problems instead.
+    public var external: [String] = []
 
     public var intact: Bool { problems.isEmpty }
 
     enum CodingKeys: String, CodingKey {
-        case entries, anchors, problems
+        case entries, anchors, problems, external
         case chainIntact = "chain_intact"
         case newestAnchor = "newest_anchor"
         case otherRegistries = "other_registries"
@@ -69,7 +72,11 @@ public enum RegistryIntegrity {
         if let broken {
             problems.append("audit entry \(broken) does not match its hash chain (an entry was altered, removed or reordered)")
         }
-        problems += try AuditReplay.differences(registry, entries: entries)
+        var external: [String] = []
+        for finding in try AuditReplay.findings(registry, entries: entries) {
+            // Nobody but Tandem changes a protected environment's registry: there, an external change is tampering.
+            if finding.external && !sameRegistry { external.append(finding.text) } else { problems.append(finding.text) }
+        }
         var seen = Set<AuditAnchor>()
         var checked: [Int] = []
         var others = 0
@@ -84,6 +91,6 @@ public enum RegistryIntegrity {
         }
         return IntegrityReport(
             entries: entries.count, chainIntact: broken == nil, anchors: checked.count, newestAnchor: checked.max(),
-            otherRegistries: others, problems: problems)
+            otherRegistries: others, problems: problems, external: external)
     }
 }

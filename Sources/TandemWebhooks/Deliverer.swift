@@ -18,6 +18,8 @@ public final class Deliverer: @unchecked Sendable {
     /// Messages claimed together (one commit for their claims, one for their outcomes); each is the head of its
     /// stream, so a batch never holds two messages of one stream.
     public var batchSize = 32
+    /// Seconds a batch may take before its untried messages go back to the queue.
+    public var batchSeconds = 0.5
     /// This flusher's name in the claims it takes.
     let claimant = Outbox.claimant()
     private var random = SystemRandomNumberGenerator()
@@ -73,12 +75,12 @@ public final class Deliverer: @unchecked Sendable {
                 try await Task.sleep(nanoseconds: UInt64(max(0.005, min(wake, end) - now) * 1e9))
                 continue
             }
-            // The batch's messages are sent one after another and their outcomes recorded together (one commit),
-            // at the latest a quarter of the lease after the claim: what is not attempted by then goes back untried,
-            // so no claim expires while its message is being sent.
+            // The batch's messages are sent one after another and their outcomes recorded together (one commit).
+            // What is not attempted within `batchSeconds` of the claim goes back untried: other flushers take it
+            // (a slow receiver is then served by all of them at once), and no claim expires while being sent.
             var outcomes: [Outbox.Outcome] = []
             for entry in batch.claimed {
-                let stop = Date().timeIntervalSince1970 >= min(now + lease / 4, end)
+                let stop = Date().timeIntervalSince1970 >= min(now + min(batchSeconds, lease / 4), end)
                 if stop || blocked.contains(entry.message.stream) {
                     outcomes.append(.release(id: entry.message.id, owner: claimant))
                     continue

@@ -14,6 +14,75 @@ struct StateRootBinaryTests {
         .enabled(if: PostgresServer.enabled))
     func mlflowWithPostgres() async throws { try await promote(stateOnPostgres: true) }
 
+    @Test(
+        "MLflow's own client reads what Tandem wrote and downloads models:/NAME@champion with its digest; its changes show as external"
+    )
+    func mlflowClientReadsTandem() async throws {
+        try await offPool {
+            guard let server = MLflowServer.shared else { throw CocoaError(.featureUnsupported) }
+            let repo = try ScratchRepository()
+            defer { repo.remove() }
+            try FileManager.default.copyItem(atPath: Binaries.repository + "/models", toPath: repo.root + "/models")
+            try repo.write(".gitignore", ".tandem/\n")
+            let test = repo.root + "/environments/test.yaml"
+            try String(contentsOfFile: test, encoding: .utf8).replacingOccurrences(
+                of: "file://.tandem/test/registry", with: "mlflow+" + server.base
+            ).write(toFile: test, atomically: true, encoding: .utf8)
+            func git(_ a: [String]) throws { try PromotionRepository.git(a, in: repo.root) }
+            try git(["init", "-q", "-b", "main"])
+            try git(["add", "-A"])
+            try git(["-c", "user.name=dev", "-c", "user.email=dev@x", "commit", "-qm", "test on MLflow"])
+            try git(["checkout", "-q", "-b", "feature/c"])
+            let env = ["TANDEM_ACTOR": "dana"]
+            #expect(try repo.run("tandem-etl", ["--env", "test"]).status == 0)
+            var versions: [Int] = []
+            for _ in 0..<2 {
+                let train = try repo.run(
+                    "tandem-train", ["--env", "test", "--batch", "--set", "training.max_epochs=2"], environment: env)
+                #expect(train.status == 0, "\(train.stdout)\(train.stderr)")
+                let lock = try json(try String(contentsOfFile: repo.root + "/models/relevance-ranker.lock.json", encoding: .utf8))
+                versions.append((lock["version"] as? Int) ?? 0)
+            }
+            let (first, second) = (versions[0], versions[1])
+            let digest =
+                (try json(try String(contentsOfFile: repo.root + "/models/relevance-ranker.lock.json", encoding: .utf8))[
+                    "artifact_digest"] as? String) ?? ""
+            #expect(
+                try repo.run("tandem-models", ["alias", "--env", "test", "relevance-ranker", "champion", String(second)]).status
+                    == 0)
+            let check = try Binaries.run(
+                "/usr/bin/env",
+                [
+                    "python3", Binaries.repository + "/Tests/Reference/mlflow_client_check.py", server.base, "relevance-ranker",
+                    String(second), "champion", "--move-alias-to", String(first), "--add-version",
+                ])
+            #expect(check.status == 0, "\(check.stderr)")
+            let found = try json(check.stdout)
+            #expect(found["registered_model"] as? String == "relevance-ranker")
+            #expect((found["tags"] as? [String: String])?["tandem.artifact_digest"] == digest && !digest.isEmpty)
+            #expect((found["source"] as? String)?.hasPrefix("mlflow-artifacts:/") == true, "\(found["source"] ?? "")")
+            #expect((found["params"] as? [String: String])?["max_epochs"] == "2", "\(found["params"] ?? "")")
+            #expect((found["run_tags"] as? [String: String])?["mlflow.source.git.branch"] == "feature/c")
+            #expect((found["metric_history"] as? Int ?? 0) >= 2, "every epoch's metric, not only the last")
+            #expect(
+                (found["run_artifacts"] as? [String])?.contains("model/model.tandem") == true, "\(found["run_artifacts"] ?? "")")
+            #expect(found["by_version"] as? [String: String] == ["model.tandem": digest], "models:/NAME/N downloads the artifact")
+            #expect(found["by_alias"] as? [String: String] == ["model.tandem": digest], "models:/NAME@champion too")
+            let added = found["added_version"] as? Int ?? 0
+            let history = try repo.run("tandem-models", ["history", "--env", "test"])
+            #expect(history.status == 0, "external changes are reported, not tampering, outside protected environments")
+            #expect(
+                history.stdout.contains(
+                    "EXTERNAL: relevance-ranker@champion points at version \(first), moved outside Tandem"), "\(history.stdout)")
+            #expect(
+                history.stdout.contains("EXTERNAL: relevance-ranker@\(added) was registered outside Tandem"), "\(history.stdout)")
+            let list = try repo.run("tandem-models", ["list", "--env", "test"])
+            #expect(
+                list.stdout.contains("v\(added) ") && list.stdout.contains("unverified: registered outside Tandem"),
+                "\(list.stdout)")
+        }
+    }
+
     func promote(stateOnPostgres: Bool) async throws {
         try await offPool {
             // The process's shared server (the registry conformance suite's too): one more MLflow start on a loaded
@@ -53,7 +122,7 @@ struct StateRootBinaryTests {
             #expect(train.stdout.contains("models/relevance-ranker.lock.json committed"), "\(train.stdout)")
             let json = try repo.run(
                 "tandem-train", ["--env", "test", "--batch", "--json", "--no-lock", "--no-register"], environment: env)
-            #expect(json.stdout.contains("\"artifact\" : \"mlflow-artifacts:/tandem/sha256/"), "\(json.stdout)")
+            #expect(json.stdout.contains("\"artifact\" : \"mlflow-artifacts:/tandem/models/sha256/"), "\(json.stdout)")
             let start = try repo.run(
                 "tandem-promote", ["start", "--env", "test", "--branch", "feature/m", "--json"], environment: env)
             #expect(start.status == 4, "\(start.stdout)\(start.stderr)")

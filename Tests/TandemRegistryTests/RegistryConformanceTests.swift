@@ -39,7 +39,7 @@ extension Backend {
             return RegistryConformance {
                 guard let server = Self.conformanceServer else { throw Failure(.invalidInput, "the MLflow server did not start") }
                 return RegistryUnderTest(registry: MLflowModelRegistry(baseURL: server.base)) { digest, bytes in
-                    let path = server.artifacts + "/tandem/sha256/\(digest)"
+                    let path = server.artifacts + "/tandem/models/sha256/\(digest)/model.tandem"
                     guard FileManager.default.fileExists(atPath: path) else {
                         throw Failure(.invalidInput, "no artifact at \(path)")
                     }
