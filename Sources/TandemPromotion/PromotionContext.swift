@@ -111,10 +111,18 @@ public struct PromotionContext: Sendable {
         return modelRules[model] ?? target
     }
 
-    /// Kills this process after the step that `TANDEM_CRASH_AFTER` names (nothing when it is unset).
+    /// Kills this process after the step that `TANDEM_CRASH_AFTER` names (nothing when it is unset); pauses it for
+    /// `TANDEM_PAUSE_SECONDS` (at most 60) after the step `TANDEM_PAUSE_AFTER` names, so that a test can restart the
+    /// state database in the middle of a promotion.
     public static let crashAfterNamedStep: @Sendable (String) -> Void = { step in
-        if ProcessInfo.processInfo.environment["TANDEM_CRASH_AFTER"] == step {
+        let environment = ProcessInfo.processInfo.environment
+        if environment["TANDEM_CRASH_AFTER"] == step {
             kill(getpid(), SIGKILL)
+        }
+        if environment["TANDEM_PAUSE_AFTER"] == step {
+            let seconds = min(60, environment["TANDEM_PAUSE_SECONDS"].flatMap(Double.init) ?? 5)
+            FileManager.default.createFile(atPath: environment["TANDEM_PAUSE_MARKER"] ?? "/dev/null", contents: Data())
+            Thread.sleep(forTimeInterval: seconds)
         }
     }
 }

@@ -20,6 +20,8 @@ public final class Deliverer: @unchecked Sendable {
     public var batchSize = 32
     /// Seconds a batch may take before its untried messages go back to the queue.
     public var batchSeconds = 0.5
+    /// How long a message has taken to send and record, on average (nil before the first).
+    private var secondsPerMessage: Double?
     /// This flusher's name in the claims it takes.
     let claimant = Outbox.claimant()
     private var random = SystemRandomNumberGenerator()
@@ -64,7 +66,10 @@ public final class Deliverer: @unchecked Sendable {
         var blocked = Set<String>()
         flushing: while true {
             let now = Date().timeIntervalSince1970
-            let batch = try outbox.claimBatch(owner: claimant, lease: lease, now: now, limit: batchSize) {
+            // As many as this flusher sends in `batchSeconds` at the pace it has seen (one to begin with): a slow
+            // receiver's messages are then spread over every flusher instead of waiting behind one.
+            let limit = secondsPerMessage.map { max(1, min(batchSize, Int(batchSeconds / max($0, 0.0001)))) } ?? 1
+            let batch = try outbox.claimBatch(owner: claimant, lease: lease, now: now, limit: limit) {
                 !blocked.contains($0.message.stream) && self.isConfigured($0.message)
             }
             if batch.claimed.isEmpty {
@@ -79,6 +84,7 @@ public final class Deliverer: @unchecked Sendable {
             // What is not attempted within `batchSeconds` of the claim goes back untried: other flushers take it
             // (a slow receiver is then served by all of them at once), and no claim expires while being sent.
             var outcomes: [Outbox.Outcome] = []
+            var attempted = 0
             for entry in batch.claimed {
                 let stop = Date().timeIntervalSince1970 >= min(now + min(batchSeconds, lease / 4), end)
                 if stop || blocked.contains(entry.message.stream) {
@@ -86,6 +92,7 @@ public final class Deliverer: @unchecked Sendable {
                     continue
                 }
                 let (outcome, label) = try await attempt(entry)
+                attempted += 1
                 outcomes.append(outcome)
                 switch label {
                 case "delivered": summary.delivered += 1
@@ -97,6 +104,10 @@ public final class Deliverer: @unchecked Sendable {
                 }
             }
             try outbox.record(outcomes)
+            if attempted > 0 {
+                let pace = (Date().timeIntervalSince1970 - now) / Double(attempted)
+                secondsPerMessage = secondsPerMessage.map { 0.5 * $0 + 0.5 * pace } ?? pace
+            }
             if Date().timeIntervalSince1970 >= end { break }
         }
         summary.pending = try outbox.counts()["pending"] ?? 0

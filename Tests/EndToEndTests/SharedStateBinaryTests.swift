@@ -181,4 +181,44 @@ struct SharedStateBinaryTests {
             #expect(list.stdout.contains(id), "\(list.stdout)")
         }
     }
+
+    @Test("PostgreSQL restarted in the middle of a promotion's steps: the approving runner reconnects and finishes it")
+    func restartMidPromotion() async throws {
+        try await offPool {
+            let server = try PostgresServer()
+            let s = try SharedRunners(server: server)
+            defer { s.remove() }
+            let id = try s.startPromotion(branch: "feature/r")
+            let b = try s.runner("b", branch: "feature/r")
+            let marker = b + "/paused"
+            var env = s.env
+            env["TANDEM_ACTOR"] = "bob"
+            env["TANDEM_PAUSE_AFTER"] = "merge"
+            env["TANDEM_PAUSE_SECONDS"] = "4"
+            env["TANDEM_PAUSE_MARKER"] = marker
+            let approve = Process()
+            approve.executableURL = URL(fileURLWithPath: Binaries.folder + "/tandem-promote")
+            approve.arguments = ["approve", "--env", "test", id]
+            var full = ProcessInfo.processInfo.environment
+            full["TANDEM_ENV"] = nil
+            for (k, v) in env { full[k] = v }
+            approve.environment = full
+            approve.currentDirectoryURL = URL(fileURLWithPath: b)
+            approve.standardOutput = FileHandle.nullDevice
+            approve.standardError = FileHandle.nullDevice
+            try approve.run()
+            let deadline = Date().addingTimeInterval(120)
+            while !FileManager.default.fileExists(atPath: marker) && approve.isRunning && Date() < deadline {
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+            #expect(FileManager.default.fileExists(atPath: marker), "the promotion reached its pause after merge")
+            try server.restart()
+            approve.waitUntilExit()
+            #expect(approve.terminationStatus == 0, "the promotion carried on after the restart")
+            #expect(try s.state(id) == "promoted")
+            let c = try s.runner("c")
+            let check = try s.run("tandem-promote", ["check", "--env", "prod"], in: c, as: "ci")
+            #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
+        }
+    }
 }
