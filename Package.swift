@@ -232,7 +232,7 @@ let package = Package(
             dependencies: [
                 "TandemCore", "tandem", "tandem-env", "tandem-etl", "tandem-features", "tandem-fixtures", "tandem-train",
                 "tandem-runs", "tandem-models", "tandem-evaluate", "tandem-notify",
-                "tandem-promote", "tandem-local", "tandem-jobs", "TandemTestSupport", "TandemWebhooks",
+                "tandem-promote", "tandem-local", "tandem-jobs", "TandemTestSupport", "TandemWebhooks", "TandemPostgres",
             ]
         ),
     ],

@@ -1,4 +1,6 @@
 import Foundation
+import TandemCore
+import TandemPostgres
 import TandemTestSupport
 import TandemWebhooks
 import Testing
@@ -171,5 +173,55 @@ struct NotifyBinaryTests {
         #expect(fixed.status == 0, "\(fixed.stdout)\(fixed.stderr)")
         let headers = try receiver.requests().first?["headers"] as? [String: String] ?? [:]
         #expect(headers["authorization"] == "Bearer " + token && headers["x-injected"] == nil)
+    }
+
+    @Test(
+        "on a PostgreSQL state root too, a flusher killed (SIGKILL) while sending leaves its claim to expire; another delivers once",
+        .enabled(if: PostgresServer.enabled))
+    func killedFlusherOnPostgres() async throws {
+        let server = try PostgresServer.require()
+        let url = try server.database()
+        let repo = try ScratchRepository(withFixtures: false)
+        defer { repo.remove() }
+        let test = repo.root + "/environments/test.yaml"
+        try String(contentsOfFile: test, encoding: .utf8).replacingOccurrences(
+            of: "  registry: file://.tandem/test/registry\n", with: "  registry: file://.tandem/test/registry\n  state: \(url)\n"
+        ).write(toFile: test, atomically: true, encoding: .utf8)
+        let password = [PostgresServer.passwordVariable: server.password]
+        let first = try await repo.run("tandem-notify", ["flush", "--env", "test", "--wait", "0"], environment: password)
+        #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
+        let outbox = PostgresOutbox(
+            try PostgresState(try PostgresLocation.parse(url), environment: "test", variables: server.environment))
+        let receiver = try Receiver(environment: ["WEBHOOK_SECRET": notifySecret])
+        defer { receiver.stop() }
+        let hole = BlackHole()
+        try outbox.enqueue(signedMessages(1, streams: 1, url: nil))
+        var lease = ["TANDEM_OUTBOX_LEASE_SECONDS": "6", "S": notifySecret]
+        lease[PostgresServer.passwordVariable] = server.password
+        var stuckEnv = lease
+        stuckEnv["HOOK_URL"] = "http://127.0.0.1:\(hole.port)/signed/x"
+        let stuck = try spawn(repo, "tandem-notify", ["flush", "--env", "test", "--wait", "60"], environment: stuckEnv)
+        var claim: DeliveryState?
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            if let d = try outbox.list(state: nil, limit: 10).first?.delivery, d.claimedUntil != nil {
+                claim = d
+                break
+            }
+            try await Task.sleep(nanoseconds: 20_000_000)
+        }
+        kill(stuck.processIdentifier, SIGKILL)
+        stuck.waitUntilExit()
+        let claimed = try #require(claim, "the flusher never claimed the message")
+        #expect(claimed.claimedBy?.contains(":\(stuck.processIdentifier):") == true, "\(String(describing: claimed.claimedBy))")
+        // Another runner's flush waits for the dead flusher's lease, then delivers, once.
+        var next = lease
+        next["HOOK_URL"] = receiver.base + "/signed/x"
+        let flush = try await repo.run("tandem-notify", ["flush", "--env", "test", "--wait", "30"], environment: next)
+        #expect(flush.status == 0, "\(flush.stdout)\(flush.stderr)")
+        #expect(Date().timeIntervalSince1970 >= (claimed.claimedUntil ?? 0) - 0.1, "delivered before the lease ended")
+        #expect(try receiver.requests().map { $0["answer"] as? Int } == [204])
+        let stored = try #require(try outbox.list(state: nil, limit: 10).first)
+        #expect(stored.delivery.state == "delivered" && stored.delivery.claimedBy == nil)
     }
 }
