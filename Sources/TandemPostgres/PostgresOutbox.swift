@@ -104,7 +104,7 @@ public final class PostgresOutbox: DeliveryQueue, @unchecked Sendable {
                 if rows.count < page { break }
                 offset += page
             }
-            if candidates.isEmpty {
+            guard !candidates.isEmpty else {
                 // Nothing to send now: when may something fall due, and is another flusher sending?
                 let heads = try db.execute(
                     """
@@ -113,14 +113,8 @@ public final class PostgresOutbox: DeliveryQueue, @unchecked Sendable {
                     ORDER BY seq
                     """
                 ).map(Self.entry).filter(eligible)
-                for head in heads {
-                    let held = head.delivery.claimedUntil.map { $0 >= now } ?? false
-                    batch.inFlight = batch.inFlight || held
-                    let due = max(head.delivery.nextAttemptAt, held ? (head.delivery.claimedUntil ?? now) : 0)
-                    batch.next = min(batch.next ?? due, due)
-                }
+                return .waiting(for: heads, now: now)
             }
-            guard !candidates.isEmpty else { return batch }
             // One statement for the batch: rows another flusher is claiming this moment are skipped, not waited for,
             // and the lease is checked again on the locked rows.
             let taken = try db.execute(

@@ -32,6 +32,19 @@ extension Outbox {
             self.next = next
             self.inFlight = inFlight
         }
+
+        /// Nothing claimed: when one of `heads` (the eligible stream heads) may fall due — its retry time, or the end
+        /// of the lease another flusher holds on it — and whether another flusher holds one.
+        public static func waiting(for heads: [Entry], now: Double) -> Batch {
+            var batch = Batch(claimed: [], next: nil, inFlight: false)
+            for head in heads {
+                let held = head.delivery.claimedUntil.map { $0 >= now } ?? false
+                batch.inFlight = batch.inFlight || held
+                let due = max(head.delivery.nextAttemptAt, held ? (head.delivery.claimedUntil ?? now) : 0)
+                batch.next = min(batch.next ?? due, due)
+            }
+            return batch
+        }
     }
 
     /// An attempt's outcome, to record (`DeliveryQueue.record`). `release` gives a claimed message back untried
@@ -118,7 +131,6 @@ extension Outbox {
                 batch.claimed.append(claimed)
             }
             guard batch.claimed.isEmpty else { return .commit }
-            // Nothing to send now: when may something fall due, and is another flusher sending?
             let heads = try Row.fetchAll(
                 db,
                 sql: """
@@ -127,12 +139,7 @@ extension Outbox {
                     ) h ON m.seq = h.seq ORDER BY m.seq
                     """
             ).map(Self.entry).filter(eligible)
-            for head in heads {
-                let held = head.delivery.claimedUntil.map { $0 >= now } ?? false
-                batch.inFlight = batch.inFlight || held
-                let due = max(head.delivery.nextAttemptAt, held ? (head.delivery.claimedUntil ?? now) : 0)
-                batch.next = min(batch.next ?? due, due)
-            }
+            batch = .waiting(for: heads, now: now)
             return .commit
         }
         return batch

@@ -106,11 +106,20 @@ struct NotifyBinaryTests {
     func killedFlusher() async throws {
         let (repo, outbox) = try await offPool { try repositoryWithOutbox() }
         defer { repo.remove() }
+        try await killFlusherThenRedeliver(repo, outbox, environment: [:])
+    }
+
+    /// Kills (SIGKILL) a `tandem notify flush` of `repo` while it sends `outbox`'s one message into a black hole, then
+    /// checks that the next flush waits for the dead flusher's lease and delivers the message once.
+    func killFlusherThenRedeliver(_ repo: ScratchRepository, _ outbox: any DeliveryQueue, environment: [String: String])
+        async throws
+    {
         let receiver = try Receiver(environment: ["WEBHOOK_SECRET": notifySecret])
         defer { receiver.stop() }
         let hole = BlackHole()
         try outbox.enqueue(signedMessages(1, streams: 1, url: nil))
-        let lease = ["TANDEM_OUTBOX_LEASE_SECONDS": "6", "S": notifySecret]
+        var lease = ["TANDEM_OUTBOX_LEASE_SECONDS": "6", "S": notifySecret]
+        lease.merge(environment) { _, given in given }
         var first = lease
         first["HOOK_URL"] = "http://127.0.0.1:\(hole.port)/signed/x"
         let stuck = try spawn(repo, "tandem-notify", ["flush", "--env", "test", "--wait", "60"], environment: first)
@@ -118,7 +127,7 @@ struct NotifyBinaryTests {
         var claim: DeliveryState?
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {
-            if let d = try outbox.list().first?.delivery, d.claimedUntil != nil {
+            if let d = try outbox.list(state: nil, limit: 10).first?.delivery, d.claimedUntil != nil {
                 claim = d
                 break
             }
@@ -128,7 +137,7 @@ struct NotifyBinaryTests {
         stuck.waitUntilExit()
         let claimed = try #require(claim, "the flusher never claimed the message")
         #expect(claimed.claimedBy?.contains(":\(stuck.processIdentifier):") == true, "\(String(describing: claimed.claimedBy))")
-        let listed = try await repo.run("tandem-notify", ["list", "--env", "test"])
+        let listed = try await repo.run("tandem-notify", ["list", "--env", "test"], environment: environment)
         #expect(listed.stdout.contains("being sent by"), "\(listed.stdout)")
 
         // The next flush waits for the dead flusher's lease, then delivers, once, to the endpoint it has.
@@ -138,7 +147,7 @@ struct NotifyBinaryTests {
         #expect(flush.status == 0, "\(flush.stdout)\(flush.stderr)")
         #expect(Date().timeIntervalSince1970 >= (claimed.claimedUntil ?? 0) - 0.1, "delivered before the lease ended")
         #expect(try receiver.requests().map { $0["answer"] as? Int } == [204])
-        let stored = try #require(try outbox.list().first)
+        let stored = try #require(try outbox.list(state: nil, limit: 10).first)
         #expect(stored.delivery.state == "delivered" && stored.delivery.claimedBy == nil)
     }
 
@@ -192,36 +201,6 @@ struct NotifyBinaryTests {
         #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
         let outbox = PostgresOutbox(
             try PostgresState(try PostgresLocation.parse(url), environment: "test", variables: server.environment))
-        let receiver = try Receiver(environment: ["WEBHOOK_SECRET": notifySecret])
-        defer { receiver.stop() }
-        let hole = BlackHole()
-        try outbox.enqueue(signedMessages(1, streams: 1, url: nil))
-        var lease = ["TANDEM_OUTBOX_LEASE_SECONDS": "6", "S": notifySecret]
-        lease[PostgresServer.passwordVariable] = server.password
-        var stuckEnv = lease
-        stuckEnv["HOOK_URL"] = "http://127.0.0.1:\(hole.port)/signed/x"
-        let stuck = try spawn(repo, "tandem-notify", ["flush", "--env", "test", "--wait", "60"], environment: stuckEnv)
-        var claim: DeliveryState?
-        let deadline = Date().addingTimeInterval(20)
-        while Date() < deadline {
-            if let d = try outbox.list(state: nil, limit: 10).first?.delivery, d.claimedUntil != nil {
-                claim = d
-                break
-            }
-            try await Task.sleep(nanoseconds: 20_000_000)
-        }
-        kill(stuck.processIdentifier, SIGKILL)
-        stuck.waitUntilExit()
-        let claimed = try #require(claim, "the flusher never claimed the message")
-        #expect(claimed.claimedBy?.contains(":\(stuck.processIdentifier):") == true, "\(String(describing: claimed.claimedBy))")
-        // Another runner's flush waits for the dead flusher's lease, then delivers, once.
-        var next = lease
-        next["HOOK_URL"] = receiver.base + "/signed/x"
-        let flush = try await repo.run("tandem-notify", ["flush", "--env", "test", "--wait", "30"], environment: next)
-        #expect(flush.status == 0, "\(flush.stdout)\(flush.stderr)")
-        #expect(Date().timeIntervalSince1970 >= (claimed.claimedUntil ?? 0) - 0.1, "delivered before the lease ended")
-        #expect(try receiver.requests().map { $0["answer"] as? Int } == [204])
-        let stored = try #require(try outbox.list(state: nil, limit: 10).first)
-        #expect(stored.delivery.state == "delivered" && stored.delivery.claimedBy == nil)
+        try await killFlusherThenRedeliver(repo, outbox, environment: password)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TandemCore
 
 /// A TCP port on 127.0.0.1 that nothing listens on now: the kernel's pick for a socket bound to port 0, closed
 /// again. For a server a test is about to start there, or for "the receiver is down".
@@ -17,4 +18,19 @@ public func unusedLocalPort() -> Int {
     }
     close(fd)
     return Int(UInt16(bigEndian: address.sin_port))
+}
+
+/// Starts a watchdog in a session of its own that runs `cleanup` (shell) once this test process has ended, however it
+/// ends: the servers and clusters the tests start are stopped and their folders removed even after a crash.
+public func cleanUpWhenThisProcessEnds(_ cleanup: String) throws {
+    try ChildProcess.spawn(
+        executable: "/usr/bin/setsid",
+        arguments: [
+            "-f", "/bin/sh", "-c",
+            """
+            while kill -0 \(getpid()) 2>/dev/null; do sleep 1; done
+            \(cleanup)
+            """,
+        ], stdout: .null, stderr: .null
+    ).wait()
 }

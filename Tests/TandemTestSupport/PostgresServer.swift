@@ -35,17 +35,7 @@ public final class PostgresServer: Sendable {
     public static func require() throws -> PostgresServer { try shared.get() }
 
     public init() throws {
-        try ChildProcess.spawn(
-            executable: "/usr/bin/setsid",
-            arguments: [
-                "-f", "/bin/sh", "-c",
-                """
-                while kill -0 \(getpid()) 2>/dev/null; do sleep 1; done
-                \(Self.repository)/scripts/postgres-down \(folder) >/dev/null 2>&1
-                rm -rf \(folder)
-                """,
-            ], stdout: .null, stderr: .null
-        ).wait()
+        try cleanUpWhenThisProcessEnds("\(Self.repository)/scripts/postgres-down \(folder) >/dev/null 2>&1; rm -rf \(folder)")
         let log = folder + ".up.log"
         let out = folder + ".url"
         let up = try ChildProcess.spawn(

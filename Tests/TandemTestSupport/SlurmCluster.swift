@@ -34,17 +34,7 @@ public final class SlurmCluster: Sendable {
     /// Starts a cluster of its own (the suites share `shared`; a test that breaks its cluster starts one).
     public init() throws {
         // The watchdog first, so that even a start that fails half-way is cleaned up.
-        try ChildProcess.spawn(
-            executable: "/usr/bin/setsid",
-            arguments: [
-                "-f", "/bin/sh", "-c",
-                """
-                while kill -0 \(getpid()) 2>/dev/null; do sleep 1; done
-                \(Self.repository)/scripts/slurm-down \(folder) >/dev/null 2>&1
-                rm -rf \(folder)
-                """,
-            ], stdout: .null, stderr: .null
-        ).wait()
+        try cleanUpWhenThisProcessEnds("\(Self.repository)/scripts/slurm-down \(folder) >/dev/null 2>&1; rm -rf \(folder)")
         // Output to a file, not a pipe: the daemons it starts could hold a pipe open for ever.
         let log = folder + ".up.log"
         let up = try ChildProcess.spawn(
