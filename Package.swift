@@ -76,7 +76,10 @@ let package = Package(
         /** The medallion ETL (bronze, silver, gold) and the feature store. */
         .target(
             name: "TandemLakehouse",
-            dependencies: ["TandemCore", "TandemFeatures", "TandemStorage", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "TandemCore", "TandemFeatures", "TandemProfiles", "TandemStorage",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
         ),
         /** The trainer, models, metrics and scoring, with all dense math on OpenBLAS. */
         .target(

@@ -45,7 +45,7 @@ extension BenchCommand {
                 "kernel: \(numeric.blas), core \(numeric.blasCore), \(threads) thread(s); scorer \(numeric.scoringKernel)")
             let signature = ModelSignature(
                 featureSet: "relevance_v1", featureSetVersion: 1, featureTable: tableReference,
-                features: FeatureSet.relevanceV1.names.map { .init(name: $0, type: "float32") })
+                features: try FeatureViewCatalogue.relevanceV1().featureSet.names.map { .init(name: $0, type: "float32") })
             let peak = Self.sgemmPeak()
             let trainer = Trainer(settings: settings, train: split.train, validation: split.validation, signature: signature)
             let outcome = trainer.run(observe: { event in

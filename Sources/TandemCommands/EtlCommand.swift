@@ -56,14 +56,14 @@ public struct EtlCommand: StageCommand {
     public func run() async throws {
         let context = try StageContext.load(common)
         let setName = featureSet ?? context.profile.data.featureSet
-        guard let set = FeatureSet.all[setName] else { throw FeatureStoreError.unknownFeatureSet(setName) }
+        let view = try context.featureViews().view(setName)
         let inputFolder = input.map { ($0 as NSString).standardizingPath } ?? context.resolve(context.profile.data.sampleInput)
         let store = try context.openFeatureStore(stage: "etl")
         let git = GitInfo.current(at: context.repositoryRoot)
         var pipeline = ETLPipeline(
             store: store,
             options: .init(
-                environment: context.profile.name, inputFolder: inputFolder, featureSet: set,
+                environment: context.profile.name, inputFolder: inputFolder, view: view,
                 exportSilver: exportSilver, exportGold: exportGold, codeCommit: git?.commit, codeDirty: git?.dirty))
         let bar = ProgressBar()
         pipeline.progress = { stage, fraction in bar.update(stage, fraction) }
@@ -88,7 +88,7 @@ public struct EtlCommand: StageCommand {
                 + Self.summary(q.videos.quarantined, prefix: "videos"))
         print("  duplicates \(q.judgments.duplicatesDropped) judgments, \(q.videos.duplicatesDropped) videos dropped")
         print(
-            "  gold       \(report.rows.goldRows) rows × \(set.features.count) features, digest \(report.featureTableDigest.prefix(12))…"
+            "  gold       \(report.rows.goldRows) rows × \(view.features.count) features, digest \(report.featureTableDigest.prefix(12))…"
         )
         print(
             "  took       \(String(format: "%.2f", (report.timingsMs["total"] ?? 0) / 1000)) s"

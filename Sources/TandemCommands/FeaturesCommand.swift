@@ -4,6 +4,7 @@ import TandemCore
 import TandemEnvironment
 import TandemFeatures
 import TandemLakehouse
+import TandemProfiles
 
 /// `tandem features`: the feature store's registered feature table versions and feature definitions.
 public struct FeaturesCommand: StageCommand {
@@ -20,7 +21,7 @@ public struct FeaturesCommand: StageCommand {
               tandem features list --env test
               tandem features show --env test relevance_v1@2 --json
               tandem features diff --env test relevance_v1@1 relevance_v1@2
-              tandem features definitions relevance_v1
+              tandem features definitions relevance_v1 --env test
 
             \(exitCodesHelp)
             """,
@@ -128,19 +129,59 @@ public struct FeaturesCommand: StageCommand {
 
     struct Definitions: StageCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show the feature definitions of a feature set (defined in code).",
-            discussion: exitCodesHelp)
-        @Argument(help: "The feature set.") var set: String = "relevance_v1"
+            abstract: "Show a feature view's features as the repository declares them (features/NAME.yaml).",
+            discussion: """
+                Compiles the view (refusing a bad definition at FILE:LINE:COLUMN) and prints its columns in order, \
+                with the digest of its normal form. With --env, also the versions of the view the environment's \
+                feature store has used, each with its digest (docs/features.md, "Versions").
+
+                \(exitCodesHelp)
+                """)
+        @Argument(help: "The feature view.") var set: String = "relevance_v1"
         @Flag(help: "Print JSON.") var json = false
+        @Option(help: ArgumentHelp("The environment whose versions of the view to list.", valueName: "name"))
+        var env: String?
+        @Option(help: ArgumentHelp("The repository root (as for every stage).", valueName: "dir")) var project: String?
+
+        struct Output: Encodable {
+            var view: String
+            var entity: String
+            var owner: String
+            var file: String
+            var digest: String
+            var features: [FeatureDefinition]
+            var versions: [FeatureViewVersion]?
+        }
 
         func run() throws {
-            guard let fs = FeatureSet.all[set] else { throw FeatureStoreError.unknownFeatureSet(set) }
-            if json { try Terminal.printJSON(fs); return }
-            print("\(fs.name) (version \(fs.version)): \(fs.features.count) features")
-            for (i, f) in fs.features.enumerated() {
+            var common = CommonOptions()
+            common.project = project
+            let root = try StageContext.loadProfiles(common).repositoryRoot
+            let view = try FeatureViewCatalogue.inWorkingTree(root).view(set)
+            var versions: [FeatureViewVersion]?
+            if let env {
+                common.env = env
+                versions = try StageContext.load(common).openFeatureStoreForReading().viewVersions(view.name)
+            }
+            if json {
+                try Terminal.printJSON(
+                    Output(
+                        view: view.name, entity: view.entity.rawValue, owner: view.owner, file: view.file,
+                        digest: view.digest, features: view.features, versions: versions))
+                return
+            }
+            print(
+                "\(view.name) (\(view.file), entity \(view.entity.rawValue), owner \(view.owner)): \(view.features.count) features, "
+                    + "definition sha256:\(view.digest.prefix(12))…")
+            for (i, f) in view.features.enumerated() {
                 print(
                     String(format: "%3d ", i) + f.name.padding(toLength: 22, withPad: " ", startingAt: 0)
-                        + "\(f.type.rawValue)  v\(f.version)  \(f.owner)  \(f.description)")
+                        + "\(f.type.rawValue)  \(f.owner)  \(f.description)")
+            }
+            for v in versions ?? [] {
+                print(
+                    "  \(v.reference)  sha256:\(v.digest.prefix(12))…  first used \(v.createdAt)\(v.digest == view.digest ? "  (= the working tree's)" : "")"
+                )
             }
         }
     }

@@ -111,7 +111,7 @@ public struct LocalRehearsal: Sendable {
             store: store,
             options: .init(
                 environment: context.profile.name, inputFolder: context.resolve(context.profile.data.sampleInput),
-                featureSet: FeatureSet.all[context.profile.data.featureSet] ?? .relevanceV1))
+                view: try context.featureViews().view(context.profile.data.featureSet)))
         pipeline.progress = progress
         let etl = try pipeline.run()
         lap("ETL", "\(etl.featureTable): \(etl.rows.goldRows) gold rows, \(etl.rows.quarantined) lines quarantined")

@@ -1,12 +1,17 @@
 import Foundation
 import TandemCore
 import TandemGit
+public import TandemLakehouse
 public import TandemProfiles
 import TandemPromotion
 
 extension StageContext {
     /// The repository's models (`models/*.yaml` in the working tree; docs/models.md).
     public func models() throws -> ModelCatalogue { try ModelCatalogue.inWorkingTree(repositoryRoot) }
+
+    /// The repository's feature views (`features/*.yaml` in the working tree, then the built-in ones;
+    /// docs/features.md).
+    public func featureViews() throws -> FeatureViewCatalogue { try FeatureViewCatalogue.inWorkingTree(repositoryRoot) }
 
     /// The model a command means (docs/models.md, "Which model"): `given` when named; else the one model whose
     /// lock file the checked-out branch changed since it left the production branch; else the repository's only

@@ -34,6 +34,9 @@ public struct FeatureTableVersion: Sendable, Codable, Equatable {
     /// `relevance_v1@3`.
     public var reference: String { "\(featureSet)@\(version)" }
 
+    /// The columns of this table as a feature set (its schema, recorded when it was registered).
+    public var featureSetOfColumns: FeatureSet { FeatureSet(name: featureSet, version: 1, features: schema) }
+
     /// The inputs and code a gold build came from.
     public struct Lineage: Sendable, Codable, Equatable {
         public var inputs: [String: String]

@@ -1,5 +1,5 @@
 /// The inference side of the one feature code path: a raw query and raw candidate URLs in, a feature
-/// matrix out, computed by the same `FeatureComputer` the gold build uses.
+/// matrix out, computed by the same `ViewPlan` the gold build runs.
 public struct InferenceFeatures: Sendable {
     /// The features of one request.
     public struct Matrix: Sendable {
@@ -14,11 +14,11 @@ public struct InferenceFeatures: Sendable {
         public var width: Int
     }
 
-    public let computer: FeatureComputer
+    public let computer: ViewPlan
 
-    /// Builds the feature code path over the environment's silver videos.
-    public init(videos: [VideoRecord], featureSet: FeatureSet = .relevanceV1) {
-        computer = FeatureComputer(videos: videos, featureSet: featureSet)
+    /// Builds the feature code path of `view` over the environment's silver videos.
+    public init(view: FeatureView, videos: [VideoRecord]) {
+        computer = ViewPlan(view: view, videos: videos)
     }
 
     /// Features of a query against its candidates, at the request's time.

@@ -21,17 +21,3 @@ public struct VideoRecord: Sendable, Equatable {
         self.published = published
     }
 }
-
-/// A query, analysed once for all of its rows.
-public struct QueryAnalysis: Sendable {
-    /// The normalised query.
-    public var normalized: String
-    /// Its tokens in order, repeats kept (for the exact-phrase feature).
-    public var tokens: [Int32]
-    /// Its distinct tokens in order of first appearance (`qd`); -1 for tokens no video has.
-    public var distinct: [Int32]
-    /// The FNV-1a state after `q + " "`, per distinct token, to hash the crosses without rebuilding strings.
-    public var crossPrefixes: [UInt32]
-    /// Unicode code points of the normalised query.
-    public var codePoints: Int
-}

@@ -14,19 +14,20 @@ public struct ETLPipeline {
     public struct Options: Sendable {
         public var environment: String
         public var inputFolder: String
-        public var featureSet: FeatureSet
+        /// The feature view whose gold table to build (the built-in relevance_v1 when nil).
+        public var view: FeatureView?
         public var exportSilver: String?
         public var exportGold: String?
         public var codeCommit: String?
         public var codeDirty: Bool?
 
         public init(
-            environment: String, inputFolder: String, featureSet: FeatureSet = .relevanceV1, exportSilver: String? = nil,
+            environment: String, inputFolder: String, view: FeatureView? = nil, exportSilver: String? = nil,
             exportGold: String? = nil, codeCommit: String? = nil, codeDirty: Bool? = nil
         ) {
             self.environment = environment
             self.inputFolder = inputFolder
-            self.featureSet = featureSet
+            self.view = view
             self.exportSilver = exportSilver
             self.exportGold = exportGold
             self.codeCommit = codeCommit
@@ -48,6 +49,7 @@ public struct ETLPipeline {
 
     public func run() throws -> ETLReport {
         var timer = StageTimer()
+        let view = try options.view ?? FeatureViewCatalogue.relevanceV1()
         let sources = ["videos", "judgments"].map { (options.inputFolder as NSString).appendingPathComponent("\($0).jsonl") }
         // Open both first: a missing, empty or non-UTF-8 file fails before anything is written.
         for source in sources { _ = try LineReader(path: source) }
@@ -80,7 +82,7 @@ public struct ETLPipeline {
                 + silver.quarantine.filter { $0.kind == "videos" }.prefix(3)
             throw ETLError.noSilverJudgments(
                 input: options.inputFolder, quarantine: quarantine, examples: Array(examples),
-                latest: try store.featureTables(set: options.featureSet.name).last?.reference)
+                latest: try store.featureTables(set: view.name).last?.reference)
         }
 
         // Staging owned by this process (a killed run's is reclaimed by the next one), removed on every way out.
@@ -92,7 +94,7 @@ public struct ETLPipeline {
         }
         let written = try store.writing(goldStaging) {
             try LayerWriter(
-                layer: layer, featureSet: options.featureSet, silverFolder: silverStaging, goldFolder: goldStaging,
+                layer: layer, view: view, silverFolder: silverStaging, goldFolder: goldStaging,
                 goldExport: options.exportGold, workers: workers
             ).write { fraction in progress?("silver+gold", fraction) }
         }
@@ -115,7 +117,9 @@ public struct ETLPipeline {
         }
         let table: FeatureTableVersion
         let unchanged: Bool
-        if let latest = try store.featureTables(set: options.featureSet.name).last, latest.digest == written.goldDigest {
+        if let latest = try store.featureTables(set: view.name).last, latest.digest == written.goldDigest,
+            try store.view(of: latest).digest == view.digest
+        {
             table = latest
             unchanged = true
         } else {
@@ -126,7 +130,7 @@ public struct ETLPipeline {
                 silverVersion: silverVersion)
             // A concurrent ETL of the same input may have registered this content first: then its version is ours.
             let registered = try store.register(
-                stagingFolder: goldStaging, featureSet: options.featureSet, rowCount: written.rows, digest: written.goldDigest,
+                stagingFolder: goldStaging, view: view, rowCount: written.rows, digest: written.goldDigest,
                 lineage: lineage)
             table = registered.table
             unchanged = !registered.isNew

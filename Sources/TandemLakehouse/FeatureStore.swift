@@ -98,6 +98,25 @@ public final class FeatureStore: @unchecked Sendable {
             "v2-quarantine-detail",
             { db in try db.execute(sql: "ALTER TABLE quarantine ADD COLUMN detail TEXT NOT NULL DEFAULT ''") }
         ),
+        (
+            // Feature views as data (docs/features.md): every version of a view's definition, kept as declared,
+            // and the view version each feature table was computed with.
+            "v3-feature-views",
+            { db in
+                try db.execute(
+                    sql: """
+                        CREATE TABLE feature_view_versions(
+                            view TEXT NOT NULL, version INTEGER NOT NULL, digest TEXT NOT NULL, file TEXT NOT NULL,
+                            source TEXT NOT NULL, normalized TEXT NOT NULL, created_at TEXT NOT NULL,
+                            PRIMARY KEY(view, version), UNIQUE(view, digest));
+                        CREATE TRIGGER feature_view_versions_immutable BEFORE UPDATE ON feature_view_versions
+                        BEGIN SELECT RAISE(ABORT, 'feature view versions are immutable'); END;
+                        CREATE TABLE feature_table_views(
+                            feature_set TEXT NOT NULL, version INTEGER NOT NULL, view_version INTEGER NOT NULL,
+                            PRIMARY KEY(feature_set, version));
+                        """)
+            }
+        ),
     ]
 
     // MARK: Feature tables
@@ -147,9 +166,10 @@ public final class FeatureStore: @unchecked Sendable {
     /// registered and that version is returned with `isNew` false; the caller's staging folder stays its own to
     /// remove.
     public func register(
-        stagingFolder: String, featureSet: FeatureSet, rowCount: Int, digest: String,
+        stagingFolder: String, view: FeatureView, rowCount: Int, digest: String,
         lineage: FeatureTableVersion.Lineage
     ) throws -> (table: FeatureTableVersion, isNew: Bool) {
+        let featureSet = view.featureSet
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let schema = String(decoding: try encoder.encode(featureSet.features), as: UTF8.self)
@@ -163,6 +183,7 @@ public final class FeatureStore: @unchecked Sendable {
                 return (try Self.decodeTable(latest), false)
             }
             try self.recordDefinitions(featureSet, db)
+            let viewVersion = try self.recordView(view, db)
             let next =
                 (try Int.fetchOne(
                     db, sql: "SELECT MAX(version) FROM feature_tables WHERE feature_set = ?",
@@ -180,6 +201,8 @@ public final class FeatureStore: @unchecked Sendable {
                     table.featureSet, table.version, table.createdAt, table.rowCount, table.digest, schema,
                     lineageText, relative,
                 ])
+            try db.execute(
+                sql: "INSERT INTO feature_table_views VALUES (?, ?, ?)", arguments: [table.featureSet, next, viewVersion])
             guard rename(stagingFolder, final) == 0 else {
                 throw WriteFailure.error(WriteFailure.lastError(final), path: final, root: self.root)
             }

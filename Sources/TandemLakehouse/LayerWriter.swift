@@ -4,11 +4,11 @@ import TandemCore
 import TandemFeatures
 
 /// Writes the silver files and the gold table of a silver layer in one pass over its rows, in chunks whose
-/// halves are computed on both cores (features through the one `FeatureComputer`, and every byte of text),
+/// halves are computed on both cores (features through the view's one `ViewPlan`, and every byte of text),
 /// then written in order by the calling thread, so the output is the same whatever the thread count.
 struct LayerWriter {
     let layer: SilverLayer
-    let featureSet: FeatureSet
+    let view: FeatureView
     let silverFolder: String
     let goldFolder: String
     let goldExport: String?
@@ -46,7 +46,7 @@ struct LayerWriter {
         try videosFile.write(text.bytes)
         let videosDigest = try videosFile.finish()
 
-        let computer = FeatureComputer(videos: layer.videos, featureSet: featureSet)
+        let computer = ViewPlan(view: view, videos: layer.videos)
         let width = computer.width
         let judgmentsFile = try AppendOnlyFile(path: (silverFolder as NSString).appendingPathComponent("silver_judgments.jsonl"))
         let gold = try GoldTable.Writer(folder: goldFolder, width: width)
@@ -78,11 +78,11 @@ struct LayerWriter {
         silver.update(videosDigest)
         silver.update(judgmentsDigest)
         return Output(
-            silverDigest: silver.finalizeHex(), goldDigest: try gold.finish(featureSet: featureSet), rows: gold.rowCount)
+            silverDigest: silver.finalizeHex(), goldDigest: try gold.finish(featureSet: view.featureSet), rows: gold.rowCount)
     }
 
     /// Computes one half-chunk: features, labels, gold keys, silver lines and (if asked) gold export lines.
-    private func fill(_ b: Buffers, rows: Range<Int>, computer: FeatureComputer, exporting: Bool) {
+    private func fill(_ b: Buffers, rows: Range<Int>, computer: ViewPlan, exporting: Bool) {
         let width = computer.width
         b.features.reserveCapacity(rows.count * width)
         b.features.removeAll(keepingCapacity: true)

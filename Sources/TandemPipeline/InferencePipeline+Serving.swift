@@ -4,16 +4,28 @@ public import TandemLakehouse
 public import TandemLearning
 
 extension InferencePipeline {
-    /// The inference path of `model` over a feature store's silver videos: the model's feature set computed by the
-    /// one feature code, its columns in the order the model was trained on. `tandem evaluate score` and the
-    /// promotion's inference test rank through it.
+    /// The inference path of `model` over a feature store's silver videos: the feature view the model's feature
+    /// table was computed with (the definition recorded with that table, not whatever the repository declares
+    /// today), run by the one feature code, its columns in the order the model was trained on. `tandem evaluate
+    /// score` and the promotion's inference test rank through it.
     public static func serving(_ model: RankerModel, store: FeatureStore) throws -> InferencePipeline {
-        guard let set = FeatureSet.all[model.signature.featureSet] else {
-            throw FeatureStoreError.unknownFeatureSet(model.signature.featureSet)
-        }
-        let columns = try set.indices(of: model.signature.features.map(\.name))
+        let view = try trainedView(model, store: store)
+        let columns = try view.featureSet.indices(of: model.signature.features.map(\.name))
         return InferencePipeline(
-            features: InferenceFeatures(videos: try store.silverVideos(), featureSet: set), scorer: Scorer(model: model),
+            features: InferenceFeatures(view: view, videos: try store.silverVideos()), scorer: Scorer(model: model),
             columns: columns)
+    }
+
+    /// The view a model was trained with: the one recorded with its feature table in this store; when this store
+    /// does not hold that table (a model copied from another environment), the one of its feature set's latest
+    /// table; when it holds none, the built-in view of that name.
+    static func trainedView(_ model: RankerModel, store: FeatureStore) throws -> FeatureView {
+        let set = model.signature.featureSet
+        let tables = try store.featureTables(set: set)
+        let trained = FeatureTableReference(model.signature.featureTable).flatMap { reference in
+            tables.first { reference.featureSet == set && $0.version == reference.version }
+        }
+        if let table = trained ?? tables.last { return try store.view(of: table) }
+        return try FeatureViewCatalogue.builtin().view(set)
     }
 }

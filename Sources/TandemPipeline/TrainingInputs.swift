@@ -20,8 +20,8 @@ public struct TrainingInputs: Sendable {
 
     /// The inputs of a training: the named table version (the latest when nil) and features (all when empty).
     public init(store: FeatureStore, featureSet name: String, tableVersion: Int?, features: [String]) throws {
-        guard let set = FeatureSet.all[name] else { throw FeatureStoreError.unknownFeatureSet(name) }
         let table = try store.featureTable(FeatureTableReference(featureSet: name, version: tableVersion))
+        let set = table.featureSetOfColumns
         let names = features.isEmpty ? set.names : features
         try self.init(store: store, table: table, set: set, names: names)
     }
@@ -30,8 +30,7 @@ public struct TrainingInputs: Sendable {
     public init(store: FeatureStore, model: RankerModel, table reference: FeatureTableReference? = nil) throws {
         let reference = reference ?? FeatureTableReference(featureSet: model.signature.featureSet, version: nil)
         let table = try store.featureTable(reference)
-        guard let set = FeatureSet.all[table.featureSet] else { throw FeatureStoreError.unknownFeatureSet(table.featureSet) }
-        try self.init(store: store, table: table, set: set, names: model.signature.features.map(\.name))
+        try self.init(store: store, table: table, set: table.featureSetOfColumns, names: model.signature.features.map(\.name))
     }
 
     private init(store: FeatureStore, table: FeatureTableVersion, set: FeatureSet, names: [String]) throws {

@@ -16,6 +16,8 @@ public struct IntegrationTests {
     public let candidateVersion: ModelVersion
     /// The branch's training configuration.
     public let config: TrainingConfig
+    /// The feature views the branch declares (its training pipeline's ETL builds the config's view from them).
+    public let views: FeatureViewCatalogue
     /// Raw input the training pipeline test runs the ETL on.
     public let sampleInput: String
     /// The source environment's feature store (the inference test reads its silver videos and gold).
@@ -23,12 +25,13 @@ public struct IntegrationTests {
     public let latencyBudgetMs: Double
 
     public init(
-        candidate: RankerModel, candidateVersion: ModelVersion, config: TrainingConfig, sampleInput: String, store: FeatureStore,
-        latencyBudgetMs: Double
+        candidate: RankerModel, candidateVersion: ModelVersion, config: TrainingConfig, views: FeatureViewCatalogue,
+        sampleInput: String, store: FeatureStore, latencyBudgetMs: Double
     ) {
         self.candidate = candidate
         self.candidateVersion = candidateVersion
         self.config = config
+        self.views = views
         self.sampleInput = sampleInput
         self.store = store
         self.latencyBudgetMs = latencyBudgetMs
@@ -43,9 +46,11 @@ public struct IntegrationTests {
     ) throws -> [TestResult] {
         let (version, candidate) = try ModelLoading.load(.version(p.model, p.version), from: registry)
         let config = try given ?? modelConfig(for: p, repositoryRoot: repositoryRoot)
+        let views = try FeatureViewCatalogue.committed(
+            at: p.commit, label: "\(p.branch)@\(p.commit.prefix(12)):", in: Git(folder: repositoryRoot))
         return IntegrationTests(
-            candidate: candidate, candidateVersion: version, config: config, sampleInput: sampleInput, store: store,
-            latencyBudgetMs: latencyBudgetMs
+            candidate: candidate, candidateVersion: version, config: config, views: views, sampleInput: sampleInput,
+            store: store, latencyBudgetMs: latencyBudgetMs
         ).run()
     }
 
@@ -95,13 +100,11 @@ public struct IntegrationTests {
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         try RootGuard.claim(path: scratch, environment: "integration-test", role: .features, writer: .stage("promote"))
         let etlStore = try FeatureStore(root: scratch)
-        guard let set = FeatureSet.all[config.featureSet] else {
-            throw Failure(.invalidInput, "unknown feature set \(config.featureSet)")
-        }
+        let view = try views.view(config.featureSet)
         let report = try ETLPipeline(
-            store: etlStore, options: .init(environment: "integration-test", inputFolder: sampleInput, featureSet: set)
+            store: etlStore, options: .init(environment: "integration-test", inputFolder: sampleInput, view: view)
         ).run()
-        let inputs = try TrainingInputs(store: etlStore, featureSet: set.name, tableVersion: nil, features: config.features)
+        let inputs = try TrainingInputs(store: etlStore, featureSet: view.name, tableVersion: nil, features: config.features)
         let split = inputs.split
         guard split.train.rows > 0, split.validation.rows > 0, split.test.rows > 0 else {
             throw Failure(.invalidInput, "the sample input gives no training, validation or test rows")

@@ -19,8 +19,9 @@ struct FeatureTests {
             durationS: 600, views: 1_000_000, published: published),
     ]
 
+    /// A row of the declared relevance_v1 (features/relevance_v1.yaml), through the plan gold and inference run.
     func row(_ query: String, video: Int, at time: String = "2024-01-11T00:00:00Z") throws -> [Float] {
-        let computer = FeatureComputer(videos: Self.videos)
+        let computer = ViewPlan(view: try FeatureViewCatalogue.relevanceV1(), videos: Self.videos)
         var out = [Float](repeating: .nan, count: computer.width)
         let when = try #require(DataTimestamp(time))
         out.withUnsafeMutableBufferPointer {
@@ -30,8 +31,8 @@ struct FeatureTests {
     }
 
     @Test("relevance_v1 has the 56 features of docs/data-contract.md in order")
-    func schema() {
-        let names = FeatureSet.relevanceV1.names
+    func schema() throws {
+        let names = try FeatureViewCatalogue.relevanceV1().featureSet.names
         #expect(names.count == 56)
         #expect(names[0] == "bm25_title" && names[11] == "exact_phrase_title" && names[23] == "q_len_chars")
         #expect(names[17] == "dur_b0" && names[22] == "dur_b5" && names[24] == "h00" && names[55] == "h31")
@@ -107,7 +108,7 @@ struct FeatureTests {
         let store = try h.store()
         let table = try store.featureTable(FeatureTableReference(featureSet: "relevance_v1", version: nil))
         let gold = try GoldTable.load(folder: store.goldFolder(of: table), expectedDigest: table.digest)
-        let inference = InferenceFeatures(videos: try store.silverVideos())
+        let inference = InferenceFeatures(view: try store.view(of: table), videos: try store.silverVideos())
         for i in 0..<gold.rowCount {
             let request = try inference.features(
                 query: gold.queries[i], candidates: [gold.videoURLs[i]], at: try #require(DataTimestamp(gold.judgedAt[i])))

@@ -27,11 +27,12 @@ struct InferenceParityTests {
         settings.threads = threads
         let sig = ModelSignature(
             featureSet: "relevance_v1", featureSetVersion: 1, featureTable: table.reference,
-            features: FeatureSet.relevanceV1.names.map { .init(name: $0, type: "float32") })
+            features: try FeatureViewCatalogue.relevanceV1().featureSet.names.map { .init(name: $0, type: "float32") })
         let model = Trainer(settings: settings, train: split.train, validation: split.validation, signature: sig).run().model
         let offline = Scorer(model: model, threads: threads).score(gold.features, rows: gold.rowCount)
         let pipeline = InferencePipeline(
-            features: InferenceFeatures(videos: try store.silverVideos()), scorer: Scorer(model: model), columns: Array(0..<56))
+            features: InferenceFeatures(view: try store.view(of: table), videos: try store.silverVideos()),
+            scorer: Scorer(model: model), columns: Array(0..<56))
         let groups = QueryGroups(queries: gold.queries)
         for g in 0..<groups.count {
             let range = groups.range(g)

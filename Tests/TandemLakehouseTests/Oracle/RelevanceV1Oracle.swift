@@ -1,15 +1,68 @@
 import Foundation
 
+@testable import TandemFeatures
+
+// The oracle of the declared relevance_v1 (features/relevance_v1.yaml): the hand-written implementation Tandem
+// computed relevance_v1 with before feature views were declared, kept here unchanged so that the tests can prove
+// the declared view computes the same bytes (issue 18: "keep the old one in the tests as the oracle").
+
+extension FeatureSet {
+    /// The 56 features of docs/data-contract.md, "Gold features".
+    static let relevanceV1Oracle: FeatureSet = {
+        var f: [FeatureDefinition] = [
+            .init("bm25_title", "BM25 (k1 1.2, b 0.75) of the query's distinct tokens over title tokens"),
+            .init("bm25_desc", "BM25 of the query's distinct tokens over description tokens"),
+            .init("overlap_title", "number of distinct query tokens found in the title"),
+            .init("overlap_desc", "number of distinct query tokens found in the description"),
+            .init("overlap_channel", "number of distinct query tokens found in the channel name"),
+            .init("q_len", "number of distinct query tokens"),
+            .init("title_len", "title token count, repeats included"),
+            .init("desc_len", "description token count, repeats included"),
+            .init("overlap_title_frac", "overlap_title / q_len (0 when q_len is 0)"),
+            .init("overlap_desc_frac", "overlap_desc / q_len (0 when q_len is 0)"),
+            .init("all_q_in_title", "1 when every distinct query token is in the title"),
+            .init("exact_phrase_title", "1 when the query's tokens appear in order, contiguous, in the title"),
+            .init("log1p_views", "ln(1 + views)"),
+            .init("age_days", "(judged_at − published) in days"),
+            .init("log1p_age_days", "ln(1 + max(age_days, 0))"),
+            .init("log1p_views_per_day", "ln(1 + views / max(age_days, 1))"),
+            .init("log1p_duration_s", "ln(1 + duration_s)"),
+        ]
+        let buckets = ["[0,60)", "[60,240)", "[240,600)", "[600,1200)", "[1200,3600)", "[3600,∞)"]
+        for (i, b) in buckets.enumerated() { f.append(.init("dur_b\(i)", "1 when duration_s is in \(b) seconds")) }
+        f.append(.init("q_len_chars", "Unicode code points of the normalised query"))
+        for i in 0..<32 {
+            let name = i < 10 ? "h0\(i)" : "h\(i)"
+            f.append(.init(name, "hashed query×title token crosses: count of pairs with fnv1a32(q + \" \" + t) mod 32 = \(i)"))
+        }
+        return FeatureSet(name: "relevance_v1", version: 1, features: f)
+    }()
+}
+
+/// A query, analysed once for all of its rows.
+struct QueryAnalysis: Sendable {
+    /// The normalised query.
+    var normalized: String
+    /// Its tokens in order, repeats kept (for the exact-phrase feature).
+    var tokens: [Int32]
+    /// Its distinct tokens in order of first appearance (`qd`); -1 for tokens no video has.
+    var distinct: [Int32]
+    /// The FNV-1a state after `q + " "`, per distinct token, to hash the crosses without rebuilding strings.
+    var crossPrefixes: [UInt32]
+    /// Unicode code points of the normalised query.
+    var codePoints: Int
+}
+
 /// Computes the features of `relevance_v1` for (query, video) pairs: the one code path that both the gold
 /// build and the inference pipeline call, so training and serving can never compute a feature differently.
 ///
 /// It is built from the silver videos (the BM25 corpus); `analyze` prepares a query once, then
 /// `computeRow` fills one row of 56 float32 values without allocating.
-public final class FeatureComputer: Sendable {
+final class FeatureComputer: Sendable {
     /// The feature set computed (relevance_v1).
-    public let featureSet: FeatureSet
+    let featureSet: FeatureSet
     /// The silver videos, in the order given.
-    public let videos: [VideoRecord]
+    let videos: [VideoRecord]
     private let indexByURL: [String: Int]
     private let vocabulary: [String: Int32]
     private let analyses: [VideoAnalysis]
@@ -33,7 +86,7 @@ public final class FeatureComputer: Sendable {
     }
 
     /// Analyses the corpus: tokens of every title, description and channel, and BM25 statistics.
-    public init(videos: [VideoRecord], featureSet: FeatureSet = .relevanceV1) {
+    init(videos: [VideoRecord], featureSet: FeatureSet = .relevanceV1Oracle) {
         self.featureSet = featureSet
         self.videos = videos
         var index: [String: Int] = [:]
@@ -90,13 +143,13 @@ public final class FeatureComputer: Sendable {
     }
 
     /// The number of features per row.
-    public var width: Int { featureSet.features.count }
+    var width: Int { featureSet.features.count }
 
     /// The corpus index of a canonical video URL.
-    public func videoIndex(of canonicalURL: String) -> Int? { indexByURL[canonicalURL] }
+    func videoIndex(of canonicalURL: String) -> Int? { indexByURL[canonicalURL] }
 
     /// Prepares a normalised query.
-    public func analyze(normalizedQuery query: String) -> QueryAnalysis {
+    func analyze(normalizedQuery query: String) -> QueryAnalysis {
         let tokens = TextNormalization.tokens(query)
         var distinctText: [String] = []
         var seen = Set<String>()
@@ -110,7 +163,7 @@ public final class FeatureComputer: Sendable {
 
     /// Computes one row of features for the query and the video at `videoIndex`, at time `at`
     /// (the judgment's time for gold rows, the request's time at inference).
-    public func computeRow(
+    func computeRow(
         query q: QueryAnalysis, videoIndex: Int, at time: DataTimestamp,
         into row: UnsafeMutableBufferPointer<Float>
     ) {

@@ -1,0 +1,380 @@
+import Foundation
+import TandemCore
+
+/// Compiles a `FeatureViewSource` (docs/features.md): resolves names, checks types and the view's entity,
+/// detects cycles and duplicates, and emits the `ViewProgram`. Every refusal is located at FILE:LINE:COLUMN.
+struct ViewCompiler {
+    typealias P = ViewProgram
+
+    enum ScalarKind: String {
+        case int, float, bool
+        var isNumber: Bool { self != .bool }
+    }
+
+    /// What an expression is, once compiled.
+    enum Value {
+        case scalar(ScalarKind, register: Int, constant: Double?)
+        case text(P.TextColumn)
+        case tokens(P.TokenSlot, P.TokenRecipe)
+        case time(P.TimeSource)
+        case vector(count: Int, from: Int)
+        case list([Double])
+
+        var typeName: String {
+            switch self {
+            case .scalar(let kind, _, _): kind == .bool ? "a bool" : "a number (\(kind.rawValue))"
+            case .text: "text"
+            case .tokens: "tokens"
+            case .time: "a time"
+            case .vector(let n, _): "a vector of \(n)"
+            case .list: "a constant list"
+            }
+        }
+    }
+
+    static let columns: [String: String] = [
+        "query": "the normalised query (text)", "video.title": "text", "video.description": "text",
+        "video.channel": "text", "video.url": "the canonical URL (text)", "video.views": "int",
+        "video.duration_s": "int", "video.published": "time", "event_time": "time",
+    ]
+
+    static let functions: [String: [String]] = [
+        "tokens": ["text"], "distinct": ["tokens"], "count": ["tokens"], "length": ["text"],
+        "overlap": ["items", "within"], "phrase_in": ["phrase", "within"], "bm25": ["query", "document", "k1", "b"],
+        "hashed_crosses": ["left", "right", "buckets"], "hash": ["text", "buckets"], "one_hot": ["index", "count"],
+        "bucket": ["value", "edges"], "days_between": ["from", "to"], "log1p": ["x"], "ln": ["x"], "sqrt": ["x"],
+        "abs": ["x"], "min": ["a", "b"], "max": ["a", "b"], "clip": ["x", "low", "high"],
+        "if": ["condition", "then", "else"],
+    ]
+    static let optional: [String: [String: Double]] = ["bm25": ["k1": 1.2, "b": 0.75]]
+    static let maximumVector = 4096
+    static let maximumFeatures = 4096
+
+    let source: FeatureViewSource
+    var entity = ViewEntity.queryVideo
+    var program = ViewProgram()
+
+    private struct Binding {
+        var expression: FeatureViewSource.Expression
+        var isFeature: Bool
+    }
+    private var bindings: [String: Binding] = [:]
+    private var done: [String: Value] = [:]
+    private var inProgress: [String] = []
+    /// The expression being compiled, for locating errors.
+    private var current: FeatureViewSource.Expression
+
+    init(source: FeatureViewSource) {
+        self.source = source
+        current = FeatureViewSource.Expression(
+            name: source.name, nameLocation: source.nameLocation, text: "", lineStarts: [])
+    }
+
+    func fail(_ offset: Int, _ problem: String, _ fix: String) -> FeatureViewError {
+        FeatureViewError(location: current.location(atScalarOffset: offset), problem: problem, fix: fix)
+    }
+
+    mutating func compile() throws(FeatureViewError) -> FeatureView {
+        guard let parsed = ViewEntity(rawValue: source.entity) else {
+            let hint = didYouMean(source.entity, among: ViewEntity.allCases.map(\.rawValue)).map { " (did you mean '\($0)'?)" }
+            throw FeatureViewError(
+                location: source.entityLocation, problem: "unknown entity '\(source.entity)'\(hint ?? "")",
+                fix: "write query, video or query_video")
+        }
+        entity = parsed
+        try checkName(source.name, at: source.nameLocation, what: "the view's name")
+        guard !source.features.isEmpty else {
+            throw FeatureViewError(
+                location: source.nameLocation, problem: "the view declares no feature",
+                fix: "add a `features:` list with at least one `name:`/`expr:` entry")
+        }
+        var firstPlace: [String: SourceLocation] = [:]
+        for (expression, isFeature) in source.lets.map({ ($0, false) }) + source.features.map({ ($0, true) }) {
+            let base = expression.name.replacingOccurrences(of: "{i}", with: "").replacingOccurrences(
+                of: "{i:02}", with: "")
+            try checkName(
+                base.isEmpty ? "i" : base, at: expression.nameLocation, what: isFeature ? "a feature's name" : "a let's name")
+            if let first = firstPlace[expression.name] {
+                throw FeatureViewError(
+                    location: expression.nameLocation, problem: "'\(expression.name)' is defined twice (first at \(first))",
+                    fix: "give each let and feature of the view its own name")
+            }
+            if Self.columns[expression.name] != nil || Self.functions[expression.name] != nil {
+                throw FeatureViewError(
+                    location: expression.nameLocation,
+                    problem: "'\(expression.name)' is the name of a built-in column or function",
+                    fix: "choose another name")
+            }
+            firstPlace[expression.name] = expression.nameLocation
+            bindings[expression.name] = Binding(expression: expression, isFeature: isFeature)
+        }
+        for expression in source.lets { _ = try resolve(expression.name, offset: 0) }
+        var definitions: [FeatureDefinition] = []
+        var normalized = ["view \(source.name)", "entity \(entity.rawValue)"]
+        for expression in source.lets {
+            normalized.append("let \(expression.name) = \(try Self.parse(expression).normalized)")
+        }
+        var seenColumns: [String: SourceLocation] = [:]
+        for expression in source.features {
+            let value = try resolve(expression.name, offset: 0)
+            current = expression
+            normalized.append("feature \(expression.name) = \(try Self.parse(expression).normalized)")
+            let column = definitions.count
+            var names: [String] = []
+            switch value {
+            case .scalar(_, let register, _):
+                guard !expression.name.contains("{") else {
+                    throw FeatureViewError(
+                        location: expression.nameLocation,
+                        problem: "'\(expression.name)' names columns, but its expression is one value",
+                        fix: "remove {i} from the name, or make the expression a vector (one_hot, hashed_crosses)")
+                }
+                names = [expression.name]
+                program.instructions.append(.output(column: column, register))
+            case .vector(let count, let from):
+                guard expression.name.contains("{i}") || expression.name.contains("{i:02}") else {
+                    throw FeatureViewError(
+                        location: expression.nameLocation,
+                        problem: "the expression of '\(expression.name)' is a vector of \(count)",
+                        fix: "name its columns with {i} (0, 1, …) or {i:02} (00, 01, …), as in `h{i:02}`")
+                }
+                names = (0..<count).map { Self.expand(expression.name, $0) }
+                program.instructions.append(.outputVector(column: column, from: from, count: count))
+            default:
+                throw fail(
+                    0, "a feature must be a number, a bool or a vector, not \(value.typeName)",
+                    "compute a number from it, as in count(…) or length(…)")
+            }
+            if !expression.descriptions.isEmpty, expression.descriptions.count != names.count {
+                throw FeatureViewError(
+                    location: expression.nameLocation,
+                    problem: "'\(expression.name)' has \(expression.descriptions.count) descriptions for \(names.count) columns",
+                    fix: "give one description per column, or one `description:` with {i}")
+            }
+            for (k, name) in names.enumerated() {
+                if let first = seenColumns[name]
+                    ?? (bindings[name].map { $0.expression.nameLocation }).flatMap({
+                        names.count > 1 ? $0 : nil
+                    })
+                {
+                    throw FeatureViewError(
+                        location: expression.nameLocation, problem: "column '\(name)' is defined twice (first at \(first))",
+                        fix: "give each feature its own name")
+                }
+                seenColumns[name] = expression.nameLocation
+                let text = expression.descriptions.isEmpty ? Self.expand(expression.description, k) : expression.descriptions[k]
+                definitions.append(FeatureDefinition(name, text, owner: source.owner))
+            }
+            guard definitions.count <= Self.maximumFeatures else {
+                throw FeatureViewError(
+                    location: expression.nameLocation, problem: "the view has more than \(Self.maximumFeatures) columns",
+                    fix: "split it into several views")
+            }
+        }
+        program.width = definitions.count
+        return FeatureView(
+            source: source, entity: entity, features: definitions, normalized: normalized.joined(separator: "\n") + "\n",
+            program: program)
+    }
+
+    static func expand(_ pattern: String, _ i: Int) -> String {
+        pattern.replacingOccurrences(of: "{i:02}", with: i < 10 ? "0\(i)" : "\(i)").replacingOccurrences(
+            of: "{i}", with: "\(i)")
+    }
+
+    private func checkName(_ name: String, at location: SourceLocation, what: String) throws(FeatureViewError) {
+        let scalars = Array(name.unicodeScalars)
+        let ok =
+            !scalars.isEmpty && scalars.count <= 64
+            && scalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_") }
+            && !("0"..."9").contains(scalars[0])
+        guard ok else {
+            throw FeatureViewError(
+                location: location, problem: "\(what) '\(name)' is not a name Tandem accepts",
+                fix: "use ASCII letters, digits and '_' (at most 64, not starting with a digit)")
+        }
+    }
+
+    static func parse(_ expression: FeatureViewSource.Expression) throws(FeatureViewError) -> ViewSyntax {
+        do {
+            return try ViewParser.parse(expression.text)
+        } catch {
+            throw FeatureViewError(
+                location: expression.location(atScalarOffset: error.offset), problem: error.problem, fix: error.fix)
+        }
+    }
+
+    /// The value of a let or feature, compiled once; a cycle is refused with its path.
+    private mutating func resolve(_ name: String, offset: Int) throws(FeatureViewError) -> Value {
+        if let value = done[name] { return value }
+        guard let binding = bindings[name] else { throw unknownName(name, offset) }
+        if let start = inProgress.firstIndex(of: name) {
+            throw fail(
+                offset, "a cycle: " + (inProgress[start...] + [name]).joined(separator: " → "),
+                "a feature or let cannot depend on itself; compute one of them from the columns directly")
+        }
+        let outer = current
+        current = binding.expression
+        inProgress.append(name)
+        let value = try compile(try Self.parse(binding.expression))
+        inProgress.removeLast()
+        current = outer
+        done[name] = value
+        return value
+    }
+
+    private func unknownName(_ name: String, _ offset: Int) -> FeatureViewError {
+        let known = Array(Self.columns.keys) + Array(bindings.keys)
+        let hint = didYouMean(name, among: known).map { " (did you mean '\($0)'?)" } ?? ""
+        return fail(
+            offset, "unknown name '\(name)'\(hint)",
+            "name a column (\(Self.columns.keys.sorted().joined(separator: ", "))), a let or a feature of this view")
+    }
+
+    mutating func register() -> Int {
+        defer { program.registers += 1 }
+        return program.registers
+    }
+
+    mutating func emitConstant(_ value: Double, _ kind: ScalarKind) -> Value {
+        let r = register()
+        program.instructions.append(.constant(dst: r, value))
+        return .scalar(kind, register: r, constant: value)
+    }
+
+    mutating func compile(_ node: ViewSyntax) throws(FeatureViewError) -> Value {
+        switch node.kind {
+        case .number(let value, let isInteger):
+            return emitConstant(value, isInteger ? .int : .float)
+        case .bool(let value):
+            return emitConstant(value ? 1 : 0, .bool)
+        case .list(let items):
+            var values: [Double] = []
+            for item in items {
+                guard case .scalar(let kind, _, let constant?) = try compile(item), kind.isNumber else {
+                    throw fail(item.offset, "a list holds constant numbers only", "write numbers, as in [60, 240, 600]")
+                }
+                values.append(constant)
+            }
+            return .list(values)
+        case .name(let name):
+            if let value = try column(name, node.offset) { return value }
+            return try resolve(name, offset: node.offset)
+        case .unary(let op, let operand):
+            let value = try compile(operand)
+            if op == "not" {
+                let a = try scalar(value, operand.offset, want: .bool, context: "'not'")
+                let r = register()
+                program.instructions.append(.unary(dst: r, .not, a.register))
+                return .scalar(.bool, register: r, constant: a.constant.map { $0 == 0 ? 1 : 0 })
+            }
+            let a = try number(value, operand.offset, context: "'-'")
+            if let c = a.constant { return emitConstant(-c, a.kind) }
+            let r = register()
+            program.instructions.append(.unary(dst: r, .negate, a.register))
+            return .scalar(a.kind, register: r, constant: nil)
+        case .binary(let op, let left, let right):
+            return try binary(op, left, right, at: node.offset)
+        case .call(let name, let arguments):
+            return try call(name, arguments, at: node.offset)
+        }
+    }
+
+    private mutating func column(_ name: String, _ offset: Int) throws(FeatureViewError) -> Value? {
+        guard Self.columns[name] != nil else { return nil }
+        if name == "query", entity == .video {
+            throw fail(offset, "a video view cannot read the query", "declare `entity: query_video`, or remove it")
+        }
+        if name.hasPrefix("video."), entity == .query {
+            throw fail(offset, "a query view cannot read \(name)", "declare `entity: query_video`, or remove it")
+        }
+        switch name {
+        case "query": return .text(.query)
+        case "video.title": return .text(.title)
+        case "video.description": return .text(.description)
+        case "video.channel": return .text(.channel)
+        case "video.url": return .text(.url)
+        case "video.published": return .time(.published)
+        case "event_time": return .time(.eventTime)
+        default:
+            let r = register()
+            program.instructions.append(.intColumn(dst: r, name == "video.views" ? .views : .durationS))
+            return .scalar(.int, register: r, constant: nil)
+        }
+    }
+
+    struct Scalar {
+        var kind: ScalarKind
+        var register: Int
+        var constant: Double?
+    }
+
+    func scalar(_ value: Value, _ offset: Int, want: ScalarKind, context: String) throws(FeatureViewError) -> Scalar {
+        guard case .scalar(let kind, let register, let constant) = value, (kind == .bool) == (want == .bool) else {
+            throw fail(
+                offset, "\(context) needs \(want == .bool ? "a bool" : "a number"), not \(value.typeName)",
+                want == .bool ? "compare it, as in `x > 0`" : "use a number; a bool b becomes one with if(b, 1, 0)")
+        }
+        return Scalar(kind: kind, register: register, constant: constant)
+    }
+
+    func number(_ value: Value, _ offset: Int, context: String) throws(FeatureViewError) -> Scalar {
+        try scalar(value, offset, want: .float, context: context)
+    }
+
+    private mutating func binary(_ op: String, _ left: ViewSyntax, _ right: ViewSyntax, at offset: Int) throws(FeatureViewError)
+        -> Value
+    {
+        let l = try compile(left)
+        let r = try compile(right)
+        let kind: ScalarKind
+        let code: P.Binary
+        let a: Scalar
+        let b: Scalar
+        switch op {
+        case "and", "or":
+            a = try scalar(l, left.offset, want: .bool, context: "'\(op)'")
+            b = try scalar(r, right.offset, want: .bool, context: "'\(op)'")
+            kind = .bool
+            code = op == "and" ? .and : .or
+        case "==", "!=":
+            if case .scalar(.bool, _, _) = l {
+                a = try scalar(l, left.offset, want: .bool, context: "'\(op)'")
+                b = try scalar(r, right.offset, want: .bool, context: "'\(op)' with a bool on its left")
+            } else {
+                a = try number(l, left.offset, context: "'\(op)'")
+                b = try number(r, right.offset, context: "'\(op)'")
+            }
+            kind = .bool
+            code = op == "==" ? .equal : .notEqual
+        default:
+            a = try number(l, left.offset, context: "'\(op)'")
+            b = try number(r, right.offset, context: "'\(op)'")
+            switch op {
+            case "+", "-", "*":
+                kind = a.kind == .int && b.kind == .int ? .int : .float
+                code = op == "+" ? .add : op == "-" ? .subtract : .multiply
+            case "/":
+                kind = .float
+                code = .divide
+            default:
+                kind = .bool
+                code = op == "<" ? .less : op == "<=" ? .lessOrEqual : op == ">" ? .greater : .greaterOrEqual
+            }
+        }
+        let dst = register()
+        program.instructions.append(.binary(dst: dst, code, a.register, b.register))
+        return .scalar(kind, register: dst, constant: nil)
+    }
+
+    mutating func tokenSlot(_ recipe: P.TokenRecipe) -> P.TokenSlot {
+        if recipe.column.isVideo {
+            if let i = program.videoRecipes.firstIndex(of: recipe) { return .video(i) }
+            program.videoRecipes.append(recipe)
+            return .video(program.videoRecipes.count - 1)
+        }
+        if let i = program.queryRecipes.firstIndex(of: recipe) { return .query(i) }
+        program.queryRecipes.append(recipe)
+        return .query(program.queryRecipes.count - 1)
+    }
+}

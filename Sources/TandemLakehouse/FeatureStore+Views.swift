@@ -1,0 +1,102 @@
+import Foundation
+import GRDB
+public import TandemCore
+public import TandemFeatures
+
+/// A version of a feature view's definition, as the feature store keeps it (docs/features.md, "Versions"):
+/// numbered per view in the order first used, identified by the digest of its normal form, immutable.
+public struct FeatureViewVersion: Sendable, Codable, Equatable {
+    public var view: String
+    public var version: Int
+    public var digest: String
+    /// The file it was declared in, when first used.
+    public var file: String
+    /// The declaration's text, as it was.
+    public var source: String
+    /// Its normal form (what the digest is of).
+    public var normalized: String
+    public var createdAt: String
+
+    public var reference: String { "\(view)@\(version)" }
+
+    enum CodingKeys: String, CodingKey {
+        case view, version, digest, file, source, normalized
+        case createdAt = "created_at"
+    }
+}
+
+extension FeatureStore {
+    /// Records `view`'s definition when this store has not seen it, as the view's next version; returns its
+    /// version number either way. Runs inside the registering transaction.
+    func recordView(_ view: FeatureView, _ db: Database) throws -> Int {
+        if let known = try Int.fetchOne(
+            db, sql: "SELECT version FROM feature_view_versions WHERE view = ? AND digest = ?",
+            arguments: [view.name, view.digest])
+        {
+            return known
+        }
+        let next =
+            (try Int.fetchOne(db, sql: "SELECT MAX(version) FROM feature_view_versions WHERE view = ?", arguments: [view.name])
+                ?? 0) + 1
+        try db.execute(
+            sql: "INSERT INTO feature_view_versions VALUES (?, ?, ?, ?, ?, ?, ?)",
+            arguments: [view.name, next, view.digest, view.file, view.sourceText, view.normalizedDefinition, Timestamp.now()])
+        return next
+    }
+
+    /// Every version of a view's definition this store has used (all views when nil), oldest first.
+    public func viewVersions(_ view: String? = nil) throws -> [FeatureViewVersion] {
+        try queue.read { db in
+            let rows =
+                try view.map {
+                    try Row.fetchAll(
+                        db, sql: "SELECT * FROM feature_view_versions WHERE view = ? ORDER BY version", arguments: [$0])
+                } ?? Row.fetchAll(db, sql: "SELECT * FROM feature_view_versions ORDER BY view, version")
+            return rows.map(Self.decodeViewVersion)
+        }
+    }
+
+    static func decodeViewVersion(_ row: Row) -> FeatureViewVersion {
+        FeatureViewVersion(
+            view: row["view"], version: row["version"], digest: row["digest"], file: row["file"], source: row["source"],
+            normalized: row["normalized"], createdAt: row["created_at"])
+    }
+
+    /// The definition a feature table was computed with: its view version as recorded, or, for a table registered
+    /// before views were recorded, the built-in view of its name (relevance_v1, whose declaration computes what
+    /// the code before it did, byte for byte).
+    public func viewVersion(of table: FeatureTableVersion) throws -> FeatureViewVersion? {
+        try queue.read { db in
+            try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT v.* FROM feature_table_views t JOIN feature_view_versions v
+                    ON v.view = t.feature_set AND v.version = t.view_version
+                    WHERE t.feature_set = ? AND t.version = ?
+                    """, arguments: [table.featureSet, table.version]
+            ).map(Self.decodeViewVersion)
+        }
+    }
+
+    /// The compiled view a feature table was computed with (see `viewVersion(of:)`): what the inference path of a
+    /// model trained on that table runs, whatever the repository declares today.
+    public func view(of table: FeatureTableVersion) throws -> FeatureView {
+        if let recorded = try viewVersion(of: table) {
+            let view = try FeatureViewCatalogue.compile(recorded.source, file: "\(recorded.reference) (\(recorded.file))")
+            guard view.digest == recorded.digest else {
+                throw Failure(
+                    .tampered,
+                    "\(recorded.reference) in the feature store at \(root) compiles to a definition whose digest is not the recorded one; the store was changed behind Tandem's back"
+                )
+            }
+            return view
+        }
+        let builtin = try FeatureViewCatalogue.builtin()
+        guard let view = builtin.views[table.featureSet] else {
+            throw Failure(
+                .notFound, "feature table \(table.reference) records no feature view definition and no built-in view has its name"
+            )
+        }
+        return view
+    }
+}
