@@ -16,9 +16,10 @@ public struct InferenceFeatures: Sendable {
 
     public let computer: ViewPlan
 
-    /// Builds the feature code path of `view` over the environment's silver videos.
-    public init(view: FeatureView, videos: [VideoRecord]) {
-        computer = ViewPlan(view: view, videos: videos)
+    /// Builds the feature code path of `view` over the environment's silver videos, with the corpus statistics
+    /// frozen with the model's feature table (computed from `videos` when nil).
+    public init(view: FeatureView, videos: [VideoRecord], statistics: CorpusStatistics? = nil) {
+        computer = ViewPlan(view: view, videos: videos, statistics: statistics)
     }
 
     /// Features of a query against its candidates, at the request's time.

@@ -26,8 +26,14 @@ public final class ViewPlan: Sendable {
         var count: Int32
     }
 
-    /// Prepares the view over the corpus.
-    public init(view: FeatureView, videos: [VideoRecord]) {
+    /// The corpus statistics the plan's BM25 features use: computed from the corpus when the plan was built for a
+    /// gold table, the frozen ones of the model's feature table at inference.
+    public let statistics: CorpusStatistics
+
+    /// Prepares the view over `videos`. The BM25 statistics are `statistics` when given (frozen with a feature
+    /// table), else those of the videos at `corpus` (every video when nil: a gold build passes the latest version
+    /// of each video, its other entries being earlier versions that rows as of an earlier time read).
+    public init(view: FeatureView, videos: [VideoRecord], corpus: [Int]? = nil, statistics frozen: CorpusStatistics? = nil) {
         self.view = view
         self.videos = videos
         program = view.program
@@ -67,26 +73,43 @@ public final class ViewPlan: Sendable {
             tables.append(perVideo.map(Self.table))
             lists.append(perVideo)
         }
-        let n = Double(videos.count)
-        var corpus: [(idf: [Double], average: Double)] = []
-        for recipe in program.bm25Documents {
+        var computed = CorpusStatistics(documents: [])
+        var perDocument: [(idf: [Double], average: Double)] = []
+        let members = corpus ?? Array(videos.indices)
+        for (d, recipe) in program.bm25Documents.enumerated() {
             var df = [Int](repeating: 0, count: bytes.count)
             var total = 0
-            for v in 0..<videos.count {
+            for v in members {
                 for entry in tables[v][recipe] { df[Int(entry.id)] += 1 }
                 total += lists[v][recipe].count
             }
-            corpus.append(
-                (
-                    df.map { log(1 + (n - Double($0) + 0.5) / (Double($0) + 0.5)) },
-                    videos.isEmpty ? 0 : Double(total) / n
-                ))
+            var document = CorpusStatistics.Document(
+                recipe: program.videoRecipes[recipe].description, videos: members.count, tokens: total, df: [:])
+            if let frozen, d < frozen.documents.count {
+                let kept = frozen.documents[d]
+                document = kept
+                df = bytes.map { (token: [UInt8]) -> Int in kept.df[String(decoding: token, as: UTF8.self)] ?? 0 }
+            } else {
+                for (id, count) in df.enumerated() where count > 0 {
+                    let token = String(decoding: bytes[id], as: UTF8.self)
+                    document.df[token] = count
+                }
+            }
+            computed.documents.append(document)
+            let n = Double(document.videos)
+            let idf = df.map { (count: Int) -> Double in
+                let frequency = Double(count)
+                return log(1 + (n - frequency + 0.5) / (frequency + 0.5))
+            }
+            let average = document.videos == 0 ? 0 : Double(document.tokens) / n
+            perDocument.append((idf, average))
         }
+        statistics = computed
         self.vocabulary = vocabulary
         tokenBytes = bytes
         videoLists = lists
         videoTables = tables
-        self.corpus = corpus
+        self.corpus = perDocument
     }
 
     static func distinct(_ ids: [Int32]) -> [Int32] {

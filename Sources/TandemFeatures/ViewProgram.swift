@@ -9,9 +9,15 @@ struct ViewProgram: Sendable {
     }
 
     /// How a token list is made from a column: `tokens(column)`, then `distinct` when asked.
-    struct TokenRecipe: Sendable, Hashable {
+    struct TokenRecipe: Sendable, Hashable, CustomStringConvertible {
         var column: TextColumn
         var distinct: Bool
+
+        /// The recipe as an expression: `distinct(tokens(video.title))`.
+        var description: String {
+            let name = column == .query ? "query" : "video.\(column)"
+            return distinct ? "distinct(tokens(\(name)))" : "tokens(\(name))"
+        }
     }
 
     /// A token list: the index of its recipe among the video's or the query's.

@@ -61,6 +61,7 @@ public struct ETLPipeline {
             var bronze = try store.stageBronze(kind: kind, source: source)
             timer.lap("bronze_copy_\(kind)")
             var index = BronzeIndexBuilder()
+            silver.defaultObservedAt = DataTimestamp(seconds: (DataTimestamp(bronze.ingestedAt) ?? .init(seconds: 0)).seconds)
             let lines = try ingest(kind: kind, bronze: bronze, source: source, into: &silver, index: &index)
             if bronze.isNew {
                 try store.registerBronze(&bronze, source: source, index: index.bytes, lineCount: lines)
@@ -72,7 +73,7 @@ public struct ETLPipeline {
             timer.lap("read_\(kind)")
         }
 
-        let layer = silver.finish()
+        let layer = silver.finish(previous: try store.silverHistory())
         timer.lap("silver_build")
         let quarantine = Self.quarantineReport(silver)
         guard !layer.judgments.isEmpty else {
@@ -109,7 +110,7 @@ public struct ETLPipeline {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             let registered = try store.registerSilver(
-                stagingFolder: silverStaging, videos: layer.videos, quarantine: silver.quarantine,
+                stagingFolder: silverStaging, videos: layer.videos, history: layer.history, quarantine: silver.quarantine,
                 videosFile: inputs["videos"]?.bronzeFile ?? 0, judgmentsFile: inputs["judgments"]?.bronzeFile ?? 0,
                 digest: written.silverDigest, report: String(decoding: try encoder.encode(quarantine), as: UTF8.self))
             silverVersion = registered.id
@@ -130,7 +131,8 @@ public struct ETLPipeline {
                 silverVersion: silverVersion)
             // A concurrent ETL of the same input may have registered this content first: then its version is ours.
             let registered = try store.register(
-                stagingFolder: goldStaging, view: view, rowCount: written.rows, digest: written.goldDigest,
+                stagingFolder: goldStaging, view: view, statistics: written.statistics, rowCount: written.rows,
+                digest: written.goldDigest,
                 lineage: lineage)
             table = registered.table
             unchanged = !registered.isNew

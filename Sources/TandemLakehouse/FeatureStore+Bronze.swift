@@ -15,6 +15,8 @@ public struct BronzeFile: Sendable {
     public var bytes: Int64
     /// False when a file with the same digest was already in bronze (re-running adds nothing).
     public var isNew: Bool
+    /// When the file was first ingested (milliseconds, UTC): recorded with a new file when it is registered.
+    public var ingestedAt: String
 }
 
 /// One entry of a bronze line index: 44 bytes, little-endian.
@@ -40,10 +42,13 @@ extension FeatureStore {
         }
         let final = (folder as NSString).appendingPathComponent("\(digest).jsonl")
         if let existing = try queue.read({ db in
-            try Int64.fetchOne(db, sql: "SELECT id FROM bronze_files WHERE kind = ? AND digest = ?", arguments: [kind, digest])
+            try Row.fetchOne(
+                db, sql: "SELECT id, ingested_at FROM bronze_files WHERE kind = ? AND digest = ?", arguments: [kind, digest])
         }) {
             unlink(staging)
-            return BronzeFile(id: existing, kind: kind, digest: digest, path: final, bytes: bytes, isNew: false)
+            return BronzeFile(
+                id: existing["id"], kind: kind, digest: digest, path: final, bytes: bytes, isNew: false,
+                ingestedAt: existing["ingested_at"])
         }
         do {
             try RootGuard.contained(final, in: root)
@@ -56,7 +61,8 @@ extension FeatureStore {
             unlink(staging)
             throw WriteFailure.error(failure, path: final, root: root)
         }
-        return BronzeFile(id: nil, kind: kind, digest: digest, path: final, bytes: bytes, isNew: true)
+        return BronzeFile(
+            id: nil, kind: kind, digest: digest, path: final, bytes: bytes, isNew: true, ingestedAt: Timestamp.nowMillis())
     }
 
     /// Registers a new bronze file once its line index is written. Two ETLs of the same input may both copy it
@@ -80,7 +86,7 @@ extension FeatureStore {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(kind, digest) DO NOTHING
                     """,
                 arguments: [
-                    f.kind, source, f.digest, lineCount, f.bytes, Timestamp.nowMillis(), relative(f.path), relative(indexPath),
+                    f.kind, source, f.digest, lineCount, f.bytes, f.ingestedAt, relative(f.path), relative(indexPath),
                 ])
             return try Int64.fetchOne(
                 db, sql: "SELECT id FROM bronze_files WHERE kind = ? AND digest = ?", arguments: [f.kind, f.digest]) ?? 0

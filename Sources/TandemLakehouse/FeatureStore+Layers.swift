@@ -10,7 +10,8 @@ extension FeatureStore {
     /// one transaction. When the latest silver version already has this digest (a concurrent ETL of the same
     /// input recorded it first, under the same write lock), that version is returned with `isNew` false.
     public func registerSilver(
-        stagingFolder: String, videos: [VideoRecord], quarantine: [QuarantinedLine], videosFile: Int64,
+        stagingFolder: String, videos: [VideoRecord], history: [[VideoVersion]], quarantine: [QuarantinedLine],
+        videosFile: Int64,
         judgmentsFile: Int64, digest: String, report: String
     ) throws -> (id: Int64, isNew: Bool) {
         try RootGuard.contained(stagingFolder, in: root)
@@ -41,6 +42,22 @@ extension FeatureStore {
                 insert.bind(v.views)
                 insert.bind(v.published.silverText)
                 try insert.step()
+            }
+            try db.execute(sql: "DELETE FROM silver_video_versions")
+            var versions = try BulkInsert(db, sql: "INSERT INTO silver_video_versions VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+            for h in history {
+                for version in h {
+                    let v = version.record
+                    versions.bind(v.url)
+                    versions.bind(version.observedAt.silverText)
+                    versions.bind(v.title)
+                    versions.bind(v.description)
+                    versions.bind(v.channel)
+                    versions.bind(v.durationS)
+                    versions.bind(v.views)
+                    versions.bind(v.published.silverText)
+                    try versions.step()
+                }
             }
             var q = try BulkInsert(
                 db,

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 public import TandemCore
 public import TandemFeatures
+import TandemStorage
 
 /// A version of a feature view's definition, as the feature store keeps it (docs/features.md, "Versions"):
 /// numbered per view in the order first used, identified by the digest of its normal form, immutable.
@@ -26,6 +27,47 @@ public struct FeatureViewVersion: Sendable, Codable, Equatable {
 }
 
 extension FeatureStore {
+    /// The file of a gold folder that holds its frozen corpus statistics (docs/features.md, "Frozen statistics").
+    static let statisticsFile = "statistics.json"
+
+    /// The corpus statistics frozen with a feature table (its digest checked), or nil for a table registered
+    /// before statistics were frozen (its inference path computes them from the silver it reads, as then).
+    public func statistics(of table: FeatureTableVersion) throws -> CorpusStatistics? {
+        guard
+            let digest = try queue.read({ db in
+                try String.fetchOne(
+                    db, sql: "SELECT statistics_digest FROM feature_table_views WHERE feature_set = ? AND version = ?",
+                    arguments: [table.featureSet, table.version])
+            })
+        else { return nil }
+        let path = (goldFolder(of: table) as NSString).appendingPathComponent(Self.statisticsFile)
+        guard case .success(let data) = BoundedFile.read(path, limit: 1 << 30), ContentDigest.sha256Hex(data) == digest,
+            let statistics = try? JSONDecoder().decode(CorpusStatistics.self, from: data)
+        else {
+            throw Failure(
+                .tampered,
+                "the corpus statistics of \(table.reference) (\(path)) are missing or do not match their recorded digest; "
+                    + "the feature store was changed behind Tandem's back: run `tandem etl` to build a new version")
+        }
+        return statistics
+    }
+
+    /// The silver history of every video of the latest silver version, by canonical URL, oldest version first.
+    public func silverHistory() throws -> [String: [VideoVersion]] {
+        try queue.read { db in
+            var history: [String: [VideoVersion]] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM silver_video_versions ORDER BY video_url, observed_at") {
+                let record = VideoRecord(
+                    url: row["video_url"], title: row["title"], description: row["description"], channel: row["channel"],
+                    durationS: row["duration_s"], views: row["views"],
+                    published: DataTimestamp(row["published"] as String) ?? DataTimestamp(seconds: 0))
+                let observed = DataTimestamp(row["observed_at"] as String) ?? DataTimestamp(seconds: Int64.min / 2)
+                history[record.url, default: []].append(VideoVersion(observedAt: observed, record: record))
+            }
+            return history
+        }
+    }
+
     /// Records `view`'s definition when this store has not seen it, as the view's next version; returns its
     /// version number either way. Runs inside the registering transaction.
     func recordView(_ view: FeatureView, _ db: Database) throws -> Int {

@@ -113,7 +113,15 @@ public final class FeatureStore: @unchecked Sendable {
                         BEGIN SELECT RAISE(ABORT, 'feature view versions are immutable'); END;
                         CREATE TABLE feature_table_views(
                             feature_set TEXT NOT NULL, version INTEGER NOT NULL, view_version INTEGER NOT NULL,
-                            PRIMARY KEY(feature_set, version));
+                            statistics_digest TEXT NOT NULL, PRIMARY KEY(feature_set, version));
+                        CREATE TABLE silver_video_versions(
+                            video_url TEXT NOT NULL, observed_at TEXT NOT NULL, title TEXT NOT NULL,
+                            description TEXT NOT NULL, channel TEXT NOT NULL, duration_s INTEGER NOT NULL,
+                            views INTEGER NOT NULL, published TEXT NOT NULL, PRIMARY KEY(video_url, observed_at))
+                            WITHOUT ROWID;
+                        INSERT INTO silver_video_versions
+                            SELECT video_url, '0001-01-01T00:00:00Z', title, description, channel, duration_s, views, published
+                            FROM silver_videos;
                         """)
             }
         ),
@@ -166,9 +174,15 @@ public final class FeatureStore: @unchecked Sendable {
     /// registered and that version is returned with `isNew` false; the caller's staging folder stays its own to
     /// remove.
     public func register(
-        stagingFolder: String, view: FeatureView, rowCount: Int, digest: String,
+        stagingFolder: String, view: FeatureView, statistics: CorpusStatistics, rowCount: Int, digest: String,
         lineage: FeatureTableVersion.Lineage
     ) throws -> (table: FeatureTableVersion, isNew: Bool) {
+        let statisticsBytes = try statistics.encoded()
+        let statisticsDigest = ContentDigest.sha256Hex(statisticsBytes)
+        let statisticsFile = (stagingFolder as NSString).appendingPathComponent(Self.statisticsFile)
+        try writing(statisticsFile) {
+            try statisticsBytes.write(to: URL(fileURLWithPath: statisticsFile), options: .withoutOverwriting)
+        }
         let featureSet = view.featureSet
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -202,7 +216,8 @@ public final class FeatureStore: @unchecked Sendable {
                     lineageText, relative,
                 ])
             try db.execute(
-                sql: "INSERT INTO feature_table_views VALUES (?, ?, ?)", arguments: [table.featureSet, next, viewVersion])
+                sql: "INSERT INTO feature_table_views VALUES (?, ?, ?, ?)",
+                arguments: [table.featureSet, next, viewVersion, statisticsDigest])
             guard rename(stagingFolder, final) == 0 else {
                 throw WriteFailure.error(WriteFailure.lastError(final), path: final, root: self.root)
             }

@@ -19,6 +19,8 @@ struct LayerWriter {
         var silverDigest: String
         var goldDigest: String
         var rows: Int
+        /// The corpus statistics the gold rows were computed with (frozen with the table).
+        var statistics: CorpusStatistics
     }
 
     /// Per-worker buffers, reused across chunks.
@@ -45,8 +47,29 @@ struct LayerWriter {
         }
         try videosFile.write(text.bytes)
         let videosDigest = try videosFile.finish()
+        let historyFile = try AppendOnlyFile(
+            path: (silverFolder as NSString).appendingPathComponent("silver_video_history.jsonl"))
+        text.removeAll()
+        // Every version of every video, flattened: the plan reads a row's video as of its judgment.
+        var versions: [VideoRecord] = []
+        var latest: [Int] = []
+        versions.reserveCapacity(layer.videos.count)
+        for h in layer.history {
+            for k in h.indices {
+                SilverExport.historyLine(h, k, into: &text)
+                versions.append(h[k].record)
+            }
+            latest.append(versions.count - 1)
+            if text.bytes.count > 1 << 20 {
+                try historyFile.write(text.bytes)
+                text.removeAll()
+            }
+        }
+        try historyFile.write(text.bytes)
+        let historyDigest = try historyFile.finish()
 
-        let computer = ViewPlan(view: view, videos: layer.videos)
+        let computer = ViewPlan(view: view, videos: versions, corpus: latest)
+        let latestVersion = latest
         let width = computer.width
         let judgmentsFile = try AppendOnlyFile(path: (silverFolder as NSString).appendingPathComponent("silver_judgments.jsonl"))
         let gold = try GoldTable.Writer(folder: goldFolder, width: width)
@@ -62,7 +85,7 @@ struct LayerWriter {
             DispatchQueue.concurrentPerform(iterations: workers) { w in
                 let lo = min(end, chunkStart + w * per)
                 let hi = min(end, lo + per)
-                fill(buffers[w], rows: lo..<hi, computer: computer, exporting: exporting)
+                fill(buffers[w], rows: lo..<hi, computer: computer, latest: latestVersion, exporting: exporting)
             }
             for b in buffers {
                 try judgmentsFile.write(b.silver.bytes)
@@ -77,12 +100,29 @@ struct LayerWriter {
         var silver = StreamingDigest()
         silver.update(videosDigest)
         silver.update(judgmentsDigest)
+        silver.update(historyDigest)
         return Output(
-            silverDigest: silver.finalizeHex(), goldDigest: try gold.finish(featureSet: view.featureSet), rows: gold.rowCount)
+            silverDigest: silver.finalizeHex(), goldDigest: try gold.finish(featureSet: view.featureSet), rows: gold.rowCount,
+            statistics: computer.statistics)
     }
 
     /// Computes one half-chunk: features, labels, gold keys, silver lines and (if asked) gold export lines.
-    private func fill(_ b: Buffers, rows: Range<Int>, computer: ViewPlan, exporting: Bool) {
+    /// The version of video `v` as of `time`: the latest observed at or before it, else the first (valid from the
+    /// start of time); an index into the flattened versions, whose last for `v` is `latest[v]`.
+    @inline(__always)
+    private func version(_ v: Int, at time: DataTimestamp, latest: [Int]) -> Int {
+        let h = layer.history[v]
+        if h.count == 1 { return latest[v] }
+        var lo = 1
+        var hi = h.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if h[mid].observedAt.seconds <= time.seconds { lo = mid + 1 } else { hi = mid }
+        }
+        return latest[v] - (h.count - lo)
+    }
+
+    private func fill(_ b: Buffers, rows: Range<Int>, computer: ViewPlan, latest: [Int], exporting: Bool) {
         let width = computer.width
         b.features.reserveCapacity(rows.count * width)
         b.features.removeAll(keepingCapacity: true)
@@ -101,7 +141,8 @@ struct LayerWriter {
             }
             let when = DataTimestamp(seconds: j.judgedAt.seconds)
             b.row.withUnsafeMutableBufferPointer {
-                computer.computeRow(query: analysis, videoIndex: Int(j.videoIndex), at: when, into: $0)
+                computer.computeRow(
+                    query: analysis, videoIndex: version(Int(j.videoIndex), at: when, latest: latest), at: when, into: $0)
             }
             b.features.append(contentsOf: b.row)
             b.labels.append(j.label)

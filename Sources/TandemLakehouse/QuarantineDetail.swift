@@ -9,7 +9,7 @@ import TandemFeatures
 /// rejected lines only. Each field's value is quoted as written in the line (cut at 60 characters).
 enum QuarantineDetail {
     static let judgmentKeys = ["query", "video_url", "label", "judged_at"]
-    static let videoKeys = ["url", "title", "description", "channel", "duration_s", "views", "published"]
+    static let videoKeys = ["url", "title", "description", "channel", "duration_s", "views", "published", "observed_at"]
 
     /// The detail of one rejected line of `kind` ("videos" or "judgments").
     static func explain(_ line: UnsafeBufferPointer<UInt8>, kind: String, reason: QuarantineReason) -> String {
@@ -30,7 +30,9 @@ enum QuarantineDetail {
                     problem = integerProblem(fields[k], text: text(k), nonNegative: true)
                 case "label":
                     problem = integerProblem(fields[k], text: text(k), nonNegative: false)
-                case "judged_at", "published":
+                case "observed_at" where fields[k] == nil || fields[k] == .null:
+                    problem = nil
+                case "judged_at", "published", "observed_at":
                     if case .string(let value)? = fields[k] {
                         problem = DataTimestamp.problem(value).map { "\(text(k)) \($0)" }
                     } else {

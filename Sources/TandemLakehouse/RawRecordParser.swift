@@ -27,7 +27,7 @@ public struct ValidJudgment: Sendable {
 public struct RawRecordParser {
     private var judgmentParser = StrictJSONObjectParser(keys: ["query", "video_url", "label", "judged_at"])
     private var videoParser = StrictJSONObjectParser(
-        keys: ["url", "title", "description", "channel", "duration_s", "views", "published"])
+        keys: ["url", "title", "description", "channel", "duration_s", "views", "published", "observed_at"])
     private var queryCache: [String: String] = [:]
 
     public init() {}
@@ -53,20 +53,27 @@ public struct RawRecordParser {
         return .success(ValidJudgment(query: query, video: video, label: Int8(label), judgedAt: time))
     }
 
-    /// Checks one video line; the record's `url` is its canonical URL.
-    public mutating func video(_ line: UnsafeBufferPointer<UInt8>) -> Result<(id: String, record: VideoRecord), QuarantineReason>
-    {
+    /// Checks one video line; the record's `url` is its canonical URL. The optional `observed_at` (when the
+    /// attributes were observed, docs/features.md "History") must be a timestamp when present.
+    public mutating func video(_ line: UnsafeBufferPointer<UInt8>) -> Result<
+        (id: String, record: VideoRecord, observedAt: DataTimestamp?), QuarantineReason
+    > {
         guard let f = videoParser.parse(line) else { return .failure(.badJSON) }
         guard case .string(let rawURL)? = f[0], case .string(let title)? = f[1], case .string(let description)? = f[2],
             case .string(let channel)? = f[3], case .integer(let duration)? = f[4], duration >= 0,
             case .integer(let views)? = f[5], views >= 0, case .string(let rawPublished)? = f[6],
             let published = DataTimestamp(rawPublished)
         else { return .failure(.missingField) }
+        var observedAt: DataTimestamp?
+        if let field = f[7], field != .null {
+            guard case .string(let text) = field, let time = DataTimestamp(text) else { return .failure(.missingField) }
+            observedAt = DataTimestamp(seconds: time.seconds)
+        }
         guard let id = VideoURL.id(of: rawURL) else { return .failure(.badURL) }
         let record = VideoRecord(
             url: VideoURL.canonical(id: id), title: title, description: description, channel: channel, durationS: duration,
             views: views, published: DataTimestamp(seconds: published.seconds))
-        return .success((id, record))
+        return .success((id, record, observedAt))
     }
 
     /// Query normalisation, memoised: real logs repeat the same surface forms many times.

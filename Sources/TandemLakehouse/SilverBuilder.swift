@@ -25,12 +25,29 @@ public struct LayerCounts: Sendable, Codable, Equatable {
     }
 }
 
+/// A version of a video's attributes in silver's history (SCD type 2, docs/features.md "History"): what was
+/// observed at `observedAt` (the line's own `observed_at`, else its file's ingestion time), valid until the next
+/// version's observation; the first version of a video is valid from the start of time.
+public struct VideoVersion: Sendable, Equatable {
+    public var observedAt: DataTimestamp
+    public var record: VideoRecord
+
+    public init(observedAt: DataTimestamp, record: VideoRecord) {
+        self.observedAt = observedAt
+        self.record = record
+    }
+}
+
 /// Builds the silver layer in memory from checked lines: keeps the quarantine, deduplicates
-/// (videos: the last line wins; judgments: the latest `judged_at`, ties to the later line).
+/// (videos: the latest observation wins, ties to the later line — the last line when no line has its own
+/// `observed_at`; judgments: the latest `judged_at`, ties to the later line) and keeps every video's history.
 public struct SilverBuilder {
     /// Video index by video id (ids are 11 bytes: Swift keeps them inline, so lookups do not allocate).
     public private(set) var videoIndex: [String: Int32] = [:]
-    private(set) var videos: [VideoRecord] = []
+    /// Every observation of each video, in line order.
+    private(set) var observations: [[VideoVersion]] = []
+    /// When the lines without an `observed_at` of the file being read were observed: its ingestion time.
+    public var defaultObservedAt = DataTimestamp(seconds: 0)
     private var queryIDs: [String: UInt32] = [:]
     private(set) var queries: [String] = []
     private var judgments: [UInt64: Entry] = [:]
@@ -47,22 +64,23 @@ public struct SilverBuilder {
 
     /// Takes the outcome of one line of videos.jsonl, in file order.
     public mutating func addVideo(
-        _ outcome: Result<(id: String, record: VideoRecord), QuarantineReason>, line: UnsafeBufferPointer<UInt8>,
-        file: String, lineNumber: Int, detail: String? = nil
+        _ outcome: Result<(id: String, record: VideoRecord, observedAt: DataTimestamp?), QuarantineReason>,
+        line: UnsafeBufferPointer<UInt8>, file: String, lineNumber: Int, detail: String? = nil
     ) {
         videoCounts.linesTotal += 1
         switch outcome {
         case .failure(let reason):
             reject(reason, kind: "videos", line: line, file: file, lineNumber: lineNumber, detail: detail)
             videoCounts.quarantined[reason.rawValue, default: 0] += 1
-        case .success(let (id, video)):
+        case .success(let (id, video, observedAt)):
             videoCounts.valid += 1
+            let version = VideoVersion(observedAt: observedAt ?? defaultObservedAt, record: video)
             if let existing = videoIndex[id] {
-                videos[Int(existing)] = video
+                observations[Int(existing)].append(version)
                 videoCounts.duplicatesDropped += 1
             } else {
-                videoIndex[id] = Int32(videos.count)
-                videos.append(video)
+                videoIndex[id] = Int32(observations.count)
+                observations.append([version])
             }
         }
     }
@@ -107,13 +125,40 @@ public struct SilverBuilder {
             QuarantinedLine(kind: kind, file: file, lineNumber: lineNumber, reason: reason, content: Array(line), detail: detail))
     }
 
-    /// The silver layer: videos sorted by URL, judgments sorted by (query, video_url) in code-point order.
-    public mutating func finish() -> SilverLayer {
+    /// The history of one video: `earlier` (its versions in the previous silver) and this run's observations,
+    /// ordered by observation time (earlier versions first at equal times, then line order), a later observation
+    /// at the same time replacing an earlier one, and consecutive equal attributes kept once (the earliest).
+    static func history(earlier: [VideoVersion], observed: [VideoVersion]) -> [VideoVersion] {
+        let all = (earlier + observed).enumerated().sorted {
+            ($0.element.observedAt.seconds, $0.offset) < ($1.element.observedAt.seconds, $1.offset)
+        }.map(\.element)
+        var versions: [VideoVersion] = []
+        for v in all {
+            if let last = versions.last, last.observedAt == v.observedAt {
+                versions[versions.count - 1] = v
+                if versions.count > 1, versions[versions.count - 2].record == v.record { versions.removeLast() }
+            } else if versions.last?.record != v.record {
+                versions.append(v)
+            }
+        }
+        return versions
+    }
+
+    /// The silver layer: videos sorted by URL (each at its latest version, with its history), judgments sorted by
+    /// (query, video_url) in code-point order. `previous` holds the previous silver's history by canonical URL: a
+    /// video this run reads keeps its earlier versions; a video it does not read is not in this silver.
+    public mutating func finish(previous: [String: [VideoVersion]] = [:]) -> SilverLayer {
+        let histories = observations.map { observed in
+            Self.history(earlier: previous[observed[0].record.url] ?? [], observed: observed)
+        }
+        observations = []
+        let videos = histories.map { $0[$0.count - 1].record }
         // UTF-8 order is code-point order.
         let videoOrder = videos.indices.sorted { videos[$0].url.utf8.lexicographicallyPrecedes(videos[$1].url.utf8) }
         var newIndex = [Int](repeating: 0, count: videos.count)
         for (rank, old) in videoOrder.enumerated() { newIndex[old] = rank }
         let sortedVideos = videoOrder.map { videos[$0] }
+        let sortedHistory = videoOrder.map { histories[$0] }
         let queryOrder = queries.indices.sorted { queries[$0].utf8.lexicographicallyPrecedes(queries[$1].utf8) }
         var queryRank = [UInt32](repeating: 0, count: queries.count)
         for (rank, old) in queryOrder.enumerated() { queryRank[old] = UInt32(rank) }
@@ -130,7 +175,7 @@ public struct SilverBuilder {
         rows.sort { ($0.queryIndex, $0.videoIndex) < ($1.queryIndex, $1.videoIndex) }
         judgmentCounts.silver = rows.count
         videoCounts.silver = sortedVideos.count
-        return SilverLayer(videos: sortedVideos, queries: sortedQueries, judgments: rows)
+        return SilverLayer(videos: sortedVideos, history: sortedHistory, queries: sortedQueries, judgments: rows)
     }
 }
 
@@ -144,8 +189,10 @@ public struct SilverJudgment: Sendable {
 
 /// The silver layer of one ETL run, in memory.
 public struct SilverLayer: Sendable {
-    /// Videos sorted by canonical URL.
+    /// Videos sorted by canonical URL, each at its latest version.
     public var videos: [VideoRecord]
+    /// Each video's versions (parallel to `videos`), oldest first; the last is the one in `videos`.
+    public var history: [[VideoVersion]]
     /// Distinct normalised queries, sorted by code point.
     public var queries: [String]
     /// Judgments sorted by (query, video_url).

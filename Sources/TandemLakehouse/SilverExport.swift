@@ -39,11 +39,39 @@ public enum SilverExport {
     /// Copies a silver version's files into `folder`.
     public static func copy(from silverFolder: String, to folder: String) throws {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        for name in ["silver_videos.jsonl", "silver_judgments.jsonl"] {
+        for name in ["silver_videos.jsonl", "silver_judgments.jsonl", "silver_video_history.jsonl"] {
             let target = (folder as NSString).appendingPathComponent(name)
             try? FileManager.default.removeItem(atPath: target)
             try FileManager.default.copyItem(atPath: (silverFolder as NSString).appendingPathComponent(name), toPath: target)
         }
+    }
+
+    /// One line of `silver_video_history.jsonl`: a version of a video with `valid_from` (null for the first
+    /// version: valid from the start of time) and `valid_to` (null for the current version).
+    static func historyLine(_ versions: [VideoVersion], _ k: Int, into text: inout JSONText) {
+        let v = versions[k].record
+        text.raw("{\"video_url\":")
+        text.string(v.url)
+        text.raw(",\"valid_from\":")
+        if k == 0 { text.raw("null") } else { text.timestamp(versions[k].observedAt) }
+        text.raw(",\"valid_to\":")
+        if k == versions.count - 1 { text.raw("null") } else { text.timestamp(versions[k + 1].observedAt) }
+        text.raw(",\"observed_at\":")
+        text.timestamp(versions[k].observedAt)
+        text.raw(",\"title\":")
+        text.string(v.title)
+        text.raw(",\"description\":")
+        text.string(v.description)
+        text.raw(",\"channel\":")
+        text.string(v.channel)
+        text.raw(",\"duration_s\":")
+        text.integer(v.durationS)
+        text.raw(",\"views\":")
+        text.integer(v.views)
+        text.raw(",\"published\":")
+        text.timestamp(v.published)
+        text.raw("}")
+        text.newline()
     }
 
     static func videoLine(_ v: VideoRecord, into text: inout JSONText) {

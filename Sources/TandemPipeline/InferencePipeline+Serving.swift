@@ -9,23 +9,24 @@ extension InferencePipeline {
     /// today), run by the one feature code, its columns in the order the model was trained on. `tandem evaluate
     /// score` and the promotion's inference test rank through it.
     public static func serving(_ model: RankerModel, store: FeatureStore) throws -> InferencePipeline {
-        let view = try trainedView(model, store: store)
+        let (view, statistics) = try trainedView(model, store: store)
         let columns = try view.featureSet.indices(of: model.signature.features.map(\.name))
         return InferencePipeline(
-            features: InferenceFeatures(view: view, videos: try store.silverVideos()), scorer: Scorer(model: model),
-            columns: columns)
+            features: InferenceFeatures(view: view, videos: try store.silverVideos(), statistics: statistics),
+            scorer: Scorer(model: model), columns: columns)
     }
 
-    /// The view a model was trained with: the one recorded with its feature table in this store; when this store
+    /// The view a model was trained with and the corpus statistics frozen with its table: the ones recorded with its
+    /// feature table in this store; when this store
     /// does not hold that table (a model copied from another environment), the one of its feature set's latest
     /// table; when it holds none, the built-in view of that name.
-    static func trainedView(_ model: RankerModel, store: FeatureStore) throws -> FeatureView {
+    static func trainedView(_ model: RankerModel, store: FeatureStore) throws -> (FeatureView, CorpusStatistics?) {
         let set = model.signature.featureSet
         let tables = try store.featureTables(set: set)
         let trained = FeatureTableReference(model.signature.featureTable).flatMap { reference in
             tables.first { reference.featureSet == set && $0.version == reference.version }
         }
-        if let table = trained ?? tables.last { return try store.view(of: table) }
-        return try FeatureViewCatalogue.builtin().view(set)
+        if let table = trained ?? tables.last { return (try store.view(of: table), try store.statistics(of: table)) }
+        return (try FeatureViewCatalogue.builtin().view(set), nil)
     }
 }
