@@ -77,19 +77,21 @@ public final class ViewPlan: Sendable {
         var perDocument: [(idf: [Double], average: Double)] = []
         let members = corpus ?? Array(videos.indices)
         for (d, recipe) in program.bm25Documents.enumerated() {
-            var df = [Int](repeating: 0, count: bytes.count)
-            var total = 0
-            for v in members {
-                for entry in tables[v][recipe] { df[Int(entry.id)] += 1 }
-                total += lists[v][recipe].count
-            }
-            var document = CorpusStatistics.Document(
-                recipe: program.videoRecipes[recipe].description, videos: members.count, tokens: total, df: [:])
+            var df: [Int]
+            var document: CorpusStatistics.Document
             if let frozen, d < frozen.documents.count {
                 let kept = frozen.documents[d]
                 document = kept
                 df = bytes.map { (token: [UInt8]) -> Int in kept.df[String(decoding: token, as: UTF8.self)] ?? 0 }
             } else {
+                df = [Int](repeating: 0, count: bytes.count)
+                var total = 0
+                for v in members {
+                    for entry in tables[v][recipe] { df[Int(entry.id)] += 1 }
+                    total += lists[v][recipe].count
+                }
+                document = CorpusStatistics.Document(
+                    recipe: program.videoRecipes[recipe].description, videos: members.count, tokens: total, df: [:])
                 for (id, count) in df.enumerated() where count > 0 {
                     let token = String(decoding: bytes[id], as: UTF8.self)
                     document.df[token] = count

@@ -5,6 +5,24 @@ public import TandemFeatures
 import TandemStorage
 
 extension FeatureStore {
+    /// Binds a video's attributes (title … published), the columns after its key in silver's video tables.
+    static func bindAttributes(_ v: VideoRecord, _ insert: inout BulkInsert) {
+        insert.bind(v.title)
+        insert.bind(v.description)
+        insert.bind(v.channel)
+        insert.bind(v.durationS)
+        insert.bind(v.views)
+        insert.bind(v.published.silverText)
+    }
+
+    /// A row of silver's video tables as a record.
+    static func videoRecord(_ row: Row) -> VideoRecord {
+        VideoRecord(
+            url: row["video_url"], title: row["title"], description: row["description"], channel: row["channel"],
+            durationS: row["duration_s"], views: row["views"],
+            published: DataTimestamp(row["published"] as String) ?? DataTimestamp(seconds: 0))
+    }
+
     /// Registers a new silver version: its files (written in `stagingFolder`) move to `silver/vN`, the silver
     /// videos table is replaced (the corpus the feature code path reads), and the quarantine is recorded, all in
     /// one transaction. When the latest silver version already has this digest (a concurrent ETL of the same
@@ -35,27 +53,16 @@ extension FeatureStore {
             var insert = try BulkInsert(db, sql: "INSERT INTO silver_videos VALUES (?, ?, ?, ?, ?, ?, ?)")
             for v in videos {
                 insert.bind(v.url)
-                insert.bind(v.title)
-                insert.bind(v.description)
-                insert.bind(v.channel)
-                insert.bind(v.durationS)
-                insert.bind(v.views)
-                insert.bind(v.published.silverText)
+                Self.bindAttributes(v, &insert)
                 try insert.step()
             }
             try db.execute(sql: "DELETE FROM silver_video_versions")
             var versions = try BulkInsert(db, sql: "INSERT INTO silver_video_versions VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
             for h in history {
                 for version in h {
-                    let v = version.record
-                    versions.bind(v.url)
+                    versions.bind(version.record.url)
                     versions.bind(version.observedAt.silverText)
-                    versions.bind(v.title)
-                    versions.bind(v.description)
-                    versions.bind(v.channel)
-                    versions.bind(v.durationS)
-                    versions.bind(v.views)
-                    versions.bind(v.published.silverText)
+                    Self.bindAttributes(version.record, &versions)
                     try versions.step()
                 }
             }

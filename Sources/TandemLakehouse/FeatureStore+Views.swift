@@ -57,10 +57,7 @@ extension FeatureStore {
         try queue.read { db in
             var history: [String: [VideoVersion]] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT * FROM silver_video_versions ORDER BY video_url, observed_at") {
-                let record = VideoRecord(
-                    url: row["video_url"], title: row["title"], description: row["description"], channel: row["channel"],
-                    durationS: row["duration_s"], views: row["views"],
-                    published: DataTimestamp(row["published"] as String) ?? DataTimestamp(seconds: 0))
+                let record = Self.videoRecord(row)
                 let observed = DataTimestamp(row["observed_at"] as String) ?? DataTimestamp(seconds: Int64.min / 2)
                 history[record.url, default: []].append(VideoVersion(observedAt: observed, record: record))
             }

@@ -254,12 +254,7 @@ public final class FeatureStore: @unchecked Sendable {
     /// The silver videos of the latest silver version, in URL order: the corpus of the feature code path.
     public func silverVideos() throws -> [VideoRecord] {
         try queue.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM silver_videos ORDER BY video_url").map { row in
-                VideoRecord(
-                    url: row["video_url"], title: row["title"], description: row["description"], channel: row["channel"],
-                    durationS: row["duration_s"], views: row["views"],
-                    published: DataTimestamp(row["published"] as String) ?? DataTimestamp(seconds: 0))
-            }
+            try Row.fetchAll(db, sql: "SELECT * FROM silver_videos ORDER BY video_url").map(Self.videoRecord)
         }
     }
 

@@ -58,25 +58,17 @@ public enum SilverExport {
         if k == versions.count - 1 { text.raw("null") } else { text.timestamp(versions[k + 1].observedAt) }
         text.raw(",\"observed_at\":")
         text.timestamp(versions[k].observedAt)
-        text.raw(",\"title\":")
-        text.string(v.title)
-        text.raw(",\"description\":")
-        text.string(v.description)
-        text.raw(",\"channel\":")
-        text.string(v.channel)
-        text.raw(",\"duration_s\":")
-        text.integer(v.durationS)
-        text.raw(",\"views\":")
-        text.integer(v.views)
-        text.raw(",\"published\":")
-        text.timestamp(v.published)
-        text.raw("}")
-        text.newline()
+        attributes(v, into: &text)
     }
 
     static func videoLine(_ v: VideoRecord, into text: inout JSONText) {
         text.raw("{\"video_url\":")
         text.string(v.url)
+        attributes(v, into: &text)
+    }
+
+    /// A video's attributes after its key fields, closing the line.
+    private static func attributes(_ v: VideoRecord, into text: inout JSONText) {
         text.raw(",\"title\":")
         text.string(v.title)
         text.raw(",\"description\":")

@@ -10,20 +10,31 @@ extension ModelCatalogue {
     public static func committed(at commit: String, label: String, in repository: any PromotionRepository) throws
         -> ModelCatalogue
     {
-        var texts: [String: String] = [:]
-        for (path, size) in try repository.files(in: folder, at: commit).sorted(by: { $0.key < $1.key })
-        where path.hasSuffix(".yaml") || path.hasSuffix(".yml") {
-            if size > InputLimits.yamlBytes {
-                throw ProfileError(
-                    location: SourceLocation(file: label + path, line: 1, column: 1),
-                    problem: "is \(size) bytes, more than the \(InputLimits.yamlBytes >> 20) MiB a Tandem YAML file may have",
-                    fix: "a model config is a few KiB; keep \(path) under that size")
-            }
-            guard let text = repository.show(path, at: commit) else { continue }
-            texts[path] = text
-        }
+        let texts = try committedYAML(
+            in: folder, at: commit, label: label, repository: repository, what: "a model config")
         return try load(texts: texts, label: label)
     }
+}
+
+/// The YAML files of `folder` at `commit`, by path, each sized from git's tree listing before it is read, so a
+/// hostile branch cannot make Tandem read more than the YAML limit per file; `what` names such a file in the
+/// refusal (`a model config`).
+func committedYAML(
+    in folder: String, at commit: String, label: String, repository: any PromotionRepository, what: String
+) throws -> [String: String] {
+    var texts: [String: String] = [:]
+    for (path, size) in try repository.files(in: folder, at: commit).sorted(by: { $0.key < $1.key })
+    where path.hasSuffix(".yaml") || path.hasSuffix(".yml") {
+        if size > InputLimits.yamlBytes {
+            throw ProfileError(
+                location: SourceLocation(file: label + path, line: 1, column: 1),
+                problem: "is \(size) bytes, more than the \(InputLimits.yamlBytes >> 20) MiB a Tandem YAML file may have",
+                fix: "\(what) is a few KiB; keep \(path) under that size")
+        }
+        guard let text = repository.show(path, at: commit) else { continue }
+        texts[path] = text
+    }
+    return texts
 }
 
 /// Which models a branch changes (docs/models.md, "Lanes"): the models whose config or lock file under `models/`
