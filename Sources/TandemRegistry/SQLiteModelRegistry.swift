@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 import GRDB
 public import TandemCore
 import TandemStorage
@@ -99,37 +99,6 @@ public final class SQLiteModelRegistry: ModelRegistry, @unchecked Sendable {
         return Failure(.failed, "\(error)")
     }
 
-    static let migrations: [(String, @Sendable (Database) throws -> Void)] = [
-        (
-            "v1",
-            { db in
-                try db.execute(
-                    sql: """
-                        CREATE TABLE runs(
-                            id TEXT PRIMARY KEY, experiment TEXT NOT NULL, name TEXT NOT NULL, status TEXT NOT NULL,
-                            parent_id TEXT, started_at TEXT NOT NULL, ended_at TEXT, body TEXT NOT NULL);
-                        CREATE INDEX runs_by_experiment ON runs(experiment, started_at);
-                        CREATE TABLE run_metrics(
-                            run_id TEXT NOT NULL REFERENCES runs(id), key TEXT NOT NULL, value REAL NOT NULL,
-                            step INTEGER NOT NULL, timestamp TEXT NOT NULL);
-                        CREATE INDEX run_metrics_by_run ON run_metrics(run_id, key, step);
-                        CREATE TABLE registered_models(name TEXT PRIMARY KEY, created_at TEXT NOT NULL);
-                        CREATE TABLE model_versions(
-                            name TEXT NOT NULL REFERENCES registered_models(name), version INTEGER NOT NULL,
-                            created_at TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY(name, version)) WITHOUT ROWID;
-                        CREATE TABLE aliases(
-                            name TEXT NOT NULL, alias TEXT NOT NULL, version INTEGER NOT NULL,
-                            PRIMARY KEY(name, alias)) WITHOUT ROWID;
-                        CREATE TABLE audit_log(
-                            sequence INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
-                            subject TEXT NOT NULL, detail TEXT NOT NULL, previous_digest TEXT NOT NULL, digest TEXT NOT NULL);
-                        CREATE TRIGGER model_versions_immutable BEFORE UPDATE ON model_versions
-                        BEGIN SELECT RAISE(ABORT, 'model versions are immutable'); END;
-                        """)
-            }
-        )
-    ]
-
     static let encoder: JSONEncoder = {
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys]
@@ -139,63 +108,6 @@ public final class SQLiteModelRegistry: ModelRegistry, @unchecked Sendable {
     static func json<T: Encodable>(_ value: T) throws -> String { String(decoding: try encoder.encode(value), as: UTF8.self) }
     static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
         try JSONDecoder().decode(type, from: Data(text.utf8))
-    }
-
-    // MARK: Artifacts
-
-    func artifactPath(_ digest: String) -> String {
-        (root as NSString).appendingPathComponent("artifacts/sha256/\(digest.prefix(2))/\(digest)")
-    }
-
-    /// Stores an artifact under its digest: written under a staging name owned by this process in its folder
-    /// (never through a link: every folder on the way is checked to stay inside the root), synced, and renamed
-    /// into place. A failure (a full disk, a permission) removes the staging file and names the root and path.
-    public func storeArtifact(_ data: Data) throws -> String {
-        let digest = ContentDigest.sha256Hex(data)
-        let path: String
-        let folder: String
-        do {
-            path = try RootGuard.contained(artifactPath(digest), in: root)
-            folder = try RootGuard.createFolder((path as NSString).deletingLastPathComponent, in: root)
-        } catch let error as RootAccessError {
-            throw Failure(error.kind == .link ? .tampered : .unreachable, error.description)
-        } catch {
-            throw Failure(.unreachable, "\(error)")
-        }
-        var st = stat()
-        if lstat(path, &st) == 0 { return digest }
-        Staging.reclaim(in: folder, root: root)
-        let temporary = (folder as NSString).appendingPathComponent(Staging.name())
-        do {
-            try data.write(to: URL(fileURLWithPath: temporary), options: .withoutOverwriting)
-            let handle = FileHandle(forWritingAtPath: temporary)
-            try handle?.synchronize()
-            try handle?.close()
-            guard rename(temporary, path) == 0 else { throw WriteFailure.lastError(path) }
-        } catch {
-            unlink(temporary)
-            throw Failure(.unreachable, "\(WriteFailure.error(error, path: temporary, root: root))")
-        }
-        return digest
-    }
-
-    /// Removes the artifact staging files that killed processes left in this registry (`Staging`).
-    @discardableResult
-    public func reclaimStaging() -> [String] { Self.reclaimStaging(root: root) }
-
-    /// `reclaimStaging()` for the registry in `root`, without opening its database.
-    @discardableResult
-    public static func reclaimStaging(root: String) -> [String] {
-        let sha = (root as NSString).appendingPathComponent("artifacts/sha256")
-        guard (try? RootGuard.contained(sha, in: root)) != nil else { return [] }
-        return ((try? FileManager.default.contentsOfDirectory(atPath: sha)) ?? []).sorted().flatMap {
-            Staging.reclaim(in: (sha as NSString).appendingPathComponent($0), root: root)
-        }
-    }
-
-    public func artifact(digest: String) throws -> Data {
-        let path = artifactPath(digest)
-        return try ArtifactCheck.verified(FileManager.default.contents(atPath: path), digest: digest, location: path)
     }
 
     // MARK: Models
@@ -316,35 +228,5 @@ public final class SQLiteModelRegistry: ModelRegistry, @unchecked Sendable {
                     ($0["alias"] as String, $0["version"] as Int)
                 })
         }
-    }
-
-    // MARK: Audit
-
-    public func auditLog() throws -> [AuditEntry] {
-        try read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM audit_log ORDER BY sequence").map {
-                AuditEntry(
-                    sequence: $0["sequence"], at: $0["at"], actor: $0["actor"], action: $0["action"], subject: $0["subject"],
-                    detail: try Self.decode([String: String].self, $0["detail"]), previousDigest: $0["previous_digest"],
-                    digest: $0["digest"])
-            }
-        }
-    }
-
-    public func appendAudit(actor: String, action: String, subject: String, detail: [String: String]) throws {
-        try write { db in try self.audit(db, actor: actor, action: action, subject: subject, detail: detail) }
-    }
-
-    func audit(_ db: Database, actor: String, action: String, subject: String, detail: [String: String]) throws {
-        let last = try Row.fetchOne(db, sql: "SELECT sequence, digest FROM audit_log ORDER BY sequence DESC LIMIT 1")
-        let sequence = (last?["sequence"] as Int? ?? 0) + 1
-        let previous = last?["digest"] as String? ?? AuditChain.genesis
-        let at = Timestamp.nowMillis()
-        let detailText = try Self.json(detail)
-        let digest = AuditChain.digest(
-            sequence: sequence, at: at, actor: actor, action: action, subject: subject, detail: detailText, previous: previous)
-        try db.execute(
-            sql: "INSERT INTO audit_log VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            arguments: [sequence, at, actor, action, subject, detailText, previous, digest])
     }
 }
