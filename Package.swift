@@ -156,10 +156,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        /** In-memory backends (registry, transport, promotion state, outbox, git) that tests and tools link; no Testing. */
+        /** In-memory backends (registry, transport, compute, promotion state, outbox, git) that tests and tools link; no Testing. */
         .target(
             name: "TandemTesting",
-            dependencies: ["TandemCore", "TandemRegistry", "TandemHTTP", "TandemGit", "TandemWebhooks", "TandemPromotion"]
+            dependencies: [
+                "TandemCore", "TandemRegistry", "TandemHTTP", "TandemGit", "TandemWebhooks", "TandemPromotion", "TandemCompute",
+            ]
         ),
         /** `tandem`: the umbrella command. */
         .executableTarget(name: "tandem", dependencies: ["TandemDispatch"]),
@@ -213,7 +215,8 @@ let package = Package(
             name: "TandemConformance",
             dependencies: ["TandemCore", "TandemRegistry", "TandemHTTP", "TandemWebhooks", "TandemPromotion", "TandemTesting"],
             path: "Tests/TandemConformance"),
-        .testTarget(name: "TandemComputeTests", dependencies: ["TandemCompute", "TandemCore", "TandemTestSupport"]),
+        .testTarget(
+            name: "TandemComputeTests", dependencies: ["TandemCompute", "TandemCore", "TandemTestSupport", "TandemTesting"]),
 
         .testTarget(
             name: "TandemPromotionTests",

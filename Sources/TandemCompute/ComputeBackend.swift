@@ -58,6 +58,21 @@ public struct JobResult: Sendable, Codable {
     public var exitCode: Int32?
     public var reason: String?
     public var logPath: String
+    /// The task's log when the backend kept it in memory rather than in `logPath` (the in-memory backend).
+    public var capturedLog: String?
+
+    public init(
+        jobID: String, task: Int?, outcome: JobOutcome, exitCode: Int32?, reason: String?, logPath: String,
+        capturedLog: String? = nil
+    ) {
+        self.jobID = jobID
+        self.task = task
+        self.outcome = outcome
+        self.exitCode = exitCode
+        self.reason = reason
+        self.logPath = logPath
+        self.capturedLog = capturedLog
+    }
 
     /// The exit status Tandem reports for it: the stage's own code when it ran, 3 when the job could not run
     /// or was stopped (launch failure, timeout, node failure, cancellation).
@@ -70,7 +85,7 @@ public struct JobResult: Sendable, Codable {
     }
 
     /// The task's log, when it can be read.
-    public var log: String? { try? String(contentsOfFile: logPath, encoding: .utf8) }
+    public var log: String? { capturedLog ?? (try? String(contentsOfFile: logPath, encoding: .utf8)) }
 
     /// How it ended, for people: `failed with exit 2: reason — last lines of the log | … (log PATH)`.
     public func summary(logLines: Int = 3) -> String {
@@ -96,10 +111,27 @@ public protocol ComputeBackend: Sendable {
     func cancel(_ id: String) throws
     /// Seconds to wait before the next poll of a job followed for `elapsed` seconds.
     func pollDelay(after elapsed: Double) -> Double
+    /// Submits a job and calls `beforeStart` with its id before any of its tasks starts where the backend can hold
+    /// them (local://: the journal records a job before its first process exists), else right after submitting.
+    func submit(_ job: ComputeJob, beforeStart: (String) throws -> Void) throws -> String
+    /// What another process needs to stop this backend's jobs, recorded in the job journal (Slurm: its SLURM_CONF).
+    var journalConf: String? { get }
+    /// Asks to be told the job id and process group of each task as it starts (local://; others have no groups).
+    func observeTaskStarts(_ handler: @escaping @Sendable (String, Int32) -> Void)
 }
 
 extension ComputeBackend {
     public func pollDelay(after elapsed: Double) -> Double { pollInterval }
+
+    public func submit(_ job: ComputeJob, beforeStart: (String) throws -> Void) throws -> String {
+        let id = try submit(job)
+        try beforeStart(id)
+        return id
+    }
+
+    public var journalConf: String? { nil }
+
+    public func observeTaskStarts(_ handler: @escaping @Sendable (String, Int32) -> Void) {}
 
     /// Follows a job until every task has ended, calling `eachPoll` between polls; cancels it (once) when
     /// `shouldCancel` turns true.

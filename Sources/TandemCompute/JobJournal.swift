@@ -166,26 +166,16 @@ public struct JobRunner: Sendable {
         self.backend = backend
         self.journal = journal
         self.environment = environment
-        if let local = backend as? LocalBackend {
-            local.onTaskStart = { [journal] id, group in journal.addGroup(group, to: id) }
-        }
+        backend.observeTaskStarts { [journal] id, group in journal.addGroup(group, to: id) }
     }
 
     public func submit(_ job: ComputeJob) throws -> String {
-        if let local = backend as? LocalBackend {
-            // Record before the first task starts, so its group is never missed.
-            let id = try local.submitHeld(job) { id in
-                try journal.record(
-                    id: id, backend: backend.kind, name: job.name, environment: environment, logDirectory: job.logDirectory,
-                    slurmConf: nil)
-            }
-            return id
+        // Recorded before the first task starts where the backend can hold it, so no process group is missed.
+        try backend.submit(job) { id in
+            try journal.record(
+                id: id, backend: backend.kind, name: job.name, environment: environment, logDirectory: job.logDirectory,
+                slurmConf: backend.journalConf)
         }
-        let id = try backend.submit(job)
-        try journal.record(
-            id: id, backend: backend.kind, name: job.name, environment: environment, logDirectory: job.logDirectory,
-            slurmConf: (backend as? SlurmBackend)?.environment["SLURM_CONF"])
-        return id
     }
 
     /// Follows the job (calling `eachPoll` between polls) until every task has ended, cancelling it once when
@@ -201,4 +191,9 @@ public struct JobRunner: Sendable {
     public func run(_ job: ComputeJob, shouldCancel: () -> Bool = { false }) throws -> [JobResult] {
         try wait(try submit(job), shouldCancel: shouldCancel)
     }
+}
+
+extension SlurmBackend {
+    /// The cluster's configuration, so that `tandem jobs recover` in another process reaches the same controller.
+    public var journalConf: String? { environment["SLURM_CONF"] }
 }

@@ -16,7 +16,11 @@ public final class LocalBackend: ComputeBackend, @unchecked Sendable {
     public var killGrace: Double = 3
     /// Called with the job id and the process group of each task as it starts (the journal records them, so
     /// `tandem jobs recover` can stop what a crashed Tandem left running).
-    public var onTaskStart: (@Sendable (String, Int32) -> Void)?
+    private var onTaskStart: (@Sendable (String, Int32) -> Void)? {
+        get { lock.withLock { taskStartHandler } }
+        set { lock.withLock { taskStartHandler = newValue } }
+    }
+    private var taskStartHandler: (@Sendable (String, Int32) -> Void)?
 
     private let lock = NSLock()
     private var jobs: [String: [Task]] = [:]
@@ -47,10 +51,12 @@ public final class LocalBackend: ComputeBackend, @unchecked Sendable {
 
     public init(maxJobs: Int = 2) { self.maxJobs = max(1, maxJobs) }
 
-    public func submit(_ job: ComputeJob) throws -> String { try submitHeld(job) { _ in } }
+    public func submit(_ job: ComputeJob) throws -> String { try submit(job) { _ in } }
+
+    public func observeTaskStarts(_ handler: @escaping @Sendable (String, Int32) -> Void) { onTaskStart = handler }
 
     /// Submits a job, calls `beforeStart` with its id before any task starts, then starts what it can.
-    public func submitHeld(_ job: ComputeJob, beforeStart: (String) throws -> Void) throws -> String {
+    public func submit(_ job: ComputeJob, beforeStart: (String) throws -> Void) throws -> String {
         try FileManager.default.createDirectory(atPath: job.logDirectory, withIntermediateDirectories: true)
         let id = lock.withLock {
             counter += 1

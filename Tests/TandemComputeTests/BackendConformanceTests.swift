@@ -1,24 +1,95 @@
 import Foundation
 import TandemCore
 import TandemTestSupport
+import TandemTesting
 import Testing
 
 @testable import TandemCompute
 
-enum Kind: String, CaseIterable, Sendable { case local, slurm }
+enum Kind: String, CaseIterable, Sendable {
+    case local, slurm, memory
 
-let kinds: [Kind] = SlurmCluster.enabled ? [.local, .slurm] : [.local]
+    /// Whether its tasks are processes (with children to stop and log files on disk).
+    var runsProcesses: Bool { self != .memory }
+}
 
-/// The conformance suite every compute backend passes: `local://`, and `slurm://` against a real cluster.
+let kinds: [Kind] = SlurmCluster.enabled ? [.local, .slurm, .memory] : [.local, .memory]
+
+/// What a conformance job does, written once and rendered for each backend: a `/bin/sh` script for the backends
+/// that run processes, the `script` program of the in-memory backend for the other.
+enum Step: Codable, Sendable {
+    /// A line on stdout: `text` followed by the variable's value, when one is named.
+    case print(String, variable: String? = nil)
+    case printError(String)
+    case printWorkingDirectory
+    /// `task=N`, N the array index.
+    case printTask
+    /// `seen N bytes: HEX` of a variable, showing it arrived without printing it.
+    case printHidden(variable: String)
+    /// Sleeps; with a marker, first writes that file in the working directory (with the sleeping child's pid).
+    case sleep(seconds: Int, marker: String? = nil)
+    case exit(Int32)
+    case exitIfTask(Int, code: Int32)
+
+    var shell: String {
+        switch self {
+        case .print(let text, let variable): "echo \(shellQuote(text))" + (variable.map { "\"$\($0)\"" } ?? "")
+        case .printError(let text): "echo \(shellQuote(text)) >&2"
+        case .printWorkingDirectory: "pwd"
+        case .printTask: "echo task=$TANDEM_ARRAY_INDEX"
+        case .printHidden(let v):
+            #"echo "seen ${#\#(v)} bytes: $(printf %s "$\#(v)" | od -An -tx1 | tr -d ' \n')""#
+        case .sleep(let seconds, nil): "sleep \(seconds)"
+        case .sleep(let seconds, let marker?): "sleep \(seconds) & echo $! > \(marker).tmp; mv \(marker).tmp \(marker); wait"
+        case .exit(let code): "exit \(code)"
+        case .exitIfTask(let index, let code): "[ $TANDEM_ARRAY_INDEX != \(index) ] || exit \(code)"
+        }
+    }
+
+    /// The in-memory backend's interpreter of steps (its `script` program).
+    static let program: InMemoryComputeBackend.Program = { task in
+        guard let steps = try? JSONDecoder().decode([Step].self, from: Data((task.job.arguments.first ?? "").utf8)) else {
+            task.print("not a script")
+            return 2
+        }
+        let index = task.index.map(String.init) ?? ""
+        for step in steps {
+            switch step {
+            case .print(let text, let variable): task.print(text + (variable.flatMap { task.environment[$0] } ?? ""))
+            case .printError(let text): task.print(text)
+            case .printWorkingDirectory: task.print(task.job.workingDirectory)
+            case .printTask: task.print("task=\(index)")
+            case .printHidden(let v):
+                let value = task.environment[v] ?? ""
+                task.print("seen \(value.utf8.count) bytes: " + value.utf8.map { String(format: "%02x", $0) }.joined())
+            case .sleep(let seconds, let marker):
+                if let marker {
+                    FileManager.default.createFile(
+                        atPath: (task.job.workingDirectory as NSString).appendingPathComponent(marker), contents: Data())
+                }
+                if !task.sleep(Double(seconds)) { return 143 }
+            case .exit(let code): return code
+            case .exitIfTask(let i, let code): if task.index == i { return code }
+            }
+        }
+        return 0
+    }
+}
+
+func shellQuote(_ word: String) -> String { "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+
+/// The conformance suite every compute backend passes: `local://`, `slurm://` against a real cluster, and the
+/// in-memory backend of `TandemTesting`.
 @Suite("Compute backend conformance")
 struct BackendConformanceTests {
     let folder = NSTemporaryDirectory() + "tandem-jobs-\(UUID().uuidString.prefix(8))"
 
-    func backend(_ kind: Kind) throws -> any ComputeBackend {
+    func backend(_ kind: Kind, maxJobs: Int = 2) throws -> any ComputeBackend {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         switch kind {
-        case .local: return LocalBackend(maxJobs: 2)
+        case .local: return LocalBackend(maxJobs: maxJobs)
         case .slurm: return SlurmBackend(options: ["conf": try SlurmCluster.shared.get().conf])
+        case .memory: return InMemoryComputeBackend(programs: ["script": Step.program], maxJobs: maxJobs)
         }
     }
 
@@ -28,17 +99,26 @@ struct BackendConformanceTests {
         return try await offPool { try b.run(j) }
     }
 
-    func job(_ name: String, _ script: String, array: Int? = nil, seconds: Int? = nil, env: [String: String] = [:]) -> ComputeJob
-    {
-        ComputeJob(
-            name: name, executable: "/bin/sh", arguments: ["-c", script], environment: env, workingDirectory: folder,
+    func job(
+        _ kind: Kind, _ name: String, _ steps: [Step], array: Int? = nil, seconds: Int? = nil, env: [String: String] = [:]
+    ) -> ComputeJob {
+        let (executable, arguments) =
+            kind == .memory
+            ? ("script", [String(decoding: (try? JSONEncoder().encode(steps)) ?? Data(), as: UTF8.self)])
+            : ("/bin/sh", ["-c", steps.map(\.shell).joined(separator: "; ")])
+        return ComputeJob(
+            name: name, executable: executable, arguments: arguments, environment: env, workingDirectory: folder,
             logDirectory: folder + "/logs", arrayCount: array, timeLimitSeconds: seconds)
     }
 
     @Test("a job runs, in its folder, with its environment, and its log is collected", arguments: kinds)
     func single(_ kind: Kind) async throws {
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let results = try await runJob(kind, job("hello", "echo hello $GREETING; pwd; echo oops >&2", env: ["GREETING": "world"]))
+        let results = try await runJob(
+            kind,
+            job(
+                kind, "hello", [.print("hello ", variable: "GREETING"), .printWorkingDirectory, .printError("oops")],
+                env: ["GREETING": "world"]))
         #expect(results.count == 1)
         #expect(results[0].outcome == .completed && results[0].exitStatus == 0)
         let log = results[0].log ?? ""
@@ -51,7 +131,7 @@ struct BackendConformanceTests {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let results = try await runJob(
             kind,
-            job("array", "echo task=$TANDEM_ARRAY_INDEX; [ $TANDEM_ARRAY_INDEX != 2 ] || exit 5", array: 4))
+            job(kind, "array", [.printTask, .exitIfTask(2, code: 5)], array: 4))
         #expect(results.map(\.task) == [0, 1, 2, 3])
         #expect(results.map(\.outcome) == [.completed, .completed, .failed, .completed])
         #expect(results[2].exitCode == 5)
@@ -62,7 +142,7 @@ struct BackendConformanceTests {
     @Test("a failing job reports its exit code, which becomes Tandem's", arguments: kinds)
     func failure(_ kind: Kind) async throws {
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let r = try await runJob(kind, job("fails", "echo about to fail; exit 4"))[0]
+        let r = try await runJob(kind, job(kind, "fails", [.print("about to fail"), .exit(4)]))[0]
         #expect(r.outcome == .failed && r.exitCode == 4 && r.exitStatus == 4)
         #expect(r.log?.contains("about to fail") == true)
     }
@@ -73,7 +153,7 @@ struct BackendConformanceTests {
         let b = try backend(kind)
         let marker = "tandem-cancel-\(UUID().uuidString.prefix(8))"
         let start = Date()
-        let j = job("sleeper", "sleep 120 & echo $! > pid.tmp; mv pid.tmp pid; wait")
+        let j = job(kind, "sleeper", [.sleep(seconds: 120, marker: "pid")])
         let pidFile = folder + "/pid"
         let r = try await offPool {
             try b.run(
@@ -85,7 +165,8 @@ struct BackendConformanceTests {
         }
         #expect(r.outcome == .cancelled && r.exitStatus == 3)
         #expect(Date().timeIntervalSince(start) < 60)
-        // The job's own children went with it.
+        // The job's own children went with it (a program of the in-memory backend has none).
+        guard kind.runsProcesses else { return }
         if let pid = Int32(
             (try? String(contentsOfFile: folder + "/pid", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         ) {
@@ -105,7 +186,7 @@ struct BackendConformanceTests {
     @Test("a job that cannot launch says why and where its log is", arguments: kinds)
     func launchFailure(_ kind: Kind) async throws {
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        var j = job("nowhere", "true")
+        var j = job(kind, "nowhere", [])
         j.workingDirectory = folder + "/missing"
         let r = try await runJob(kind, j)[0]
         #expect(r.outcome == .launchFailed, "\(r)")
@@ -122,16 +203,15 @@ struct BackendConformanceTests {
         // The job shows it got the secret without printing it: its length and its bytes in hex.
         let r = try await runJob(
             kind,
-            job(
-                "secret",
-                #"echo "seen ${#TANDEM_TEST_SECRET} bytes: $(printf %s "$TANDEM_TEST_SECRET" | od -An -tx1 | tr -d ' \n')""#)
+            job(kind, "secret", [.printHidden(variable: "TANDEM_TEST_SECRET")])
         )[0]
         let hex = "s3cr3t-value-42".utf8.map { String(format: "%02x", $0) }.joined()
         #expect(r.outcome == .completed, "\(r)")
         #expect(r.log?.contains("seen 15 bytes: \(hex)") == true, "\(r.log ?? "no log")")
         // Every file the backend wrote for the job: its log (local://, slurm://) and its job script (slurm://).
         let written = ((try? FileManager.default.contentsOfDirectory(atPath: folder + "/logs")) ?? []).sorted()
-        #expect(written.contains((r.logPath as NSString).lastPathComponent), "\(written)")
+        // (The in-memory backend writes no file: its logs stay in memory.)
+        #expect(written.contains((r.logPath as NSString).lastPathComponent) == kind.runsProcesses, "\(written)")
         if kind == .slurm { #expect(written.contains { $0.hasSuffix(".sh") }, "\(written)") }
         for f in written {
             let text = try String(contentsOfFile: folder + "/logs/" + f, encoding: .utf8)
@@ -143,17 +223,16 @@ struct BackendConformanceTests {
     func timeout(_ kind: Kind) async throws {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         // Slurm's limits are whole minutes, enforced up to ~30 s late: this case takes about 90 s.
-        let r = try await runJob(kind, job("slow", "sleep 300", seconds: kind == .local ? 1 : 1))[0]
+        let r = try await runJob(kind, job(kind, "slow", [.sleep(seconds: 300)], seconds: 1))[0]
         #expect(r.outcome == .timeout && r.exitStatus == 3, "\(r)")
     }
 
-    @Test("a queued job never starts once cancelled; jobs beyond max_jobs wait their turn")
-    func queueing() async throws {
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    @Test("a queued job never starts once cancelled; jobs beyond max_jobs wait their turn", arguments: [Kind.local, .memory])
+    func queueing(_ kind: Kind) async throws {
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let b = LocalBackend(maxJobs: 1)
-        let first = try b.submit(job("first", "sleep 0.5; echo first done"))
-        let second = try b.submit(job("second", "echo second ran"))
+        let b = try backend(kind, maxJobs: 1)
+        let first = try b.submit(job(kind, "first", [.sleep(seconds: 1), .print("first done")]))
+        let second = try b.submit(job(kind, "second", [.print("second ran")]))
         try b.cancel(second)
         let r1 = try await offPool { try b.wait(first)[0] }
         let r2 = try await offPool { try b.wait(second)[0] }
@@ -162,13 +241,14 @@ struct BackendConformanceTests {
         #expect(r2.log == nil)
     }
 
-    @Test("recover stops the jobs of a Tandem that died, and forgets them", arguments: kinds)
+    /// (Not the in-memory backend's: its jobs end with the process that holds them.)
+    @Test("recover stops the jobs of a Tandem that died, and forgets them", arguments: kinds.filter(\.runsProcesses))
     func recover(_ kind: Kind) async throws {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let b = try backend(kind)
         let journal = JobJournal(folder: folder + "/journal")
         let runner = JobRunner(backend: b, journal: journal, environment: "test")
-        let id = try runner.submit(job("orphan", "sleep 120"))
+        let id = try runner.submit(job(kind, "orphan", [.sleep(seconds: 120)]))
         // Wait until it runs, then pretend its owner died (a pid that no longer exists).
         for _ in 0..<100 {
             if kind == .slurm, let slurm = b as? SlurmBackend,
@@ -208,7 +288,7 @@ struct BackendConformanceTests {
         try conf.write(toFile: folder + "/slurm.conf", atomically: true, encoding: .utf8)
         let b = SlurmBackend(options: ["conf": folder + "/slurm.conf"])
         do {
-            _ = try b.submit(job("x", "true"))
+            _ = try b.submit(job(.slurm, "x", []))
             Issue.record("submitted to a controller that is down")
         } catch let e as Failure {
             #expect(e.exitStatus == .infrastructure)
@@ -224,7 +304,7 @@ struct BackendConformanceTests {
         let cluster = try await offPool { try SlurmCluster() }
         defer { cluster.stop() }
         let b = SlurmBackend(options: ["conf": cluster.conf, "sbatch": "--no-requeue"])
-        let id = try b.submit(job("doomed", "echo started; sleep 120"))
+        let id = try b.submit(job(.slurm, "doomed", [.print("started"), .sleep(seconds: 120)]))
         let environment = ["SLURM_CONF": cluster.conf, "PATH": "/usr/bin:/bin"]
         for _ in 0..<300 {
             if (try ChildProcess.run("squeue", ["-h", "-j", id, "-o", "%T"], environment: environment)).stdout.contains("RUNNING")
@@ -249,7 +329,7 @@ struct BackendConformanceTests {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let b = SlurmBackend(options: ["conf": try SlurmCluster.shared.get().conf, "partition": "nosuch"])
         do {
-            _ = try b.submit(job("x", "true"))
+            _ = try b.submit(job(.slurm, "x", []))
             Issue.record("submitted to a partition that does not exist")
         } catch let e as Failure {
             #expect(e.description.lowercased().contains("partition"), "\(e)")
