@@ -146,11 +146,19 @@ let package = Package(
                 "TandemDispatch", "TandemPostgres",
             ]
         ),
+        /** Terminal output: errors and notes on stderr, JSON documents, tables, the progress bar, the live training view, and promotions, sweeps, profiles and a registry's integrity in words. */
+        .target(
+            name: "TandemTerminal",
+            dependencies: [
+                "TandemCore", "TandemLearning", "TandemProfiles", "TandemRegistry", "TandemPromotion", "TandemEnvironment",
+            ]
+        ),
         /** The command-line interface of every stage (argument parsing, human and JSON output). */
         .target(
             name: "TandemCommands",
             dependencies: [
-                "TandemCore", "TandemProfiles", "TandemStorage", "TandemFeatures", "TandemLakehouse", "TandemLearning",
+                "TandemTerminal", "TandemCore", "TandemProfiles", "TandemStorage", "TandemFeatures", "TandemLakehouse",
+                "TandemLearning",
                 "TandemRegistry", "TandemGit", "TandemHTTP", "TandemWebhooks", "TandemPromotion", "TandemCompute",
                 "TandemPipeline", "TandemEnvironment",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

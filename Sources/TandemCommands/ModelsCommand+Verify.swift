@@ -6,27 +6,6 @@ import TandemProfiles
 import TandemRegistry
 
 extension ModelsCommand {
-    /// What both `verify` and `history` print about the registry's integrity, on lines of their own.
-    static func describe(_ integrity: IntegrityReport) -> [String] {
-        let external = integrity.external.map { "EXTERNAL: \($0)" }
-        guard integrity.intact else {
-            return (integrity.chainIntact ? [] : ["AUDIT CHAIN BROKEN"]) + integrity.problems.map { "TAMPERED: \($0)" }
-                + external
-        }
-        let anchored =
-            integrity.newestAnchor.map { "; anchored at entry \($0) by \(integrity.anchors) lock file revision(s)" }
-            ?? "; no lock file anchors it yet"
-        let others =
-            integrity.otherRegistries > 0
-            ? " (\(integrity.otherRegistries) other anchor(s) were taken on another registry, such as another machine's)"
-            : ""
-        let agree =
-            integrity.external.isEmpty
-            ? "versions and aliases agree with it"
-            : "versions and aliases agree with it but for \(integrity.external.count) change(s) made outside Tandem"
-        return external + ["audit chain intact (\(integrity.entries) entries); \(agree)" + anchored + others]
-    }
-
     struct Verify: StageCommand {
         static let configuration = CommandConfiguration(
             abstract: "Check the branch's lock file against the registry, the artifact's bytes and the audit chain (CI runs it).",
@@ -66,7 +45,7 @@ extension ModelsCommand {
                     print("\(relative) and the \(context.profile.name) registry disagree:")
                     for d in differences { print("  - \(d)") }
                 }
-                for line in ModelsCommand.describe(integrity) { print(line) }
+                for line in IntegrityText.lines(integrity) { print(line) }
             }
             if let error = integrity.error(environment: context.profile.name) { throw error }
             if !differences.isEmpty { throw ExitCode(ExitStatus.verdictNo.rawValue) }
@@ -138,7 +117,7 @@ extension ModelsCommand {
                                 + e.detail.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
                     }
                 }
-                for line in ModelsCommand.describe(integrity) { print(line) }
+                for line in IntegrityText.lines(integrity) { print(line) }
             }
             if let error = integrity.error(environment: context.profile.name) { throw error }
         }

@@ -1,6 +1,6 @@
 import Foundation
 public import TandemCompute
-public import TandemCore
+import TandemCore
 
 /// A `ComputeBackend` held in this process, with the contract of `local://` and `slurm://` (the compute conformance
 /// suite runs against all three): a job's executable names a *program* registered with the backend, a Swift

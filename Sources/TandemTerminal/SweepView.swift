@@ -1,12 +1,12 @@
 import Foundation
 import TandemCore
-import TandemEnvironment
-import TandemProfiles
+public import TandemEnvironment
+public import TandemProfiles
 
 /// How `tandem train --sweep` shows a finished sweep.
-enum SweepView {
+public enum SweepView {
     /// Prints the report (JSON, or the trials' table and how to train the best), and fails when no trial finished.
-    static func show(_ report: SweepRunner.Report, spec: SweepSpec, context: StageContext, json: Bool) throws {
+    public static func show(_ report: SweepRunner.Report, spec: SweepSpec, context: StageContext, json: Bool) throws {
         let done = report.trials
         let best = done.first { $0.number == report.best }
         if json {

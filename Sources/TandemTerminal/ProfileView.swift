@@ -1,46 +1,46 @@
 import TandemCore
-import TandemProfiles
+public import TandemProfiles
 
 /// A profile as `tandem env show --json` prints it: resolved, with secrets shown only by the variable
 /// that holds them.
-struct ProfileView: Encodable {
-    struct RootView: Encodable {
-        var url: String
-        var scheme: String
-        var path: String?
+public struct ProfileView: Encodable {
+    public struct RootView: Encodable {
+        public var url: String
+        public var scheme: String
+        public var path: String?
     }
 
-    var name: String
-    var description: String
-    var file: String
-    var extends: String?
-    var roots: [String: RootView]
-    var git: [String: String?]
-    var data: [String: String]
-    var protected: Bool
-    var promotesTo: String?
-    var reporter: [String: String?]
-    var notifiers: [[String: String?]]
-    var notifierEvents: [String: [String]]
-    var approvals: Approvals
-    var policy: Policy
-    var secrets: [String: String]
+    public var name: String
+    public var description: String
+    public var file: String
+    public var extends: String?
+    public var roots: [String: RootView]
+    public var git: [String: String?]
+    public var data: [String: String]
+    public var protected: Bool
+    public var promotesTo: String?
+    public var reporter: [String: String?]
+    public var notifiers: [[String: String?]]
+    public var notifierEvents: [String: [String]]
+    public var approvals: Approvals
+    public var policy: Policy
+    public var secrets: [String: String]
 
-    struct Approvals: Encodable {
-        var required: Int
-        var approvers: [String]
+    public struct Approvals: Encodable {
+        public var required: Int
+        public var approvers: [String]
     }
 
-    struct Policy: Encodable {
-        var primaryMetric: String
-        var minImprovement: Double
-        var confidence: Double
-        var bootstrapResamples: Int
-        var seed: UInt64
-        var minQueries: Int
-        var guardrails: [[String: String]]
-        var firstRelease: String
-        var latencyBudgetMs: Double
+    public struct Policy: Encodable {
+        public var primaryMetric: String
+        public var minImprovement: Double
+        public var confidence: Double
+        public var bootstrapResamples: Int
+        public var seed: UInt64
+        public var minQueries: Int
+        public var guardrails: [[String: String]]
+        public var firstRelease: String
+        public var latencyBudgetMs: Double
 
         enum CodingKeys: String, CodingKey {
             case primaryMetric = "primary_metric"
@@ -64,7 +64,7 @@ struct ProfileView: Encodable {
         case secrets = "secret_variables"
     }
 
-    init(_ p: Profile, set: ProfileSet) {
+    public init(_ p: Profile, set: ProfileSet) {
         name = p.name
         description = p.description
         file = p.file

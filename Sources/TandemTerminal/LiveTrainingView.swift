@@ -1,10 +1,10 @@
 import Foundation
 import TandemCore
-import TandemLearning
+public import TandemLearning
 
 /// The interactive view of a training: epoch, step, loss, validation NDCG@10 and MRR, examples/s and
 /// time left, redrawn in place on the terminal (stderr) at most ten times a second.
-final class LiveTrainingView: @unchecked Sendable {
+public final class LiveTrainingView: @unchecked Sendable {
     private let maxEpochs: Int
     private var lines = 0
     private var last = ContinuousClock.now
@@ -13,9 +13,9 @@ final class LiveTrainingView: @unchecked Sendable {
     private let started = ContinuousClock.now
     private var history: [EpochRecord] = []
 
-    init(maxEpochs: Int) { self.maxEpochs = maxEpochs }
+    public init(maxEpochs: Int) { self.maxEpochs = maxEpochs }
 
-    func handle(_ event: TrainingEvent) {
+    public func handle(_ event: TrainingEvent) {
         switch event {
         case .step(let epoch, let step, let stepsPerEpoch, let loss, let rate):
             let now = ContinuousClock.now
