@@ -98,40 +98,9 @@ public struct JobsCommand: StageCommand {
             abstract: "Jobs in flight: the journal of this environment (and, on Slurm, its queued and running tandem jobs).")
         @OptionGroup var common: CommonOptions
 
-        struct Line: Encodable {
-            var id: String
-            var backend: String
-            var name: String
-            var owner: Int32?
-            var ownerAlive: Bool?
-            var submittedAt: String?
-            /// Slurm's state, for jobs the queue shows.
-            var state: String?
-            var journalled: Bool
-            enum CodingKeys: String, CodingKey {
-                case id, backend, name, owner, state, journalled
-                case ownerAlive = "owner_alive"
-                case submittedAt = "submitted_at"
-            }
-        }
-
         func run() async throws {
             let context = try StageContext.load(common)
-            var lines = JobJournal(folder: context.jobsFolder).all().map {
-                Line(
-                    id: $0.id, backend: $0.backend, name: $0.name, owner: $0.ownerPID, ownerAlive: $0.ownerAlive,
-                    submittedAt: $0.submittedAt, journalled: true)
-            }
-            if case .slurm = context.profile.roots.compute {
-                let slurm = try context.slurm()
-                for job in try slurm.queuedTandemJobs() {
-                    if let i = lines.firstIndex(where: { $0.id == job.id && $0.backend == "slurm" }) {
-                        lines[i].state = job.state
-                    } else {
-                        lines.append(Line(id: job.id, backend: "slurm", name: job.name, state: job.state, journalled: false))
-                    }
-                }
-            }
+            let lines = try context.jobsInFlight()
             if common.json { return try Terminal.printJSON(lines) }
             if lines.isEmpty { print("no jobs in flight for \(context.profile.name)") }
             for l in lines {
@@ -193,21 +162,7 @@ public struct JobsCommand: StageCommand {
 
         func run() async throws {
             let context = try StageContext.load(common)
-            let journal = JobJournal(folder: context.jobsFolder)
-            guard let record = journal.read(id) else {
-                // A Slurm job this checkout did not submit: Slurm's own id is enough.
-                if case .slurm = context.profile.roots.compute, case let slurm = try context.slurm(), try slurm.isActive(id) {
-                    try slurm.cancel(id)
-                    print("cancelled Slurm job \(id)")
-                    return
-                }
-                throw Failure(
-                    .notFound,
-                    "no job \(id) in \(context.jobsFolder); `tandem jobs list --env \(context.profile.name)` shows them")
-            }
-            _ = try JobJournal.stop(record)
-            if !record.ownerAlive { journal.remove(id) }
-            print("cancelled job \(id)")
+            print("cancelled " + (try context.cancelJob(id)))
         }
     }
 

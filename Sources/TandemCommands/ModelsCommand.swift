@@ -168,20 +168,8 @@ public struct ModelsCommand: StageCommand {
         func run() throws {
             let context = try StageContext.load(common)
             let actor = Actor.current()
-            // In a protected environment (as its production branch says) only an approver moves an alias; the
-            // registry's audit log records who.
-            let protection = try context.protection()
-            if protection.protected {
-                guard protection.approvers.contains(actor) else {
-                    let list = protection.approvers.isEmpty ? "none listed" : protection.approvers.joined(separator: ", ")
-                    throw Failure(
-                        .invalidInput,
-                        "'\(actor)' is not an approver of \(context.profile.name) (\(protection.file): approvals.approvers: "
-                            + "\(list)); only an approver may move or delete an alias of a protected environment "
-                            + "(TANDEM_ACTOR, else the OS user, says who you are)")
-                }
-            }
-            let registry = try context.openRegistry(writer: protection.protected ? .promotionEngine : .stage("models"))
+            // In a protected environment only an approver moves an alias; the audit log records who.
+            let registry = try context.registryForAliasMove(actor: actor)
             if delete {
                 try registry.deleteAlias(name: name, alias: alias, actor: actor)
                 print("deleted \(name)@\(alias)")

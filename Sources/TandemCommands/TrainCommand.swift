@@ -72,13 +72,7 @@ public struct TrainCommand: StageCommand {
         var parentRun = parentRun
         var trialIndex: Int?
         if let sweepPlan {
-            let plan = try JSONDecoder().decode(SweepPlan.self, from: Data(contentsOf: URL(fileURLWithPath: sweepPlan)))
-            guard let index = ProcessInfo.processInfo.environment["TANDEM_ARRAY_INDEX"].flatMap(Int.init),
-                plan.overrides.indices.contains(index)
-            else {
-                throw Failure(
-                    .invalidInput, "--sweep-plan runs as an array task: TANDEM_ARRAY_INDEX must name one of the plan's trials")
-            }
+            let (plan, index) = try SweepPlan.trial(plan: sweepPlan)
             overrides = plan.overrides[index]
             parentRun = plan.parentRun
             trialIndex = index

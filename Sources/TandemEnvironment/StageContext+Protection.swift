@@ -2,7 +2,7 @@ import Foundation
 import TandemCore
 import TandemProfiles
 import TandemPromotion
-import TandemRegistry
+public import TandemRegistry
 import TandemStorage
 
 extension StageContext {
@@ -67,5 +67,26 @@ extension StageContext {
         }
         let registry = try RegistryBackends.open(profile.roots.registry, folder: folder)
         return try ProductionSide.recordedBranch(in: registry)
+    }
+}
+
+extension StageContext {
+    /// The registry, opened to move or delete an alias as `actor`: in a protected environment (as its production
+    /// branch says) only one of its approvers may, through the promotion engine's writer; elsewhere any stage may.
+    ///
+    /// - Throws: `Failure` (exit 2) naming the approvers when `actor` is not one of a protected environment's.
+    public func registryForAliasMove(actor: String) throws -> any ModelRegistry {
+        let protection = try protection()
+        if protection.protected {
+            guard protection.approvers.contains(actor) else {
+                let list = protection.approvers.isEmpty ? "none listed" : protection.approvers.joined(separator: ", ")
+                throw Failure(
+                    .invalidInput,
+                    "'\(actor)' is not an approver of \(profile.name) (\(protection.file): approvals.approvers: "
+                        + "\(list)); only an approver may move or delete an alias of a protected environment "
+                        + "(TANDEM_ACTOR, else the OS user, says who you are)")
+            }
+        }
+        return try openRegistry(writer: protection.protected ? .promotionEngine : .stage("models"))
     }
 }

@@ -16,6 +16,20 @@ public struct SweepPlan: Codable, Sendable {
 
     /// Where task `index` of the plan at `plan` writes its result document.
     public static func resultPath(_ plan: String, _ index: Int) -> String { plan + ".result-\(index).json" }
+
+    /// The trial an array task runs: the plan at `path`, entry `TANDEM_ARRAY_INDEX`.
+    ///
+    /// - Throws: `Failure` (exit 2) outside an array task or for an index the plan does not have.
+    public static func trial(plan path: String) throws -> (plan: SweepPlan, index: Int) {
+        let plan = try JSONDecoder().decode(SweepPlan.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+        guard let index = ProcessInfo.processInfo.environment["TANDEM_ARRAY_INDEX"].flatMap(Int.init),
+            plan.overrides.indices.contains(index)
+        else {
+            throw Failure(
+                .invalidInput, "--sweep-plan runs as an array task: TANDEM_ARRAY_INDEX must name one of the plan's trials")
+        }
+        return (plan, index)
+    }
 }
 
 /// Runs a sweep: one child run per trial, all trials one array job on the environment's compute backend
