@@ -141,16 +141,18 @@ let package = Package(
         .target(
             name: "TandemEnvironment",
             dependencies: [
-                "TandemCore", "TandemProfiles", "TandemStorage", "TandemFeatures", "TandemLakehouse", "TandemRegistry",
+                "TandemCore", "TandemProfiles", "TandemStorage", "TandemFeatures", "TandemLakehouse", "TandemLearning",
+                "TandemRegistry",
                 "TandemGit", "TandemHTTP", "TandemCompute", "TandemPipeline", "TandemPromotion", "TandemWebhooks",
                 "TandemDispatch", "TandemPostgres",
             ]
         ),
-        /** Terminal output: errors and notes on stderr, JSON documents, tables, the progress bar, the live training view, and promotions, sweeps, profiles and a registry's integrity in words. */
+        /** Terminal output: errors and notes on stderr, JSON documents, tables, the progress bar, the live training view, and in words promotions, sweeps, profiles, feature tables, models, evaluations, jobs and a registry's integrity. */
         .target(
             name: "TandemTerminal",
             dependencies: [
-                "TandemCore", "TandemLearning", "TandemProfiles", "TandemRegistry", "TandemPromotion", "TandemEnvironment",
+                "TandemCore", "TandemFeatures", "TandemLakehouse", "TandemLearning", "TandemProfiles", "TandemRegistry",
+                "TandemPipeline", "TandemPromotion", "TandemEnvironment",
             ]
         ),
         /** The command-line interface of every stage (argument parsing, human and JSON output). */

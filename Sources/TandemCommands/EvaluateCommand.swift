@@ -32,22 +32,6 @@ public struct EvaluateCommand: StageCommand {
 
     public init() {}
 
-    /// Loads a model from a path or from the registry (`NAME@VERSION`, `NAME@ALIAS`), checking its digest.
-    static func loadModel(_ argument: String, context: StageContext) throws -> (RankerModel, String) {
-        if FileManager.default.fileExists(atPath: argument) {
-            let (model, _) = try ModelArtifact.load(path: argument)
-            return (model, argument)
-        }
-        guard let reference = ModelReference(argument) else {
-            throw Failure(
-                .invalidInput, "'\(argument)' is neither a model artifact file nor a model reference (NAME@VERSION or NAME@ALIAS)"
-            )
-        }
-        let registry = try context.openRegistry(writer: nil)
-        let (version, model) = try ModelLoading.load(reference, from: registry)
-        return (model, version.reference)
-    }
-
     struct Score: StageCommand {
         static let configuration = CommandConfiguration(
             abstract: "Rank candidate videos for queries (JSON lines in, JSON lines out).",
@@ -60,34 +44,13 @@ public struct EvaluateCommand: StageCommand {
 
         func run() throws {
             let context = try StageContext.load(common)
-            let (ranker, _) = try EvaluateCommand.loadModel(model, context: context)
+            let (ranker, _) = try context.loadModel(model)
             let pipeline = try InferencePipeline.serving(ranker, store: try context.openFeatureStoreForReading())
-            let reader = try LineReader(path: input)
-            var out = JSONText(capacity: 1 << 16)
             let sink =
                 output.map { FileManager.default.createFile(atPath: $0, contents: nil) ? FileHandle(forWritingAtPath: $0) : nil }
                 ?? FileHandle.standardOutput
             guard let sink else { throw Failure(.invalidInput, "\(output ?? ""): cannot be written") }
-            var parser = StrictJSONObjectParser(keys: ["query", "candidates", "at"])
-            try reader.forEachBlock(longLine: { long in
-                throw Failure(
-                    .invalidInput,
-                    "\(input):\(long.number): the request is \(long.length) bytes, longer than the "
-                        + "\(BoundedFile.describe(bytes: InputLimits.jsonLineBytes)) a line may hold; split its candidates "
-                        + "over several requests")
-            }) { buffer, ranges, first, _ in
-                for (k, range) in ranges.enumerated() {
-                    let line = UnsafeBufferPointer(rebasing: buffer[range])
-                    guard let request = InferencePipeline.Request.parse(line, parser: &parser) else {
-                        throw Failure(
-                            .invalidInput,
-                            "\(input):\(first + k): not a request; write {\"query\": \"…\", \"candidates\": [\"url\", …]}")
-                    }
-                    try pipeline.rank(request).write(into: &out)
-                }
-                sink.write(Data(out.bytes))
-                out.removeAll()
-            }
+            try pipeline.rankLines(of: input, into: sink)
         }
     }
 
@@ -120,12 +83,9 @@ public struct EvaluateCommand: StageCommand {
             case test, validation, train, all
         }
 
-        typealias Report = GoldEvaluation.Report
-        typealias QueryMetrics = GoldEvaluation.QueryMetrics
-
         func run() throws {
             let context = try StageContext.load(common)
-            let (ranker, name) = try EvaluateCommand.loadModel(model, context: context)
+            let (ranker, name) = try context.loadModel(model)
             let store = try context.openFeatureStoreForReading()
             let reference = try table.map {
                 guard let r = FeatureTableReference($0) else {
@@ -144,32 +104,8 @@ public struct EvaluateCommand: StageCommand {
                 }
             let report = GoldEvaluation.evaluate(
                 ranker, named: name, on: inputs, parts: parts, split: choice.rawValue, perQuery: perQuery)
-            let queries = report.perQuery
             if common.json { try Terminal.printJSON(report); return }
-            print(
-                "\(name) on \(inputs.table.reference) (\(choice.rawValue) queries: \(report.queries), "
-                    + "\(report.evaluatedQueries) with a relevant item; rows: \(report.rows))")
-            for name in RankingMetrics.names {
-                print(
-                    "  " + name.padding(toLength: 8, withPad: " ", startingAt: 0)
-                        + String(format: "%.4f", report.metrics[name] ?? 0))
-            }
-            guard let queries else { return }
-            print(
-                "\nQUERY" + String(repeating: " ", count: 35) + "PART        "
-                    + RankingMetrics.names.map {
-                        $0.padding(toLength: 8, withPad: " ", startingAt: 0)
-                    }.joined())
-            for q in queries {
-                let label = q.query.count > 38 ? String(q.query.prefix(37)) + "…" : q.query
-                print(
-                    label.padding(toLength: 40, withPad: " ", startingAt: 0)
-                        + q.part.padding(toLength: 12, withPad: " ", startingAt: 0)
-                        + RankingMetrics.names.map {
-                            ((q.metrics[$0] ?? nil).map { String(format: "%.4f", $0) } ?? "-").padding(
-                                toLength: 8, withPad: " ", startingAt: 0)
-                        }.joined())
-            }
+            for line in EvaluationText.gold(report) { print(line) }
         }
     }
 }

@@ -41,15 +41,7 @@ public struct FeaturesCommand: StageCommand {
             let store = try StageContext.load(common).openFeatureStoreForReading()
             let tables = try store.featureTables(set: set)
             if common.json { try Terminal.printJSON(tables); return }
-            if tables.isEmpty { print("no feature table versions yet; run `tandem etl`"); return }
-            print("VERSION           ROWS       CREATED               DIGEST        INPUT (judgments)")
-            for t in tables {
-                print(
-                    t.reference.padding(toLength: 17, withPad: " ", startingAt: 0)
-                        + String(t.rowCount).padding(toLength: 11, withPad: " ", startingAt: 0)
-                        + t.createdAt.padding(toLength: 22, withPad: " ", startingAt: 0)
-                        + String(t.digest.prefix(12)) + "  " + String((t.lineage.inputs["judgments.jsonl"] ?? "").prefix(12)))
-            }
+            for line in FeatureText.tables(tables) { print(line) }
         }
     }
 
@@ -67,16 +59,7 @@ public struct FeaturesCommand: StageCommand {
             }
             let table = try StageContext.load(common).openFeatureStoreForReading().featureTable(ref)
             if common.json { try Terminal.printJSON(table); return }
-            print("\(table.reference): \(table.rowCount) rows, created \(table.createdAt)")
-            print("  digest   \(table.digest)")
-            print("  path     \(table.path)")
-            print(
-                "  lineage  silver v\(table.lineage.silverVersion), bronze files \(table.lineage.bronzeFiles.map(String.init).joined(separator: ", "))"
-                    + (table.lineage.codeCommit.map {
-                        ", code \($0.prefix(12))\(table.lineage.codeDirty == true ? " (dirty)" : "")"
-                    } ?? ""))
-            for (name, digest) in table.lineage.inputs.sorted(by: { $0.key < $1.key }) { print("  input    \(name) \(digest)") }
-            print("  schema   \(table.schema.count) features: " + table.schema.map(\.name).joined(separator: ", "))
+            for line in FeatureText.table(table) { print(line) }
         }
     }
 
@@ -88,42 +71,14 @@ public struct FeaturesCommand: StageCommand {
         @Argument(help: "The first version (NAME@VERSION).") var first: String
         @Argument(help: "The second version (NAME@VERSION).") var second: String
 
-        struct Difference: Encodable {
-            var first: String
-            var second: String
-            var sameContent: Bool
-            var rows: [Int]
-            var addedFeatures: [String]
-            var removedFeatures: [String]
-            var changedInputs: [String]
-            enum CodingKeys: String, CodingKey {
-                case first, second, rows
-                case sameContent = "same_content"
-                case addedFeatures = "added_features"
-                case removedFeatures = "removed_features"
-                case changedInputs = "changed_inputs"
-            }
-        }
-
         func run() throws {
             let store = try StageContext.load(common).openFeatureStoreForReading()
             guard let a = FeatureTableReference(first), let b = FeatureTableReference(second) else {
                 throw Failure(.invalidInput, "write both versions as NAME@VERSION, such as relevance_v1@1 relevance_v1@2")
             }
-            let x = try store.featureTable(a), y = try store.featureTable(b)
-            let xs = Set(x.schema.map(\.name)), ys = Set(y.schema.map(\.name))
-            let inputs = Set(x.lineage.inputs.keys).union(y.lineage.inputs.keys)
-                .filter { x.lineage.inputs[$0] != y.lineage.inputs[$0] }.sorted()
-            let d = Difference(
-                first: x.reference, second: y.reference, sameContent: x.digest == y.digest,
-                rows: [x.rowCount, y.rowCount], addedFeatures: y.schema.map(\.name).filter { !xs.contains($0) },
-                removedFeatures: x.schema.map(\.name).filter { !ys.contains($0) }, changedInputs: inputs)
+            let d = FeatureTableDifference(try store.featureTable(a), try store.featureTable(b))
             if common.json { try Terminal.printJSON(d); return }
-            print("\(x.reference) → \(y.reference): " + (d.sameContent ? "same content" : "content differs"))
-            print(
-                "  rows     \(x.rowCount) → \(y.rowCount) (\(y.rowCount - x.rowCount >= 0 ? "+" : "")\(y.rowCount - x.rowCount))")
-            print("  features +[\(d.addedFeatures.joined(separator: ", "))] −[\(d.removedFeatures.joined(separator: ", "))]")
-            print("  inputs   " + (inputs.isEmpty ? "same" : "changed: " + inputs.joined(separator: ", ")))
+            for line in FeatureText.difference(d) { print(line) }
         }
     }
 
@@ -170,19 +125,7 @@ public struct FeaturesCommand: StageCommand {
                         digest: view.digest, features: view.features, versions: versions))
                 return
             }
-            print(
-                "\(view.name) (\(view.file), entity \(view.entity.rawValue), owner \(view.owner)): \(view.features.count) features, "
-                    + "definition sha256:\(view.digest.prefix(12))…")
-            for (i, f) in view.features.enumerated() {
-                print(
-                    String(format: "%3d ", i) + f.name.padding(toLength: 22, withPad: " ", startingAt: 0)
-                        + "\(f.type.rawValue)  \(f.owner)  \(f.description)")
-            }
-            for v in versions ?? [] {
-                print(
-                    "  \(v.reference)  sha256:\(v.digest.prefix(12))…  first used \(v.createdAt)\(v.digest == view.digest ? "  (= the working tree's)" : "")"
-                )
-            }
+            for line in FeatureText.view(view, versions: versions ?? []) { print(line) }
         }
     }
 
@@ -193,21 +136,11 @@ public struct FeaturesCommand: StageCommand {
         @OptionGroup var common: CommonOptions
         @Option(help: "At most this many lines.") var limit: Int = 50
 
-        /// One quarantined line: its reason code (docs/data-contract.md) and, in words, what is wrong with it.
-        struct Line: Encodable { var file: String; var line: Int; var reason: String; var detail: String; var content: String }
-
         func run() throws {
             let store = try StageContext.load(common).openFeatureStoreForReading()
-            let lines = try store.quarantinedLines(limit: limit).map {
-                Line(
-                    file: $0.file, line: $0.lineNumber, reason: $0.reason.rawValue, detail: $0.detail,
-                    content: String(decoding: $0.content, as: UTF8.self))
-            }
+            let lines = try store.quarantinedLines(limit: limit).map(FeatureText.QuarantineLine.init)
             if common.json { try Terminal.printJSON(lines); return }
-            for l in lines {
-                print("\(l.file):\(l.line): \(l.reason)" + (l.detail.isEmpty ? "" : ": \(l.detail)"))
-                print("    \(l.content.prefix(120))")
-            }
+            for line in FeatureText.quarantine(lines) { print(line) }
         }
     }
 }

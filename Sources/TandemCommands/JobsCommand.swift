@@ -102,17 +102,7 @@ public struct JobsCommand: StageCommand {
             let context = try StageContext.load(common)
             let lines = try context.jobsInFlight()
             if common.json { return try Terminal.printJSON(lines) }
-            if lines.isEmpty { print("no jobs in flight for \(context.profile.name)") }
-            for l in lines {
-                var text = "\(l.id)  \(l.backend)  \(l.name)" + (l.state.map { "  \($0)" } ?? "")
-                if let at = l.submittedAt, let owner = l.owner {
-                    text += "  submitted \(at)  by pid \(owner)"
-                    if l.ownerAlive == false { text += " (gone: `tandem jobs recover` stops it)" }
-                } else {
-                    text += "  (in Slurm's queue, not in this checkout's journal: submitted elsewhere)"
-                }
-                print(text)
-            }
+            for line in JobText.inFlight(lines, environment: context.profile.name) { print(line) }
         }
     }
 

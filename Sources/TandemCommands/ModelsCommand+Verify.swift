@@ -95,11 +95,7 @@ extension ModelsCommand {
                 guard at.count >= 20, at.hasSuffix("Z") else {
                     throw Failure(.invalidInput, "--at takes an RFC 3339 UTC time such as 2026-11-28T12:00:00Z, not '\(at)'")
                 }
-                let names = Set(
-                    entries.filter { $0.action.hasPrefix("alias.") && $0.subject.hasPrefix(model + "@") }
-                        .map { String($0.subject.dropFirst(model.count + 1)) })
-                aliases = [:]
-                for name in names { aliases?[name] = AuditChain.alias(name, of: model, at: at, in: entries) }
+                aliases = AuditChain.aliases(of: model, at: at, in: entries)
             }
             if common.json {
                 try Terminal.printJSON(
@@ -107,15 +103,9 @@ extension ModelsCommand {
             } else {
                 if let at, let aliases {
                     let model = try context.modelName(model, what: "models history --at")
-                    print("at \(at):")
-                    for (name, v) in aliases.sorted(by: { $0.key < $1.key }) { print("  \(model)@\(name) → version \(v)") }
-                    if aliases.isEmpty { print("  no aliases of \(model) yet") }
+                    for line in ModelText.aliases(aliases, of: model, at: at) { print(line) }
                 } else {
-                    for e in entries {
-                        print(
-                            "\(e.sequence)  \(e.at)  \(e.actor)  \(e.action)  \(e.subject)  "
-                                + e.detail.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
-                    }
+                    for line in ModelText.history(entries) { print(line) }
                 }
                 for line in IntegrityText.lines(integrity) { print(line) }
             }

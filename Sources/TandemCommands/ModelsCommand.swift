@@ -55,67 +55,11 @@ public struct ModelsCommand: StageCommand {
                 """)
         @OptionGroup var common: CommonOptions
 
-        struct Entry: Encodable {
-            var name: String
-            /// The config file, nil for a model only the registry knows.
-            var config: String?
-            var kind: String?
-            var featureSet: String?
-            /// The features it reuses by name; empty for all of its set's.
-            var features: [String]?
-            var team: String?
-            var versions: [ModelVersion]
-            var aliases: [String: Int]
-
-            enum CodingKeys: String, CodingKey {
-                case name, config, kind, features, team, versions, aliases
-                case featureSet = "feature_set"
-            }
-        }
-
         func run() throws {
             let context = try StageContext.load(common)
-            let catalogue = try context.models()
-            // An environment nothing was trained or promoted in yet lists the repository's models with no versions.
-            let registry: (any ModelRegistry)?
-            do {
-                registry = try context.openRegistry(writer: nil)
-            } catch let error as RootAccessError where error.kind == .empty {
-                registry = nil
-            }
-            let registered = Set(try registry?.models() ?? [])
-            let entries = try Set(catalogue.names).union(registered).sorted().map { name in
-                let config = catalogue[name]
-                let known = registered.contains(name)
-                return Entry(
-                    name: name, config: config?.file, kind: config?.kind, featureSet: config?.featureSet,
-                    features: config?.features, team: config?.owners?.team,
-                    versions: known ? try registry?.versions(name: name) ?? [] : [],
-                    aliases: known ? try registry?.aliases(name: name) ?? [:] : [:])
-            }
+            let entries = try context.modelListing()
             if common.json { try Terminal.printJSON(entries); return }
-            if entries.isEmpty { print("no model configured under models/ and none registered in \(context.profile.name)") }
-            for e in entries {
-                let about =
-                    e.config.map { config in
-                        "\(config): \(e.kind ?? "?") on \(e.featureSet ?? "?")"
-                            + ((e.features ?? []).isEmpty ? "" : " (\(e.features?.count ?? 0) features)")
-                            + (e.team.map { ", team \($0)" } ?? "")
-                    } ?? "no config in this checkout"
-                print("\(e.name) — \(about); \(e.versions.count) version(s) in \(context.profile.name)")
-                let byVersion = Dictionary(grouping: e.aliases, by: { $0.value }).mapValues { $0.map(\.key).sorted() }
-                for v in e.versions {
-                    let aliases = byVersion[v.version].map { "  [" + $0.joined(separator: ", ") + "]" } ?? ""
-                    print(
-                        "  v\(v.version)  \(v.createdAt)  NDCG@10 "
-                            + (v.metrics["ndcg@10"].map { String(format: "%.4f", $0) } ?? "-")
-                            + "  \(v.featureTable ?? "-")  "
-                            + (v.artifactDigest.isEmpty
-                                ? "unverified: registered outside Tandem (no artifact digest)"
-                                : "sha256:\(v.artifactDigest.prefix(12))")
-                            + (v.copiedFrom.map { "  from \($0)" } ?? "") + aliases)
-                }
-            }
+            for line in ModelText.listing(entries, environment: context.profile.name) { print(line) }
         }
     }
 
@@ -129,20 +73,7 @@ public struct ModelsCommand: StageCommand {
             let registry = try StageContext.load(common).openRegistry(writer: nil)
             let v = try registry.version(try ModelsCommand.parse(reference))
             if common.json { try Terminal.printJSON(v); return }
-            print("\(v.reference)  created \(v.createdAt)")
-            print(
-                v.artifactDigest.isEmpty
-                    ? "  artifact unverified: registered outside Tandem, with no artifact digest Tandem could check"
-                    : "  artifact sha256:\(v.artifactDigest) (\(v.artifactSize) bytes)")
-            print("  run      \(v.runID ?? "-")")
-            print("  data     \(v.featureTable ?? "-") (\(v.dataDigest.map { String($0.prefix(12)) } ?? "-"))")
-            print(
-                "  code     \(v.gitCommit.map { String($0.prefix(12)) } ?? "-") on \(v.gitBranch ?? "-")"
-                    + (v.gitRemote.map { " (\($0))" } ?? ""))
-            if let from = v.copiedFrom { print("  copied from \(from)") }
-            for (k, value) in v.metrics.sorted(by: { $0.key < $1.key }) {
-                print("  metric   \(k) " + String(format: "%.4f", value))
-            }
+            for line in ModelText.version(v) { print(line) }
         }
     }
 

@@ -136,12 +136,7 @@ public struct PromoteCommand: StageCommand {
             let engine = try PromoteCommand.engine(common, needsGate: false)
             let all = try engine.context.store.all()
             if common.json { try Terminal.printJSON(all); return }
-            if all.isEmpty { print("no promotions yet") }
-            for p in all {
-                print(
-                    "\(p.id)  \(p.state.rawValue.padding(toLength: 18, withPad: " ", startingAt: 0))  \(p.branch) @ \(p.commit.prefix(8))  "
-                        + "\(p.model)@\(p.version) → \(p.target)  \(p.requestedAt)  by \(p.requestedBy)")
-            }
+            for line in PromotionText.list(all) { print(line) }
         }
     }
 

@@ -1,5 +1,5 @@
 import Foundation
-public import TandemCompute
+import TandemCompute
 import TandemCore
 import TandemProfiles
 

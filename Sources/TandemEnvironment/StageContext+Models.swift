@@ -2,8 +2,11 @@ import Foundation
 import TandemCore
 import TandemGit
 public import TandemLakehouse
+public import TandemLearning
+import TandemPipeline
 public import TandemProfiles
 import TandemPromotion
+import TandemRegistry
 
 extension StageContext {
     /// The repository's models (`models/*.yaml` in the working tree; docs/models.md).
@@ -30,6 +33,22 @@ extension StageContext {
             }
         }
         return try catalogue.resolve(nil, changed: changed, what: what)
+    }
+
+    /// A model from an artifact file, or from this environment's registry (`NAME@VERSION`, `NAME@ALIAS`, its
+    /// bytes checked against the digest), with the name errors and reports call it by.
+    public func loadModel(_ argument: String) throws -> (RankerModel, String) {
+        if FileManager.default.fileExists(atPath: argument) {
+            let (model, _) = try ModelArtifact.load(path: argument)
+            return (model, argument)
+        }
+        guard let reference = ModelReference(argument) else {
+            throw Failure(
+                .invalidInput, "'\(argument)' is neither a model artifact file nor a model reference (NAME@VERSION or NAME@ALIAS)"
+            )
+        }
+        let (version, model) = try ModelLoading.load(reference, from: try openRegistry(writer: nil))
+        return (model, version.reference)
     }
 
     /// The config of the model a command means (see `modelName`), as the working tree has it.

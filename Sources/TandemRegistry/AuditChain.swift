@@ -41,6 +41,17 @@ public enum AuditChain {
         }
         return current
     }
+
+    /// The aliases of a model at that time, with the version each pointed at (an alias deleted or not yet set
+    /// then is absent).
+    public static func aliases(of name: String, at time: String, in entries: [AuditEntry]) -> [String: Int] {
+        let names = Set(
+            entries.filter { $0.action.hasPrefix("alias.") && $0.subject.hasPrefix(name + "@") }
+                .map { String($0.subject.dropFirst(name.count + 1)) })
+        var aliases: [String: Int] = [:]
+        for alias in names { aliases[alias] = Self.alias(alias, of: name, at: time, in: entries) }
+        return aliases
+    }
 }
 
 /// A point of a registry's audit chain recorded outside the registry (in a lock file committed on a branch):

@@ -6,6 +6,15 @@ public import TandemPromotion
 /// A promotion in words, as `tandem promote start|advance|status` print it: its pair, tests, report, approvals
 /// (and who may still approve), the production commit and tag.
 public enum PromotionText {
+    /// `promote list`: one line a promotion, newest first.
+    public static func list(_ promotions: [Promotion]) -> [String] {
+        guard !promotions.isEmpty else { return ["no promotions yet"] }
+        return promotions.map { p in
+            "\(p.id)  \(p.state.rawValue.padding(toLength: 18, withPad: " ", startingAt: 0))  \(p.branch) @ \(p.commit.prefix(8))  "
+                + "\(p.model)@\(p.version) → \(p.target)  \(p.requestedAt)  by \(p.requestedBy)"
+        }
+    }
+
     public static func describe(_ p: Promotion, engine: PromotionEngine) -> String {
         var lines = ["promotion \(p.id): \(p.state.rawValue)"]
         lines.append("  \(p.branch) @ \(p.commit.prefix(12)) with \(p.source):\(p.model)@\(p.version) → \(p.target)")
