@@ -152,7 +152,7 @@ let package = Package(
             name: "TandemTerminal",
             dependencies: [
                 "TandemCore", "TandemFeatures", "TandemLakehouse", "TandemLearning", "TandemProfiles", "TandemRegistry",
-                "TandemPipeline", "TandemPromotion", "TandemEnvironment",
+                "TandemPipeline", "TandemPromotion", "TandemWebhooks", "TandemEnvironment",
             ]
         ),
         /** The command-line interface of every stage (argument parsing, human and JSON output). */

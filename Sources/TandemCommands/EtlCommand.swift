@@ -73,30 +73,6 @@ public struct EtlCommand: StageCommand {
             try Terminal.printJSON(report)
             return
         }
-        let q = report.quarantine
-        print(
-            "etl \(report.environment): \(report.featureTable)\(report.featureTableUnchanged ? " (unchanged: same content as the latest version)" : " registered")"
-        )
-        print(
-            "  input      \(q.videos.linesTotal) video lines, \(q.judgments.linesTotal) judgment lines"
-                + " (\(report.rows.bronzeLines) appended to bronze)")
-        print(
-            "  silver     \(report.rows.silverVideos) videos, \(report.rows.silverJudgments) judgments"
-                + " (v\(report.silverVersion)\(report.silverUnchanged ? ", unchanged" : ""))")
-        print(
-            "  quarantine " + Self.summary(q.judgments.quarantined, prefix: "judgments") + "; "
-                + Self.summary(q.videos.quarantined, prefix: "videos"))
-        print("  duplicates \(q.judgments.duplicatesDropped) judgments, \(q.videos.duplicatesDropped) videos dropped")
-        print(
-            "  gold       \(report.rows.goldRows) rows × \(view.features.count) features, digest \(report.featureTableDigest.prefix(12))…"
-        )
-        print(
-            "  took       \(String(format: "%.2f", (report.timingsMs["total"] ?? 0) / 1000)) s"
-                + " (\(Int(report.rowsPerSecond)) lines/s)")
-    }
-
-    static func summary(_ counts: [String: Int], prefix: String) -> String {
-        let parts = counts.filter { $0.value > 0 }.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
-        return "\(prefix): " + (parts.isEmpty ? "none" : parts.joined(separator: ", "))
+        for line in RehearsalText.etl(report, features: view.features.count) { print(line) }
     }
 }

@@ -56,40 +56,16 @@ public struct JobsCommand: StageCommand {
 
         func run() async throws {
             let context = try StageContext.load(common)
-            let stage = command[0]
-            let job = try context.stageJob(command, timeLimitSeconds: time, cpus: cpus)
-            let runner = try context.openCompute()
             let stop = StopSignal()
-            let id = try runner.submit(job)
-            Terminal.note("job \(id): tandem-\(stage) on \(runner.backend.kind)://, logs in \(context.jobLogs)")
-            var follower: LogFollower?
-            let results = try runner.wait(id, shouldCancel: { stop.isStopped }) {
-                guard !quiet, !common.json else { return }
-                if follower == nil, let log = Self.logPath(context.jobLogs, stage, id) { follower = LogFollower(path: log) }
-                follower?.drain()
-            }
-            let result = results[0]
-            if !quiet, !common.json {
-                if follower == nil { follower = LogFollower(path: result.logPath) }
-                follower?.drain()
-            }
+            var id = ""
+            let result = try context.runStageJob(
+                command, timeLimitSeconds: time, cpus: cpus, streamLog: !quiet && !common.json,
+                submitted: { job, backend in
+                    id = job
+                    Terminal.note("job \(job): tandem-\(command[0]) on \(backend)://, logs in \(context.jobLogs)")
+                }, shouldCancel: { stop.isStopped })
             if common.json { try Terminal.printJSON(result) }
-            switch result.outcome {
-            case .completed: return
-            case .failed where result.exitCode.map({ (1...4).contains($0) }) == true:
-                throw Failure(
-                    Failure.Code(exitStatus: ExitStatus(rawValue: result.exitStatus) ?? .infrastructure),
-                    "job \(id) (tandem-\(stage)) exited with \(result.exitCode ?? 0); log \(result.logPath)")
-            default:
-                throw Failure(
-                    .failed, "job \(id) (tandem-\(stage)) ended \(result.summary(logLines: 0))")
-            }
-        }
-
-        /// The job's log once it exists (local: NAME-ID.out; Slurm: NAME-ID.out too).
-        static func logPath(_ folder: String, _ name: String, _ id: String) -> String? {
-            let path = (folder as NSString).appendingPathComponent("\(name)-\(id).out")
-            return FileManager.default.fileExists(atPath: path) ? path : nil
+            if let failure = result.failure(stage: command[0], job: id) { throw failure }
         }
     }
 

@@ -56,8 +56,6 @@ public struct LocalCommand: StageCommand {
                 valueName: "url"))
         var compute: String = "local://"
 
-        typealias Summary = LocalRehearsal.Summary
-
         func run() async throws {
             let set = try StageContext.loadProfiles(common)
             let computeRoot: RootURL
@@ -75,35 +73,16 @@ public struct LocalCommand: StageCommand {
                 stageDone: { line in
                     if line.stage == "ETL" { bar.finish() }
                     guard !common.json else { return }
-                    Terminal.note(
-                        Self.mark(line.status) + line.stage.padding(toLength: 24, withPad: " ", startingAt: 0)
-                            + String(format: "%6.1f s  ", line.seconds) + line.result)
+                    Terminal.note(RehearsalText.stageDone(line))
                 }, note: { Terminal.note($0) })
             let evaluated = summary.promotion
             if common.json {
                 try Terminal.printJSON(summary)
             } else {
-                print("\n  STAGE                    SECONDS  RESULT")
-                for s in summary.stages {
-                    print(
-                        Self.mark(s.status) + s.stage.padding(toLength: 25, withPad: " ", startingAt: 0)
-                            + String(format: "%7.1f", s.seconds) + "  " + s.result)
-                }
-                print(String(format: "  total                    %7.1f", summary.seconds))
-                if let report = evaluated.report { print("\n" + report) }
-                for t in evaluated.tests where !t.passed { print("\nFAILED \(t.name): \(t.detail)") }
-                print("\nwritten under \(local):")
-                print("  test features  \(local)/test/features   (bronze, silver, gold \(summary.featureTable))")
-                print(
-                    "  test registry  \(local)/test/registry   (run \(summary.runID.prefix(12)), \(summary.model), "
-                        + "promotion \(evaluated.id), report sha256:\((evaluated.reportDigest ?? "-").prefix(12))…)")
-                print("  prod registry  \(local)/prod/registry   (the local champion, if any)")
+                for line in RehearsalText.summary(summary) { print(line) }
             }
             let passed = evaluated.state == .awaitingApproval || evaluated.state == .promoted
             if !passed { throw ExitCode(ExitStatus.verdictNo.rawValue) }
         }
-
-        /// ✓ passed, ✗ failed, – not run.
-        static func mark(_ status: String) -> String { status == "passed" ? "✓ " : status == "failed" ? "✗ " : "– " }
     }
 }

@@ -71,17 +71,7 @@ public struct NotifyCommand: StageCommand {
             let context = try StageContext.load(common)
             let entries = try context.openOutbox().list(state: all ? nil : (dead ? "dead" : "pending"), limit: 1000)
             if common.json { try Terminal.printJSON(entries); return }
-            if entries.isEmpty { print(dead ? "no dead letters" : "nothing pending") }
-            let now = Date().timeIntervalSince1970
-            for e in entries {
-                let inFlight = e.delivery.claimedUntil.flatMap { until in
-                    until >= now ? "  being sent by \(e.delivery.claimedBy ?? "?") (claim ends in \(Int(until - now)) s)" : nil
-                }
-                print(
-                    "\(e.message.id)  \(e.delivery.state)  \(e.message.destination)  \(e.message.eventType)  attempts \(e.delivery.attempts)"
-                        + (e.delivery.lastStatus.map { "  HTTP \($0)" } ?? "") + (e.delivery.lastError.map { "  \($0)" } ?? "")
-                        + (inFlight ?? ""))
-            }
+            for line in OutboxText.list(entries, dead: dead) { print(line) }
         }
     }
 
@@ -105,36 +95,12 @@ public struct NotifyCommand: StageCommand {
 
         func run() async throws {
             let context = try StageContext.load(common)
-            try context.refuseUnsafeVariables()
-            let outbox = try context.openOutbox()
-            let git = GitInfo.current(at: context.repositoryRoot)
-            let id = "test-" + UUID().uuidString.lowercased().prefix(8)
-            let event = WebhookEvent(
-                type: "tandem.test", promotionID: String(id), environment: context.profile.name, state: "test",
-                commit: git?.commit ?? String(repeating: "0", count: 40), branch: git?.branch ?? "-", model: "tandem",
-                modelVersion: nil, reportDigest: nil, summary: "a test event from tandem notify test", link: nil,
-                time: Timestamp.now())
-            let messages = MessageFactory.messages(for: event, profile: context.profile, now: Timestamp.nowMillis())
-            if messages.isEmpty { print("no reporter or notifier is configured for \(context.profile.name)"); return }
-            try outbox.enqueue(messages)
-            var policy = RetryPolicy.fromEnvironment()
-            policy.maxAttempts = 1
-            let deliverer = Deliverer(
-                outbox: outbox, transport: CurlTransport(), policy: policy,
-                secretVariables: context.profile.secretVariables.map(\.variable))
-            _ = try await deliverer.flush(deadline: 15)
-            let ids = Set(messages.map(\.id))
-            let results = try outbox.list(state: nil, limit: 10_000).filter { ids.contains($0.message.id) }
-            var failed = false
-            for r in results {
-                let ok = r.delivery.state == "delivered"
-                failed = failed || !ok
-                print(
-                    "\(ok ? "ok  " : "FAIL") \(r.message.destination) (\(r.message.kind)): "
-                        + (r.delivery.lastStatus.map { "HTTP \($0)" } ?? "no answer")
-                        + (r.delivery.lastError.map { " — \($0)" } ?? ""))
+            let results = try await context.sendTestEvent()
+            if results.isEmpty { print("no reporter or notifier is configured for \(context.profile.name)"); return }
+            for line in OutboxText.testResults(results) { print(line) }
+            if results.contains(where: { $0.delivery.state != "delivered" }) {
+                throw ExitCode(ExitStatus.infrastructure.rawValue)
             }
-            if failed { throw ExitCode(ExitStatus.infrastructure.rawValue) }
         }
     }
 }

@@ -52,22 +52,15 @@ public struct PromoteCommand: StageCommand {
 
     /// Who decides: in CI the CI system's record of the reviewer (ApproverIdentity), else TANDEM_ACTOR or the OS user.
     static func establishIdentity(_ engine: PromotionEngine, approving: Bool) async throws {
-        let who = try await ApproverIdentity.resolve(target: engine.context.target, approving: approving)
-        engine.context.actor = who.name
-        engine.context.actorIdentity = who.source
+        let who = try await engine.establishIdentity(approving: approving)
         if who.source.isVerified { Terminal.note("acting as \(who.name) (\(who.source.rawValue))") }
     }
 
     /// Delivers what the step enqueued, bounded in time, so CI sees statuses promptly.
     static func flush(_ engine: PromotionEngine) async {
-        guard let outbox = engine.context.outbox else { return }
-        let seconds = ProcessInfo.processInfo.environment["TANDEM_FLUSH_SECONDS"].flatMap(Double.init) ?? 5
-        let deliverer = Deliverer(
-            outbox: outbox, transport: CurlTransport(),
-            secretVariables: engine.context.target.secretVariables.map(\.variable))
-        if let summary = try? await deliverer.flush(deadline: seconds), summary.pending > 0 {
+        if let pending = await engine.flushOutbox(), pending > 0 {
             Terminal.note(
-                "\(summary.pending) notification(s) still pending; `tandem notify flush --env \(engine.context.source.name)` delivers them"
+                "\(pending) notification(s) still pending; `tandem notify flush --env \(engine.context.source.name)` delivers them"
             )
         }
     }

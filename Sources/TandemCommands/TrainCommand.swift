@@ -99,40 +99,17 @@ public struct TrainCommand: StageCommand {
             if let view {
                 view.handle(event)
             } else if !quiet, case .epoch(let r, let best) = event {
-                print(
-                    String(
-                        format: "epoch %d: loss %.4f, validation NDCG@10 %.4f, MRR %.4f, %.0f examples/s", r.epoch, r.loss,
-                        r.metrics["ndcg@10"] ?? 0, r.metrics["mrr"] ?? 0, r.examplesPerSecond) + (best ? " (best)" : ""))
+                print(TrainingText.epoch(r, best: best))
             }
         }
         session.shouldStop = { stop.isStopped }
         let result = try session.run()
         if let sweepPlan, let trialIndex {
-            print(
-                "trial \(trialIndex + 1): run \(result.runID), "
-                    + String(format: "validation NDCG@10 %.4f", result.validationMetrics["ndcg@10"] ?? 0))
-            try JSONEncoder().encode(result).write(
-                to: URL(fileURLWithPath: SweepPlan.resultPath(sweepPlan, trialIndex)), options: .atomic)
+            print(TrainingText.trial(trialIndex, result))
+            try SweepPlan.write(result, plan: sweepPlan, index: trialIndex)
             return
         }
-        if common.json {
-            try Terminal.printJSON(result)
-            return
-        }
-        print(
-            "run \(result.runID): \(result.model)"
-                + (result.version.map { " version \($0) registered" } ?? " (not registered)")
-                + (result.interrupted ? ", stopped by Ctrl-C (best model kept)" : ""))
-        print(
-            String(
-                format: "  best epoch %d of %d (validation NDCG@10 %.4f); on %d test queries: NDCG@10 %.4f, MRR %.4f, MAP %.4f",
-                result.bestEpoch, result.epochs, result.validationMetrics["ndcg@10"] ?? 0, result.testQueries,
-                result.metrics["ndcg@10"] ?? 0, result.metrics["mrr"] ?? 0, result.metrics["map"] ?? 0))
-        print("  artifact sha256:\(result.digest)")
-        let numeric = result.numericEnvironment
-        print("  trained with \(numeric.blas), core \(numeric.blasCore), \(numeric.threads) thread(s)")
-        if let note = result.reproducibilityNote { print("  note: \(note)") }
-        print("  trained on \(result.featureTable)")
-        if let lock = result.lockFile, let commit = result.lockCommit { print("  \(lock) committed as \(commit.prefix(12))") }
+        if common.json { return try Terminal.printJSON(result) }
+        for line in TrainingText.result(result) { print(line) }
     }
 }

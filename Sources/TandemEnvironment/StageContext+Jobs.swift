@@ -1,6 +1,6 @@
 import Foundation
-import TandemCompute
-import TandemCore
+public import TandemCompute
+public import TandemCore
 import TandemProfiles
 
 /// A job in flight, as `tandem jobs list` shows it: from this checkout's journal and, on Slurm, from its queue.
@@ -60,5 +60,52 @@ extension StageContext {
         _ = try JobJournal.stop(record)
         if !record.ownerAlive { journal.remove(id) }
         return "job \(id)"
+    }
+}
+
+extension StageContext {
+    /// Runs `tandem-STAGE ARGS…` (`command`) as a job on this environment's compute backend and follows it to
+    /// its end (`tandem submit`): `submitted` hears its id and backend once it is queued; with `streamLog`, its log
+    /// goes to stdout as it grows; `shouldCancel` cancels it. A job that ran and exited 1…4 throws that stage's
+    /// own exit status; one that could not launch, timed out, lost its node or was cancelled throws exit 3.
+    public func runStageJob(
+        _ command: [String], timeLimitSeconds: Int?, cpus: Int, streamLog: Bool,
+        submitted: (_ id: String, _ backend: String) -> Void, shouldCancel: @escaping () -> Bool
+    ) throws -> JobResult {
+        let stage = command[0]
+        let job = try stageJob(command, timeLimitSeconds: timeLimitSeconds, cpus: cpus)
+        let runner = try openCompute()
+        let id = try runner.submit(job)
+        submitted(id, runner.backend.kind)
+        var follower: LogFollower?
+        let logs = jobLogs
+        let results = try runner.wait(id, shouldCancel: shouldCancel) {
+            guard streamLog else { return }
+            let path = (logs as NSString).appendingPathComponent("\(stage)-\(id).out")
+            if follower == nil, FileManager.default.fileExists(atPath: path) { follower = LogFollower(path: path) }
+            follower?.drain()
+        }
+        let result = results[0]
+        if streamLog {
+            if follower == nil { follower = LogFollower(path: result.logPath) }
+            follower?.drain()
+        }
+        return result
+    }
+}
+
+extension JobResult {
+    /// The error a stage job's end is, for `tandem submit` to exit with; nil when it completed. A stage that ran
+    /// and exited 1…4 keeps its own status; anything else (no launch, time limit, lost node, cancelled) is exit 3.
+    public func failure(stage: String, job id: String) -> Failure? {
+        switch outcome {
+        case .completed: return nil
+        case .failed where exitCode.map({ (1...4).contains($0) }) == true:
+            return Failure(
+                Failure.Code(exitStatus: ExitStatus(rawValue: exitStatus) ?? .infrastructure),
+                "job \(id) (tandem-\(stage)) exited with \(exitCode ?? 0); log \(logPath)")
+        default:
+            return Failure(.failed, "job \(id) (tandem-\(stage)) ended \(summary(logLines: 0))")
+        }
     }
 }

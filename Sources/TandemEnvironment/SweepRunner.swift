@@ -3,7 +3,7 @@ import TandemCompute
 import TandemCore
 import TandemFeatures
 import TandemLakehouse
-import TandemPipeline
+public import TandemPipeline
 public import TandemProfiles
 import TandemRegistry
 import TandemStorage
@@ -16,6 +16,11 @@ public struct SweepPlan: Codable, Sendable {
 
     /// Where task `index` of the plan at `plan` writes its result document.
     public static func resultPath(_ plan: String, _ index: Int) -> String { plan + ".result-\(index).json" }
+
+    /// Writes task `index`'s result document where the sweep reads it (atomically).
+    public static func write(_ result: TrainingSession.Result, plan: String, index: Int) throws {
+        try JSONEncoder().encode(result).write(to: URL(fileURLWithPath: resultPath(plan, index)), options: .atomic)
+    }
 
     /// The trial an array task runs: the plan at `path`, entry `TANDEM_ARRAY_INDEX`.
     ///

@@ -121,17 +121,28 @@ struct BoundedYAMLTests {
     @Test("extending a profile of 50,000 keys with another merges in linear time")
     func largeMerge() throws {
         let here = SourceLocation(file: "f.yaml", line: 1, column: 1)
-        func mapping(_ prefix: String) -> YAMLTree {
+        func mapping(_ prefix: String, _ n: Int) -> YAMLTree {
             .mapping(
-                (0..<50_000).map {
+                (0..<n).map {
                     YAMLTree.Entry(key: "\(prefix)\($0)", keyLocation: here, value: .scalar("1", quoted: false, here))
-                }, here)
+                },
+                here)
         }
-        let (base, overlay, more) = (mapping("k"), mapping("k"), mapping("j"))
+        // Linear time, as a ratio measured in the same process (not a wall-clock bound, which a loaded machine
+        // breaks): ten times the keys may take at most 30 times as long (linear is ≈ 10, quadratic ≈ 100); each
+        // size's best of three runs.
         let clock = ContinuousClock()
-        let started = clock.now
-        let merged = base.merged(with: overlay.merged(with: more))
-        #expect((clock.now - started).seconds < 2, "took \((clock.now - started).seconds) s")
+        func seconds(_ n: Int) -> Double {
+            let (base, overlay, more) = (mapping("k", n), mapping("k", n), mapping("j", n))
+            return (0..<3).map { _ in
+                let started = clock.now
+                _ = base.merged(with: overlay.merged(with: more))
+                return (clock.now - started).seconds
+            }.min() ?? 0
+        }
+        let (small, large) = (seconds(5_000), seconds(50_000))
+        #expect(large < 30 * max(small, 1e-4), "5,000 keys: \(small) s; 50,000 keys: \(large) s")
+        let merged = mapping("k", 50_000).merged(with: mapping("k", 50_000).merged(with: mapping("j", 50_000)))
         guard case .mapping(let entries, _) = merged else { return }
         #expect(entries.count == 100_000)
         #expect(entries.first?.key == "k0" && entries.last?.key == "j49999")
