@@ -66,6 +66,9 @@ public struct ETLPipeline {
             if bronze.isNew {
                 try store.registerBronze(&bronze, source: source, index: index.bytes, lineCount: lines)
                 appended += lines
+                // Another ETL of the same file registered it first, at its own time: observe as it did.
+                let registered = DataTimestamp(seconds: (DataTimestamp(bronze.ingestedAt) ?? .init(seconds: 0)).seconds)
+                if kind == "videos", registered != silver.defaultObservedAt { silver.retimeDefaultObservations(to: registered) }
             }
             inputs[kind] = ETLReport.Input(
                 path: source, digest: bronze.digest, lines: lines, bytes: bronze.bytes, bronzeFile: bronze.id ?? 0,

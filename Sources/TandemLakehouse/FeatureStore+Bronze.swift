@@ -79,7 +79,7 @@ extension FeatureStore {
         }
         let relative = { (path: String) in String(path.dropFirst(self.root.count + 1)) }
         let f = file
-        file.id = try write { db in
+        let winner: Row? = try write { db in
             try db.execute(
                 sql: """
                     INSERT INTO bronze_files(kind, source_path, digest, line_count, byte_count, ingested_at, path, index_path)
@@ -88,9 +88,12 @@ extension FeatureStore {
                 arguments: [
                     f.kind, source, f.digest, lineCount, f.bytes, f.ingestedAt, relative(f.path), relative(indexPath),
                 ])
-            return try Int64.fetchOne(
-                db, sql: "SELECT id FROM bronze_files WHERE kind = ? AND digest = ?", arguments: [f.kind, f.digest]) ?? 0
+            return try Row.fetchOne(
+                db, sql: "SELECT id, ingested_at FROM bronze_files WHERE kind = ? AND digest = ?", arguments: [f.kind, f.digest])
         }
+        file.id = winner?["id"] ?? 0
+        // A concurrent ETL that registered the same file first recorded its own ingestion time: take it.
+        if let at: String = winner?["ingested_at"] { file.ingestedAt = at }
     }
 
     /// Bronze files, oldest first.

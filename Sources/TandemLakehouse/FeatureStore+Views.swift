@@ -33,6 +33,11 @@ extension FeatureStore {
     /// The corpus statistics frozen with a feature table (its digest checked), or nil for a table registered
     /// before statistics were frozen (its inference path computes them from the silver it reads, as then).
     public func statistics(of table: FeatureTableVersion) throws -> CorpusStatistics? {
+        try frozenStatistics(of: table)?.statistics
+    }
+
+    /// The corpus statistics frozen with a feature table and their recorded digest (checked), or nil.
+    public func frozenStatistics(of table: FeatureTableVersion) throws -> (statistics: CorpusStatistics, digest: String)? {
         guard
             let digest = try queue.read({ db in
                 try String.fetchOne(
@@ -49,7 +54,20 @@ extension FeatureStore {
                 "the corpus statistics of \(table.reference) (\(path)) are missing or do not match their recorded digest; "
                     + "the feature store was changed behind Tandem's back: run `tandem etl` to build a new version")
         }
-        return statistics
+        return (statistics, digest)
+    }
+
+    /// The feature contract of a model trained on `table` (docs/features.md, "The feature contract"): the view
+    /// version the table was built with and its frozen statistics; nil for a table that recorded no view version.
+    public func featureContract(of table: FeatureTableVersion) throws -> FeatureContract? {
+        guard let version = try viewVersion(of: table) else { return nil }
+        let frozen = try frozenStatistics(of: table)
+        return FeatureContract(views: [
+            .init(
+                view: version.view, version: version.version, digest: version.digest, file: version.file,
+                source: version.source, table: table.reference, statistics: frozen?.statistics,
+                statisticsDigest: frozen?.digest)
+        ])
     }
 
     /// The silver history of every video of the latest silver version, by canonical URL, oldest version first.

@@ -48,6 +48,8 @@ public struct SilverBuilder {
     private(set) var observations: [[VideoVersion]] = []
     /// When the lines without an `observed_at` of the file being read were observed: its ingestion time.
     public var defaultObservedAt = DataTimestamp(seconds: 0)
+    /// The observations that took `defaultObservedAt` (video, position in its observations).
+    private var defaulted: [(video: Int32, index: Int32)] = []
     private var queryIDs: [String: UInt32] = [:]
     private(set) var queries: [String] = []
     private var judgments: [UInt64: Entry] = [:]
@@ -75,14 +77,25 @@ public struct SilverBuilder {
         case .success(let (id, video, observedAt)):
             videoCounts.valid += 1
             let version = VideoVersion(observedAt: observedAt ?? defaultObservedAt, record: video)
+            let index: Int32
             if let existing = videoIndex[id] {
+                index = existing
                 observations[Int(existing)].append(version)
                 videoCounts.duplicatesDropped += 1
             } else {
-                videoIndex[id] = Int32(observations.count)
+                index = Int32(observations.count)
+                videoIndex[id] = index
                 observations.append([version])
             }
+            if observedAt == nil { defaulted.append((index, Int32(observations[Int(index)].count - 1))) }
         }
+    }
+
+    /// Gives the observations that took the file's ingestion time another one: the time recorded by a concurrent
+    /// ETL of the same file that registered it first, so that both build the same history.
+    public mutating func retimeDefaultObservations(to time: DataTimestamp) {
+        defaultObservedAt = time
+        for (video, index) in defaulted { observations[Int(video)][Int(index)].observedAt = time }
     }
 
     /// Takes the outcome of one line of judgments.jsonl, in file order (all videos added first).
@@ -152,6 +165,7 @@ public struct SilverBuilder {
             Self.history(earlier: previous[observed[0].record.url] ?? [], observed: observed)
         }
         observations = []
+        defaulted = []
         let videos = histories.map { $0[$0.count - 1].record }
         // UTF-8 order is code-point order.
         let videoOrder = videos.indices.sorted { videos[$0].url.utf8.lexicographicallyPrecedes(videos[$1].url.utf8) }

@@ -1,5 +1,6 @@
 public import Foundation
 public import TandemCore
+public import TandemFeatures
 
 /// The on-disk form of a trained model (`model.tandem`), documented in docs/model-artifact.md:
 ///
@@ -28,12 +29,16 @@ public enum ModelArtifact {
         public var weightsSHA256: String
         /// The BLAS library, kernel and threads it was trained with (absent in artifacts written before it was kept).
         public var numericEnvironment: NumericEnvironment?
+        /// The feature views and statistics it computes its inputs with (absent in artifacts written before they
+        /// were frozen into it).
+        public var featureContract: FeatureContract?
 
         enum CodingKeys: String, CodingKey {
             case format, kind, sizes, signature, metrics, settings
             case weightCount = "weight_count"
             case weightsSHA256 = "weights_sha256"
             case numericEnvironment = "numeric_environment"
+            case featureContract = "feature_contract"
         }
     }
 
@@ -45,7 +50,8 @@ public enum ModelArtifact {
         let weightBytes = weights.withUnsafeBytes { Data($0) }
         let manifest = Manifest(
             kind: model.kind, sizes: model.sizes, signature: model.signature, metrics: metrics, settings: settings,
-            weightCount: weights.count, weightsSHA256: ContentDigest.sha256Hex(weightBytes), numericEnvironment: numeric)
+            weightCount: weights.count, weightsSHA256: ContentDigest.sha256Hex(weightBytes), numericEnvironment: numeric,
+            featureContract: model.featureContract)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let json = try encoder.encode(manifest)
@@ -108,7 +114,7 @@ public enum ModelArtifact {
         let model = RankerModel(
             kind: manifest.kind, sizes: manifest.sizes, parameters: Array(weights[0..<parameterCount]),
             mean: Array(weights[parameterCount..<(parameterCount + d)]), scale: Array(weights[(parameterCount + d)...]),
-            signature: manifest.signature)
+            signature: manifest.signature, featureContract: manifest.featureContract)
         return (model, manifest)
     }
 }

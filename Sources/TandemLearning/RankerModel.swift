@@ -1,4 +1,5 @@
 import Foundation
+public import TandemFeatures
 
 /// The kinds of model the trainer fits.
 public enum ModelKind: String, Sendable, Codable, CaseIterable {
@@ -52,14 +53,21 @@ public struct RankerModel: Sendable, Equatable {
     public var mean: [Float]
     public var scale: [Float]
     public var signature: ModelSignature
+    /// The feature views and statistics it was trained with, frozen into its artifact (nil in artifacts written
+    /// before Tandem froze them, and in models not yet saved).
+    public var featureContract: FeatureContract?
 
-    public init(kind: ModelKind, sizes: [Int], parameters: [Float], mean: [Float], scale: [Float], signature: ModelSignature) {
+    public init(
+        kind: ModelKind, sizes: [Int], parameters: [Float], mean: [Float], scale: [Float], signature: ModelSignature,
+        featureContract: FeatureContract? = nil
+    ) {
         self.kind = kind
         self.sizes = sizes
         self.parameters = parameters
         self.mean = mean
         self.scale = scale
         self.signature = signature
+        self.featureContract = featureContract
     }
 
     /// Where layer `l` (1-based) keeps its weights and biases in `parameters`.

@@ -17,6 +17,9 @@ public struct TrainingInputs: Sendable {
     public let columns: [Int]
     public let split: GoldSplit
     public let signature: ModelSignature
+    /// The views and statistics a model trained on these inputs computes its features with, frozen into its
+    /// artifact (nil for a table that recorded no view version).
+    public private(set) var featureContract: FeatureContract?
 
     /// The inputs of a training: the named table version (the latest when nil) and features (all when empty).
     public init(store: FeatureStore, featureSet name: String, tableVersion: Int?, features: [String]) throws {
@@ -24,6 +27,7 @@ public struct TrainingInputs: Sendable {
         let set = table.featureSetOfColumns
         let names = features.isEmpty ? set.names : features
         try self.init(store: store, table: table, set: set, names: names)
+        featureContract = try store.featureContract(of: table)
     }
 
     /// The inputs of an evaluation of `model`: its features, from the given table (its feature set's latest when nil).

@@ -175,7 +175,9 @@ public struct TrainingSession {
         let testReport = RankingMetrics.evaluate(
             groups: test.groups, labels: test.labels, scores: Scorer(model: outcome.model).score(test.features, rows: test.rows))
         let metrics = testReport.means
-        let artifact = try ModelArtifact.encode(outcome.model, metrics: metrics, settings: settings, numeric: numeric)
+        var model = outcome.model
+        model.featureContract = inputs.featureContract
+        let artifact = try ModelArtifact.encode(model, metrics: metrics, settings: settings, numeric: numeric)
         let digest = try registry.storeArtifact(artifact)
         let d = ContinuousClock.now - started
         run.status = "FINISHED"

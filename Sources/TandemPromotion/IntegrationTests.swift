@@ -72,8 +72,69 @@ public struct IntegrationTests {
     }
 
     public func run() -> [TestResult] {
-        [timed("training pipeline", trainingPipeline), timed("inference pipeline", inferencePipeline)]
+        [
+            timed("training pipeline", trainingPipeline), timed("inference pipeline", inferencePipeline),
+            timed("feature parity", featureParity),
+        ]
     }
+
+    /// The promotion's feature gate (docs/features.md, "The feature contract"): the candidate's artifact carries
+    /// the view versions and statistics it was trained with, and they are the ones this environment's feature
+    /// store recorded for the tables it names. Prod computes the candidate's features from its artifact, so it then
+    /// computes exactly what the candidate was trained and tested on; any difference fails the promotion, naming
+    /// the views that differ.
+    func featureParity() throws -> String {
+        let ref = candidateVersion.reference
+        guard let contract = candidate.featureContract else {
+            throw Failure(
+                .invalidInput,
+                "\(ref) carries no feature contract (an artifact written before feature views were frozen into "
+                    + "artifacts, or made outside Tandem): prod could not compute its features as they were trained; "
+                    + "retrain it with `tandem train`")
+        }
+        var differing: [String] = []
+        let set = candidate.signature.featureSet
+        if contract.view(set) == nil {
+            differing.append("\(set): the feature set its signature reads is not in its feature contract")
+        }
+        for entry in contract.views {
+            if entry.view == set, let trained = candidateVersion.featureTable, trained != entry.table {
+                differing.append("\(entry.view): the artifact froze \(entry.table), but the version was trained on \(trained)")
+                continue
+            }
+            guard let reference = FeatureTableReference(entry.table), reference.featureSet == entry.view,
+                let table = try Failure.unlessNotFound({ try store.featureTable(reference) })
+            else {
+                differing.append("\(entry.view): this feature store holds no table \(entry.table)")
+                continue
+            }
+            guard let recorded = try store.featureContract(of: table)?.view(entry.view) else {
+                differing.append("\(entry.view): \(entry.table) records no view version")
+                continue
+            }
+            if recorded.digest != entry.digest {
+                differing.append(
+                    "\(entry.view): the artifact's definition (sha256:\(entry.digest.prefix(12))…) is not "
+                        + "\(recorded.reference) (sha256:\(recorded.digest.prefix(12))…), which \(entry.table) was built with")
+            }
+            if recorded.statisticsDigest != entry.statisticsDigest {
+                differing.append(
+                    "\(entry.view): the artifact's corpus statistics (\(Self.short(entry.statisticsDigest))) are not those "
+                        + "frozen with \(entry.table) (\(Self.short(recorded.statisticsDigest)))")
+            }
+        }
+        guard differing.isEmpty else {
+            throw Failure(
+                .invalidInput, "prod would not compute the features \(ref) was trained on: " + differing.joined(separator: "; "))
+        }
+        _ = try InferencePipeline.contractView(contract, of: candidate)
+        return contract.views.map {
+            "\($0.reference) (sha256:\($0.digest.prefix(12))…, statistics \(Self.short($0.statisticsDigest)))"
+        }
+        .joined(separator: ", ") + " travel in the artifact: prod computes the features it was trained on"
+    }
+
+    static func short(_ digest: String?) -> String { digest.map { "sha256:\($0.prefix(12))…" } ?? "none" }
 
     func timed(_ name: String, _ body: () throws -> String) -> TestResult {
         let start = ContinuousClock.now

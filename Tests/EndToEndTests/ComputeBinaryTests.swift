@@ -165,7 +165,10 @@ struct ComputeBinaryTests {
         #expect(started.status == 4, "\(started.stdout)\(started.stderr)")
         #expect(started.stderr.contains("integration tests: job ") && started.stderr.contains("on \(compute.rawValue)://"))
         let doc = try json(started.stdout)
-        #expect((doc["tests"] as? [[String: Any]])?.map { $0["passed"] as? Bool } == [true, true])
+        #expect((doc["tests"] as? [[String: Any]])?.map { $0["passed"] as? Bool } == [true, true, true])
+        #expect(
+            (doc["tests"] as? [[String: Any]])?.map { $0["name"] as? String }
+                == ["training pipeline", "inference pipeline", "feature parity"])
     }
 
     /// Starts `tandem submit` of a long third-party stage, waits until its job runs, and returns the process.

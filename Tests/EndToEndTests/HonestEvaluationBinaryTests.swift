@@ -47,7 +47,11 @@ struct HonestEvaluationBinaryTests {
         // The artifact's manifest carries it too.
         let artifact = try #require(runs[0]["artifact"] as? String)
         let bytes = try #require(FileManager.default.contents(atPath: artifact))
-        #expect(String(decoding: bytes.prefix(4096), as: UTF8.self).contains("\"numeric_environment\""))
+        // The manifest: bytes 16 ..< 16 + N, N little-endian at 8 ..< 16 (docs/model-artifact.md).
+        let length = bytes[8..<16].reversed().reduce(0) { $0 << 8 | Int($1) }
+        let manifest = try JSONSerialization.jsonObject(with: bytes[16..<(16 + length)]) as? [String: Any]
+        #expect(manifest?["numeric_environment"] is [String: Any])
+        #expect((manifest?["feature_contract"] as? [String: Any])?["views"] is [[String: Any]])
     }
 
     @Test("evaluate gold: test queries by default, per-query metrics with their part, the split's parts disjoint")

@@ -12,7 +12,10 @@ struct PromotionBinaryTests {
         #expect(started.status == 4, "\(started.stderr)")
         let doc = try json(started.stdout)
         #expect(doc["state"] as? String == "awaiting_approval")
-        #expect((doc["tests"] as? [[String: Any]])?.map { $0["passed"] as? Bool } == [true, true])
+        #expect((doc["tests"] as? [[String: Any]])?.map { $0["passed"] as? Bool } == [true, true, true])
+        #expect(
+            (doc["tests"] as? [[String: Any]])?.map { $0["name"] as? String }
+                == ["training pipeline", "inference pipeline", "feature parity"])
         #expect(doc["decision"] as? String == "pass")
         #expect((doc["report"] as? String)?.contains("first release") == true)
 
@@ -186,7 +189,7 @@ struct PromotionBinaryTests {
         #expect(started.status == 1, "\(started.stdout)\(started.stderr)")
         let doc = try json(started.stdout)
         #expect(doc["state"] as? String == "failed")
-        #expect((doc["tests"] as? [[String: Any]])?.map { $0["passed"] as? Bool } == [true, false])
+        #expect((doc["tests"] as? [[String: Any]])?.map { $0["passed"] as? Bool } == [true, false, true])
         #expect((doc["reason"] as? String)?.contains("is over the budget of 0.00 ms") == true, "\(doc["reason"] ?? "")")
     }
 

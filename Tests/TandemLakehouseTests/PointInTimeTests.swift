@@ -70,6 +70,40 @@ struct PointInTimeTests {
         #expect(views.first { $0.0 == "new" }?.1 == Float(log1p(99_999.0)))
     }
 
+    @Test("two ETLs that both staged the same new file take the ingestion time of the one that registered it first")
+    func concurrentIngestion() throws {
+        let id = "CCCCCCCCCCC"
+        let h = try ETLHarness(
+            videos: [ETLHarness.video(id, views: 5)], judgments: [ETLHarness.judgment("q", "https://vid.example/\(id)")])
+        defer { h.remove() }
+        let store = try h.store()
+        // Both ETLs see the file as new (neither registered it yet), at different times.
+        var first = try store.stageBronze(kind: "videos", source: h.input + "/videos.jsonl")
+        var second = try store.stageBronze(kind: "videos", source: h.input + "/videos.jsonl")
+        #expect(first.isNew && second.isNew)
+        first.ingestedAt = "2026-01-01T00:00:00.000Z"
+        second.ingestedAt = "2026-01-01T00:00:07.000Z"
+        try store.registerBronze(&first, source: h.input + "/videos.jsonl", index: [], lineCount: 1)
+        try store.registerBronze(&second, source: h.input + "/videos.jsonl", index: [], lineCount: 1)
+        #expect(second.id == first.id)
+        #expect(second.ingestedAt == "2026-01-01T00:00:00.000Z")
+        // The loser's observations without observed_at move to the winner's time; explicit ones stay.
+        var silver = SilverBuilder()
+        silver.defaultObservedAt = try #require(DataTimestamp("2026-01-01T00:00:07Z"))
+        let line = Array("{}".utf8)
+        let video = VideoRecord(
+            url: "u", title: "t", description: "", channel: "c", durationS: 1, views: 1, published: DataTimestamp(seconds: 0))
+        let explicit = try #require(DataTimestamp("2025-05-05T00:00:00Z"))
+        line.withUnsafeBufferPointer { line in
+            silver.addVideo(.success((id, video, nil)), line: line, file: "videos.jsonl", lineNumber: 1)
+            silver.addVideo(.success((id, video, explicit)), line: line, file: "videos.jsonl", lineNumber: 2)
+            silver.addVideo(.success(("DDDDDDDDDDD", video, nil)), line: line, file: "videos.jsonl", lineNumber: 3)
+        }
+        let winner = try #require(DataTimestamp("2026-01-01T00:00:00Z"))
+        silver.retimeDefaultObservations(to: winner)
+        #expect(silver.observations.map { $0.map(\.observedAt) } == [[winner, explicit], [winner]])
+    }
+
     @Test("an observed_at that is not a timestamp quarantines the line as missing_field, saying why")
     func badObservedAt() throws {
         let bad = String(ETLHarness.video("CCCCCCCCCCC").dropLast()) + ", \"observed_at\": \"yesterday\"}"
