@@ -20,13 +20,14 @@ public struct FeaturesCommand: StageCommand {
             Example:
               tandem features list --env test
               tandem features show --env test relevance_v1@2 --json
+              tandem features get --env test relevance_v1 --as-of 2026-11-28T12:00:00Z --output train.jsonl
               tandem features diff --env test relevance_v1@1 relevance_v1@2
               tandem features definitions relevance_v1 --env test
 
             \(exitCodesHelp)
             """,
         version: TandemVersion.current,
-        subcommands: [List.self, Show.self, Diff.self, Definitions.self, Quarantine.self])
+        subcommands: [List.self, Show.self, Get.self, Diff.self, Definitions.self, Quarantine.self])
 
     public init() {}
 
@@ -60,6 +61,38 @@ public struct FeaturesCommand: StageCommand {
             let table = try StageContext.load(common).openFeatureStoreForReading().featureTable(ref)
             if common.json { try Terminal.printJSON(table); return }
             for line in FeatureText.table(table) { print(line) }
+        }
+    }
+
+    struct Get: StageCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Get a feature table as it was at a time (--as-of), or a version; write its rows with --output.",
+            discussion: """
+                With --as-of T, the latest version of the feature set registered at or before T (to the second): \
+                versions are immutable, so this is the training set a training at T read, with the same digest. \
+                --output writes its rows as JSON lines, as `tandem etl --export-gold` does.
+
+                \(exitCodesHelp)
+                """)
+        @OptionGroup var common: CommonOptions
+        @Argument(help: "NAME@VERSION, or NAME (the latest, or the one current at --as-of).") var reference: String =
+            "relevance_v1"
+        @Option(help: ArgumentHelp("A time (RFC 3339): the version current then.", valueName: "time")) var asOf: String?
+        @Option(help: ArgumentHelp("Write the table's rows here, as JSON lines.", valueName: "file")) var output: String?
+
+        func run() throws {
+            guard let ref = FeatureTableReference(reference) else {
+                throw Failure(.invalidInput, "'\(reference)' is not a feature table reference; write NAME or NAME@VERSION")
+            }
+            if asOf != nil, ref.version != nil {
+                throw ValidationError("give a version (\(reference)) or --as-of, not both")
+            }
+            let store = try StageContext.load(common).openFeatureStoreForReading()
+            let table = try asOf.map { try store.featureTable(set: ref.featureSet, asOf: $0) } ?? store.featureTable(ref)
+            if let output { try store.exportGold(table, to: output) }
+            if common.json { try Terminal.printJSON(table); return }
+            for line in FeatureText.table(table) { print(line) }
+            if let output { print("  rows     written to \(output)") }
         }
     }
 

@@ -2,6 +2,7 @@ public import ArgumentParser
 import Foundation
 import TandemCore
 import TandemEnvironment
+import TandemFeatures
 import TandemLearning
 import TandemPipeline
 import TandemProfiles
@@ -51,6 +52,11 @@ public struct TrainCommand: StageCommand {
     @Flag(help: "Show the live view even when stdout is not a terminal.") var interactive = false
     @Flag(help: "Never show the live view.") var batch = false
     @Option(help: ArgumentHelp("Run a hyper-parameter sweep described in this file.", valueName: "file")) var sweep: String?
+    @Option(
+        help: ArgumentHelp(
+            "Train on the feature table as it was at this time (RFC 3339): the latest version registered by then.",
+            valueName: "time"))
+    var asOf: String?
     @Flag(help: "Track the run but do not register a model version.") var noRegister = false
     @Flag(help: "Register the version but do not write and commit the lock file.") var noLock = false
     @Option(help: .hidden) var parentRun: String?
@@ -76,6 +82,12 @@ public struct TrainCommand: StageCommand {
             overrides = plan.overrides[index]
             parentRun = plan.parentRun
             trialIndex = index
+        }
+        if let asOf {
+            let configured = try TrainingConfig.load(path: configPath, displayName: config, overrides: overrides)
+            let (table, pin) = try context.tableAsOf(asOf, config: configured)
+            overrides.append(pin)
+            if !common.json { Terminal.note("as of \(asOf): \(table.reference), registered \(table.createdAt)") }
         }
         let trainingConfig = try TrainingConfig.load(path: configPath, displayName: config, overrides: overrides)
         if let sweep {

@@ -1,5 +1,6 @@
 import Foundation
 import TandemCore
+public import TandemFeatures
 import TandemGit
 public import TandemLakehouse
 public import TandemLearning
@@ -49,6 +50,22 @@ extension StageContext {
         }
         let (version, model) = try ModelLoading.load(reference, from: try openRegistry(writer: nil))
         return (model, version.reference)
+    }
+
+    /// `tandem train --as-of T`: the feature table of `config`'s set as it was at `time`, and the override that
+    /// pins the training to it (`features.table=N`), so that sweeps and their trials read it too.
+    ///
+    /// - Throws: `Failure` (exit 2) when the config already pins a table, for a bad time, or when the set had no
+    ///   version then.
+    public func tableAsOf(_ time: String, config: TrainingConfig) throws -> (table: FeatureTableVersion, override: String) {
+        if let pinned = config.featureTableVersion {
+            throw Failure(
+                .invalidInput,
+                "\(config.file) pins \(config.featureSet)@\(pinned) (features.table); --as-of picks the version "
+                    + "that was current at a time: give one or the other")
+        }
+        let table = try openFeatureStoreForReading().featureTable(set: config.featureSet, asOf: time)
+        return (table, "features.table=\(table.version)")
     }
 
     /// The config of the model a command means (see `modelName`), as the working tree has it.
