@@ -23,11 +23,13 @@ public struct FeaturesCommand: StageCommand {
               tandem features get --env test relevance_v1 --as-of 2026-11-28T12:00:00Z --output train.jsonl
               tandem features diff --env test relevance_v1@1 relevance_v1@2
               tandem features definitions relevance_v1 --env test
+              tandem features plan --env test
+              tandem features apply --env test
 
             \(exitCodesHelp)
             """,
         version: TandemVersion.current,
-        subcommands: [List.self, Show.self, Get.self, Diff.self, Definitions.self, Quarantine.self])
+        subcommands: [List.self, Show.self, Get.self, Diff.self, Definitions.self, Plan.self, Apply.self, Quarantine.self])
 
     public init() {}
 
@@ -159,6 +161,53 @@ public struct FeaturesCommand: StageCommand {
                 return
             }
             for line in FeatureText.view(view, versions: versions ?? []) { print(line) }
+        }
+    }
+
+    struct Plan: StageCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show what `features apply` would record: the repository's views against the feature store's versions.",
+            discussion: """
+                Each view of features/*.yaml is new (+, recorded as version 1), unchanged (=, a version the store \
+                holds), changed (~, recorded as the next version; the earlier ones never change) or refused (!, \
+                its entity changed). A changed view lists its columns added and removed, the lines of its normal \
+                form that differ, and the model versions of the environment that compute an earlier version (they \
+                keep doing so: their artifacts carry their feature contract). Exits 1 when something would be \
+                recorded or refused, 0 when the store is up to date (as `terraform plan -detailed-exitcode`).
+
+                \(exitCodesHelp)
+                """)
+        @OptionGroup var common: CommonOptions
+
+        func run() throws {
+            let context = try StageContext.load(common)
+            let entries = try context.featurePlan(apply: false)
+            if common.json {
+                try Terminal.printJSON(entries)
+            } else {
+                for line in FeatureText.plan(entries, environment: context.profile.name, applied: false) { print(line) }
+            }
+            if entries.contains(where: { $0.action != .unchanged }) { throw ExitCode(ExitStatus.verdictNo.rawValue) }
+        }
+    }
+
+    struct Apply: StageCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Record the repository's new and changed views as new versions in the feature store (never in place).",
+            discussion: """
+                Records, in one transaction, what `features plan` shows as new or changed; nothing when a view is \
+                refused (exit 2, naming it). A recorded version is never changed. The ETL records the versions it \
+                builds with as well; apply records them before any table is built, so they can be reviewed.
+
+                \(exitCodesHelp)
+                """)
+        @OptionGroup var common: CommonOptions
+
+        func run() throws {
+            let context = try StageContext.load(common)
+            let entries = try context.featurePlan(apply: true)
+            if common.json { return try Terminal.printJSON(entries) }
+            for line in FeatureText.plan(entries, environment: context.profile.name, applied: true) { print(line) }
         }
     }
 

@@ -58,6 +58,47 @@ public enum FeatureText {
             }
     }
 
+    /// `features plan` / `apply`: each view's action, its columns and normal-form lines that change, the models
+    /// that keep computing an earlier version, and refusals.
+    public static func plan(_ entries: [FeaturePlanEntry], environment: String, applied: Bool) -> [String] {
+        var lines: [String] = []
+        for e in entries {
+            let digest = "sha256:\(e.digest.prefix(12))…"
+            switch e.action {
+            case .unchanged: lines.append("= \(e.view)@\(e.version ?? 0)  unchanged (\(digest))")
+            case .create:
+                lines.append(
+                    "+ \(e.view)  new view: \(applied ? "recorded" : "apply records it") as \(e.view)@1 (\(digest), \(e.file))")
+            case .newVersion:
+                lines.append(
+                    "~ \(e.view)  definition changed: \(applied ? "recorded" : "apply records") \(e.view)@\(e.version ?? 0) "
+                        + "(\(digest)); \(e.view)@\(e.latest ?? 0) and earlier stay as they are")
+            case .refused: lines.append("! \(e.view)  refused: \(e.refusal ?? "")")
+            }
+            if !e.addedFeatures.isEmpty { lines.append("    features added   " + e.addedFeatures.joined(separator: ", ")) }
+            if !e.removedFeatures.isEmpty { lines.append("    features removed " + e.removedFeatures.joined(separator: ", ")) }
+            lines += e.changedLines.prefix(40).map { "    \($0)" }
+            if e.changedLines.count > 40 { lines.append("    … \(e.changedLines.count - 40) more lines (--json has them all)") }
+            lines += e.usedBy.map {
+                "    \($0) and keeps computing it (its feature contract) until a retrained version replaces it"
+            }
+        }
+        let changes = entries.filter { $0.action == .create || $0.action == .newVersion }.count
+        let refused = entries.filter { $0.action == .refused }.count
+        if refused > 0 {
+            lines.append("\(environment): \(refused) view(s) refused; apply records nothing until they are fixed")
+            return lines
+        }
+        lines.append(
+            changes == 0
+                ? "\(environment): nothing to apply"
+                : applied
+                    ? "\(environment): \(changes) view version(s) recorded"
+                    : "\(environment): \(changes) view version(s) to record; `tandem features apply --env \(environment)` records them"
+        )
+        return lines
+    }
+
     /// One quarantined line: its reason code (docs/data-contract.md) and, in words, what is wrong with it.
     public struct QuarantineLine: Encodable, Sendable {
         public var file: String
