@@ -105,20 +105,32 @@ public struct LocalRehearsal: Sendable {
             stageDone(line)
         }
 
-        // 1. ETL on the fixtures.
-        let store = try context.openFeatureStore(stage: "etl")
-        var pipeline = ETLPipeline(
-            store: store,
-            options: .init(
-                environment: context.profile.name, inputFolder: context.resolve(context.profile.data.sampleInput),
-                view: try context.featureViews().view(context.profile.data.featureSet)))
-        pipeline.progress = progress
-        let etl = try pipeline.run()
-        lap("ETL", "\(etl.featureTable): \(etl.rows.goldRows) gold rows, \(etl.rows.quarantined) lines quarantined")
-
-        // 2. Training and registration (no lock file: a local run changes nothing in git).
+        // 1. ETL on the fixtures: the profile's view, then any other view the model reads (the same silver).
         let trainingConfig = try TrainingConfig.load(
             path: context.repositoryPath(config), displayName: config, overrides: overrides)
+        let store = try context.openFeatureStore(stage: "etl")
+        var built: [String] = []
+        var extra: [String] = []
+        var etl: ETLReport?
+        for name in [context.profile.data.featureSet, trainingConfig.featureSet] + trainingConfig.joinedViews.map(\.name)
+        where !built.contains(name) {
+            built.append(name)
+            var pipeline = ETLPipeline(
+                store: store,
+                options: .init(
+                    environment: context.profile.name, inputFolder: context.resolve(context.profile.data.sampleInput),
+                    view: try context.featureViews().view(name)))
+            if etl == nil { pipeline.progress = progress }
+            let report = try pipeline.run()
+            if etl == nil { etl = report } else { extra.append(report.featureTable) }
+        }
+        guard let etl else { throw Failure(.failed, "no feature view to build") }
+        lap(
+            "ETL",
+            "\(etl.featureTable): \(etl.rows.goldRows) gold rows, \(etl.rows.quarantined) lines quarantined"
+                + extra.map { ", + \($0)" }.joined())
+
+        // 2. Training and registration (no lock file: a local run changes nothing in git).
         var session = TrainingSession(environment: context.trainingEnvironment(), config: trainingConfig)
         session.writeLock = false
         let trained = try session.run()

@@ -64,8 +64,17 @@ extension StageContext {
                 "\(config.file) pins \(config.featureSet)@\(pinned) (features.table); --as-of picks the version "
                     + "that was current at a time: give one or the other")
         }
-        let table = try openFeatureStoreForReading().featureTable(set: config.featureSet, asOf: time)
-        return (table, "features.table=\(table.version)")
+        let store = try openFeatureStoreForReading()
+        let table = try store.featureTable(set: config.featureSet, asOf: time)
+        guard !config.joinedViews.isEmpty else { return (table, "features.table=\(table.version)") }
+        if let pinned = config.joinedViews.first(where: { $0.table != nil }) {
+            throw Failure(
+                .invalidInput,
+                "\(config.file) pins \(pinned.reference) (features.views); --as-of picks the versions that were current "
+                    + "at a time: give one or the other")
+        }
+        let joined = try config.joinedViews.map { try store.featureTable(set: $0.name, asOf: time).reference }
+        return (table, "features.views=[\(([table.reference] + joined).joined(separator: ", "))]")
     }
 
     /// The config of the model a command means (see `modelName`), as the working tree has it.

@@ -52,7 +52,9 @@ public struct ETLPipeline {
         let view = try options.view ?? FeatureViewCatalogue.relevanceV1()
         let sources = ["videos", "judgments"].map { (options.inputFolder as NSString).appendingPathComponent("\($0).jsonl") }
         // Open both first: a missing, empty or non-UTF-8 file fails before anything is written.
-        for source in sources { _ = try LineReader(path: source) }
+        for source in sources {
+            _ = try LineReader(path: source, missing: "the input folder must hold videos.jsonl and judgments.jsonl")
+        }
 
         var silver = SilverBuilder()
         var inputs: [String: ETLReport.Input] = [:]

@@ -62,12 +62,13 @@ public struct LineReader {
     public let byteOrderMarkLength: Int
     private let descriptor: Int32
 
-    /// Opens a file; refuses a missing, unreadable, empty or non-UTF-8 file with a message naming it.
-    public init(path: String) throws(Failure) {
+    /// Opens a file; refuses a missing, unreadable, empty or non-UTF-8 file with a message naming it (`missing`
+    /// says what to do when there is no such file).
+    public init(path: String, missing: String = "check the path") throws(Failure) {
         self.path = path
         var info = stat()
         guard stat(path, &info) == 0 else {
-            throw Failure(.invalidInput, "\(path): no such file; the input folder must hold videos.jsonl and judgments.jsonl")
+            throw Failure(.invalidInput, "\(path): no such file; \(missing)")
         }
         guard (info.st_mode & S_IFMT) == S_IFREG else {
             throw Failure(.invalidInput, "\(path): not a regular file")

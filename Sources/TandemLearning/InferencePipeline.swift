@@ -1,17 +1,25 @@
 import Foundation
+import TandemCore
 public import TandemFeatures
 
 /// The inference pipeline: a request (raw query, raw candidate URLs) through the one feature code path and
 /// the scorer, to candidates ranked best first. Unknown candidates are reported, never silently dropped.
 public final class InferencePipeline {
-    public let features: InferenceFeatures
+    /// The views the model reads, each through its own plan: its first, then the ones joined to it.
+    public let views: [InferenceFeatures]
     public let scorer: Scorer
-    /// The feature-set columns the model uses, in its signature's order.
-    public let columns: [Int]
+    /// The columns the model uses, in its signature's order: which view, and which of its columns.
+    public let columns: [(view: Int, column: Int)]
     private var selected: [Float] = []
 
-    public init(features: InferenceFeatures, scorer: Scorer, columns: [Int]) {
-        self.features = features
+    /// A model that reads one view: `columns` of its feature set.
+    public convenience init(features: InferenceFeatures, scorer: Scorer, columns: [Int]) {
+        self.init(views: [features], scorer: scorer, columns: columns.map { (0, $0) })
+    }
+
+    /// A model that reads several views joined on their entity keys (each candidate is a query × video pair).
+    public init(views: [InferenceFeatures], scorer: Scorer, columns: [(view: Int, column: Int)]) {
+        self.views = views
         self.scorer = scorer
         self.columns = columns
     }
@@ -81,12 +89,22 @@ public final class InferencePipeline {
     /// Ranks a request's candidates, best first (equal scores keep request order).
     public func rank(_ request: Request) throws -> Response {
         let now = DataTimestamp(seconds: Int64(Date().timeIntervalSince1970))
-        let matrix = try features.features(query: request.query, candidates: request.candidates, at: request.at ?? now)
+        let matrices = try views.map {
+            try $0.features(query: request.query, candidates: request.candidates, at: request.at ?? now)
+        }
+        let matrix = matrices[0]
+        // Every view reads the same silver videos, so each keeps the same candidates in the same order.
+        for other in matrices.dropFirst() where other.videoURLs != matrix.videoURLs {
+            throw Failure(.failed, "the joined feature views resolved the request's candidates differently")
+        }
         let rows = matrix.videoURLs.count
         let width = columns.count
         if selected.count < rows * width { selected = [Float](repeating: 0, count: rows * width) }
         for r in 0..<rows {
-            for (k, c) in columns.enumerated() { selected[r * width + k] = matrix.matrix[r * matrix.width + c] }
+            for (k, c) in columns.enumerated() {
+                let m = matrices[c.view]
+                selected[r * width + k] = m.matrix[r * m.width + c.column]
+            }
         }
         var scores = [Float](repeating: 0, count: rows)
         selected.withUnsafeBufferPointer { f in

@@ -15,6 +15,9 @@ public struct ModelSignature: Sendable, Codable, Equatable {
     public var featureSetVersion: Int
     public var featureTable: String
     public var features: [Feature]
+    /// The feature tables of the views joined to `featureSet`'s on their entity keys, in column order
+    /// (`freshness_v1@2`); nil when it reads one view. Their columns are named `VIEW.FEATURE`.
+    public var joined: [String]?
 
     public struct Feature: Sendable, Codable, Equatable {
         public var name: String
@@ -30,14 +33,17 @@ public struct ModelSignature: Sendable, Codable, Equatable {
         case featureSet = "feature_set"
         case featureSetVersion = "feature_set_version"
         case featureTable = "feature_table"
-        case features
+        case features, joined
     }
 
-    public init(featureSet: String, featureSetVersion: Int, featureTable: String, features: [Feature]) {
+    public init(
+        featureSet: String, featureSetVersion: Int, featureTable: String, features: [Feature], joined: [String]? = nil
+    ) {
         self.featureSet = featureSet
         self.featureSetVersion = featureSetVersion
         self.featureTable = featureTable
         self.features = features
+        self.joined = joined
     }
 }
 

@@ -9,7 +9,7 @@ extension InferencePipeline {
     /// writing one ranking a line to `sink`, block by block; a line that is not a request, or longer than a JSON
     /// line may be, stops it with an error naming the file and the line.
     public func rankLines(of path: String, into sink: FileHandle) throws {
-        let reader = try LineReader(path: path)
+        let reader = try LineReader(path: path, missing: "give --input a file of requests, one JSON object a line")
         var out = JSONText(capacity: 1 << 16)
         var parser = StrictJSONObjectParser(keys: ["query", "candidates", "at"])
         try reader.forEachBlock(longLine: { long in

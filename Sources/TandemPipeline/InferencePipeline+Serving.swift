@@ -10,12 +10,33 @@ extension InferencePipeline {
     /// today), run by the one feature code, its columns in the order the model was trained on. `tandem evaluate
     /// score` and the promotion's inference test rank through it.
     public static func serving(_ model: RankerModel, store: FeatureStore) throws -> InferencePipeline {
-        let (view, statistics) =
-            try model.featureContract.map { try contractView($0, of: model) } ?? trainedView(model, store: store)
-        let columns = try view.featureSet.indices(of: model.signature.features.map(\.name))
+        let joined = try (model.signature.joined ?? []).map { text in
+            guard let ref = FeatureTableReference(text) else {
+                throw Failure(.invalidInput, "the model's signature joins '\(text)', which is not NAME@VERSION")
+            }
+            return ref.featureSet
+        }
+        let views: [(FeatureView, CorpusStatistics?)]
+        if let contract = model.featureContract {
+            views = try ([model.signature.featureSet] + joined).map { try contractView(contract, view: $0) }
+        } else {
+            guard joined.isEmpty else {
+                throw Failure(.invalidInput, "the model joins feature views but carries no feature contract; retrain it")
+            }
+            views = [try trainedView(model, store: store)]
+        }
+        // A column is the first view's FEATURE, or a joined view's VIEW.FEATURE.
+        let columns = try model.signature.features.map { feature -> (view: Int, column: Int) in
+            let parts = feature.name.split(separator: ".", maxSplits: 1).map(String.init)
+            if parts.count == 2, let v = joined.firstIndex(of: parts[0]) {
+                return (v + 1, try views[v + 1].0.featureSet.indices(of: [parts[1]])[0])
+            }
+            return (0, try views[0].0.featureSet.indices(of: [feature.name])[0])
+        }
+        let videos = try store.silverVideos()
         return InferencePipeline(
-            features: InferenceFeatures(view: view, videos: try store.silverVideos(), statistics: statistics),
-            scorer: Scorer(model: model), columns: columns)
+            views: views.map { InferenceFeatures(view: $0.0, videos: videos, statistics: $0.1) }, scorer: Scorer(model: model),
+            columns: columns)
     }
 
     /// The view and statistics a model's artifact froze (docs/features.md, "The feature contract"): the
@@ -26,12 +47,18 @@ extension InferencePipeline {
     public static func contractView(_ contract: FeatureContract, of model: RankerModel) throws -> (
         FeatureView, CorpusStatistics?
     ) {
-        let set = model.signature.featureSet
+        try contractView(contract, view: model.signature.featureSet)
+    }
+
+    /// One view of a contract (see `contractView(_:of:)`).
+    public static func contractView(_ contract: FeatureContract, view set: String) throws -> (
+        FeatureView, CorpusStatistics?
+    ) {
         guard let entry = contract.view(set) else {
             throw Failure(
                 .invalidInput,
                 "the model's feature contract names " + contract.views.map(\.reference).joined(separator: ", ")
-                    + " but not \(set), the feature set its signature reads; retrain it")
+                    + " but not \(set), a feature view its signature reads; retrain it")
         }
         let view = try FeatureViewCatalogue.compile(
             entry.source, file: "\(entry.reference) (\(entry.file), in the model artifact)")

@@ -67,6 +67,8 @@ public struct TrainingSession {
         /// Set when an earlier version of this model had the same inputs but other bytes, and why.
         public var reproducibilityNote: String?
         public var featureTable: String
+        /// The tables of the views joined to it (nil when it reads one view).
+        public var joinedTables: [String]?
         public var dataDigest: String
         public var bestEpoch: Int
         public var epochs: Int
@@ -83,6 +85,7 @@ public struct TrainingSession {
             case numericEnvironment = "numeric_environment"
             case reproducibilityNote = "reproducibility_note"
             case featureTable = "feature_table"
+            case joinedTables = "joined_tables"
             case dataDigest = "data_digest"
             case bestEpoch = "best_epoch"
             case epochs, interrupted
@@ -96,7 +99,8 @@ public struct TrainingSession {
         let actor = Actor.current()
         let store = try environment.openFeatureStore()
         let inputs = try TrainingInputs(
-            store: store, featureSet: config.featureSet, tableVersion: config.featureTableVersion, features: config.features)
+            store: store, featureSet: config.featureSet, tableVersion: config.featureTableVersion, features: config.features,
+            joining: config.joinedViews.map { ($0.name, $0.table) })
         try inputs.requireTrainable()
         let table = inputs.table
         let settings = TrainingSettings(config)
@@ -116,7 +120,7 @@ public struct TrainingSession {
                 "tandem.threads": String(numeric.threads), "tandem.scoring_kernel": numeric.scoringKernel,
             ].merging(RunRecovery.ownerTags()) { a, _ in a },
             gitCommit: git?.commit, gitBranch: git?.branch, gitDirty: git?.dirty, featureTable: table.reference,
-            dataDigest: table.digest)
+            dataDigest: inputs.dataDigest)
         // The registry may assign its own id (an MLflow server does).
         let runID = try registry.createRun(run)
         run.id = runID
@@ -200,7 +204,8 @@ public struct TrainingSession {
             runID: runID, model: config.model, version: nil,
             artifact: try environment.artifactPath(digest),
             digest: digest, metrics: metrics, validationMetrics: validationMetrics, testQueries: testReport.definedQueries,
-            numericEnvironment: numeric, featureTable: table.reference, dataDigest: table.digest,
+            numericEnvironment: numeric, featureTable: table.reference, joinedTables: inputs.signature.joined,
+            dataDigest: inputs.dataDigest,
             bestEpoch: outcome.bestEpoch,
             epochs: outcome.history.count, interrupted: outcome.interrupted, examplesPerSecond: outcome.examplesPerSecond)
         guard register else { return result }
@@ -210,7 +215,7 @@ public struct TrainingSession {
             ModelVersion(
                 name: config.model, runID: runID, artifactDigest: digest, artifactSize: artifact.count,
                 signature: String(decoding: try encoder.encode(signature), as: UTF8.self), metrics: metrics,
-                featureTable: table.reference, dataDigest: table.digest, gitCommit: git?.commit, gitBranch: git?.branch,
+                featureTable: table.reference, dataDigest: inputs.dataDigest, gitCommit: git?.commit, gitBranch: git?.branch,
                 gitRemote: git?.remote), actor: actor)
         result.version = version.version
         if let (_, manifest) = try? ModelArtifact.decode(artifact, source: version.reference) {

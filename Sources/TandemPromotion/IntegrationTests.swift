@@ -94,12 +94,21 @@ public struct IntegrationTests {
         }
         var differing: [String] = []
         let set = candidate.signature.featureSet
-        if contract.view(set) == nil {
-            differing.append("\(set): the feature set its signature reads is not in its feature contract")
+        for view in [set] + (candidate.signature.joined ?? []).map({ FeatureTableReference($0)?.featureSet ?? $0 })
+        where contract.view(view) == nil {
+            differing.append("\(view): a feature view its signature reads is not in its feature contract")
         }
         for entry in contract.views {
             if entry.view == set, let trained = candidateVersion.featureTable, trained != entry.table {
                 differing.append("\(entry.view): the artifact froze \(entry.table), but the version was trained on \(trained)")
+                continue
+            }
+            if entry.view != set, !(candidate.signature.joined ?? []).contains(entry.table) {
+                differing.append(
+                    "\(entry.view): the artifact froze \(entry.table), which its signature does not join ("
+                        + ((candidate.signature.joined ?? []).isEmpty
+                            ? "none" : (candidate.signature.joined ?? []).joined(separator: ", "))
+                        + ")")
                 continue
             }
             guard let reference = FeatureTableReference(entry.table), reference.featureSet == entry.view,
@@ -165,7 +174,16 @@ public struct IntegrationTests {
         let report = try ETLPipeline(
             store: etlStore, options: .init(environment: "integration-test", inputFolder: sampleInput, view: view)
         ).run()
-        let inputs = try TrainingInputs(store: etlStore, featureSet: view.name, tableVersion: nil, features: config.features)
+        // The joined views on the same input: the same silver version, so the same rows.
+        for joined in config.joinedViews {
+            _ = try ETLPipeline(
+                store: etlStore,
+                options: .init(environment: "integration-test", inputFolder: sampleInput, view: try views.view(joined.name))
+            ).run()
+        }
+        let inputs = try TrainingInputs(
+            store: etlStore, featureSet: view.name, tableVersion: nil, features: config.features,
+            joining: config.joinedViews.map { ($0.name, nil) })
         let split = inputs.split
         guard split.train.rows > 0, split.validation.rows > 0, split.test.rows > 0 else {
             throw Failure(.invalidInput, "the sample input gives no training, validation or test rows")

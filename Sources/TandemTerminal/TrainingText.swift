@@ -33,7 +33,7 @@ public enum TrainingText {
         let numeric = result.numericEnvironment
         lines.append("  trained with \(numeric.blas), core \(numeric.blasCore), \(numeric.threads) thread(s)")
         if let note = result.reproducibilityNote { lines.append("  note: \(note)") }
-        lines.append("  trained on \(result.featureTable)")
+        lines.append("  trained on \(result.featureTable)" + (result.joinedTables ?? []).map { " + \($0)" }.joined())
         if let lock = result.lockFile, let commit = result.lockCommit {
             lines.append("  \(lock) committed as \(commit.prefix(12))")
         }
