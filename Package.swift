@@ -207,6 +207,7 @@ let package = Package(
                 "TandemLearning",
                 "TandemRegistry",
                 "TandemHTTP", "TandemWebhooks", "TandemCompute", "TandemDispatch", "TandemPostgres", "TandemPromotion",
+                "TandemPipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

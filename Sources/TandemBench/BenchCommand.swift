@@ -12,7 +12,7 @@ public struct BenchCommand: StageCommand {
     public static let configuration = CommandConfiguration(
         commandName: "tandem-bench",
         abstract: "Benchmarks whose figures go into docs/benchmarks.md (build with -c release).",
-        subcommands: [ETL.self, Train.self, Registry.self, Webhooks.self, State.self, Compute.self])
+        subcommands: [ETL.self, Train.self, Inference.self, Registry.self, Webhooks.self, State.self, Compute.self])
 
     public init() {}
 
