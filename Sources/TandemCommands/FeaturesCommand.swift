@@ -14,8 +14,9 @@ public struct FeaturesCommand: StageCommand {
         abstract: "List, show and compare feature table versions and feature definitions.",
         discussion: """
             Each ETL run registers its gold table as an immutable feature table version (relevance_v1@3) with \
-            its schema, row count, content digest and lineage. Models name a feature set and version; other \
-            models reuse the same features by name.
+            its schema, row count, content digest and lineage. Models name one feature view or several joined on \
+            their keys (features.views), and a version; other models reuse the same features by name. Views are \
+            declared in features/*.yaml; `plan` and `apply` record their new versions (docs/features.md).
 
             Example:
               tandem features list --env test

@@ -58,22 +58,24 @@ extension StageContext {
     /// - Throws: `Failure` (exit 2) when the config already pins a table, for a bad time, or when the set had no
     ///   version then.
     public func tableAsOf(_ time: String, config: TrainingConfig) throws -> (table: FeatureTableVersion, override: String) {
-        if let pinned = config.featureTableVersion {
+        let pinned =
+            config.viewsDeclared
+            ? ([TrainingConfig.JoinedView(name: config.featureSet, table: config.featureTableVersion)] + config.joinedViews)
+                .first { $0.table != nil }?.reference
+            : config.featureTableVersion.map { "\(config.featureSet)@\($0)" }
+        if let pinned {
             throw Failure(
                 .invalidInput,
-                "\(config.file) pins \(config.featureSet)@\(pinned) (features.table); --as-of picks the version "
-                    + "that was current at a time: give one or the other")
+                "\(config.file) pins \(pinned) (\(config.viewsDeclared ? "features.views" : "features.table")); --as-of picks "
+                    + "the version that was current at a time: give one or the other")
         }
         let store = try openFeatureStoreForReading()
         let table = try store.featureTable(set: config.featureSet, asOf: time)
-        guard !config.joinedViews.isEmpty else { return (table, "features.table=\(table.version)") }
-        if let pinned = config.joinedViews.first(where: { $0.table != nil }) {
-            throw Failure(
-                .invalidInput,
-                "\(config.file) pins \(pinned.reference) (features.views); --as-of picks the versions that were current "
-                    + "at a time: give one or the other")
+        guard config.viewsDeclared else { return (table, "features.table=\(table.version)") }
+        // Each joined view as a training then joined it: its latest table by then built from the same silver.
+        let joined = try config.joinedViews.map {
+            try store.featureTable(set: $0.name, asOf: time, silver: table.lineage.silverVersion).reference
         }
-        let joined = try config.joinedViews.map { try store.featureTable(set: $0.name, asOf: time).reference }
         return (table, "features.views=[\(([table.reference] + joined).joined(separator: ", "))]")
     }
 

@@ -50,6 +50,7 @@ public struct ETLPipeline {
     public func run() throws -> ETLReport {
         var timer = StageTimer()
         let view = try options.view ?? FeatureViewCatalogue.relevanceV1()
+        try store.checkRecordable(view)
         let sources = ["videos", "judgments"].map { (options.inputFolder as NSString).appendingPathComponent("\($0).jsonl") }
         // Open both first: a missing, empty or non-UTF-8 file fails before anything is written.
         for source in sources {
@@ -65,16 +66,17 @@ public struct ETLPipeline {
             var index = BronzeIndexBuilder()
             silver.defaultObservedAt = DataTimestamp(seconds: (DataTimestamp(bronze.ingestedAt) ?? .init(seconds: 0)).seconds)
             let lines = try ingest(kind: kind, bronze: bronze, source: source, into: &silver, index: &index)
+            var registered = false
             if bronze.isNew {
-                try store.registerBronze(&bronze, source: source, index: index.bytes, lineCount: lines)
-                appended += lines
+                registered = try store.registerBronze(&bronze, source: source, index: index.bytes, lineCount: lines)
+                if registered { appended += lines }
                 // Another ETL of the same file registered it first, at its own time: observe as it did.
                 let registered = DataTimestamp(seconds: (DataTimestamp(bronze.ingestedAt) ?? .init(seconds: 0)).seconds)
                 if kind == "videos", registered != silver.defaultObservedAt { silver.retimeDefaultObservations(to: registered) }
             }
             inputs[kind] = ETLReport.Input(
                 path: source, digest: bronze.digest, lines: lines, bytes: bronze.bytes, bronzeFile: bronze.id ?? 0,
-                appended: bronze.isNew)
+                appended: registered)
             timer.lap("read_\(kind)")
         }
 

@@ -9,13 +9,22 @@ extension FeatureStore {
     ///
     /// - Throws: `Failure` (exit 2) for a time that is not RFC 3339, or when no version of `set` had been
     ///   registered by then (naming the first).
-    public func featureTable(set: String, asOf text: String) throws -> FeatureTableVersion {
+    public func featureTable(set: String, asOf text: String, silver: Int64? = nil) throws -> FeatureTableVersion {
         guard let time = DataTimestamp(text) else {
             throw Failure(
-                .invalidInput, "--as-of takes an RFC 3339 time such as 2026-11-28T12:00:00Z, not '\(text)'")
+                .invalidInput, "--as-of takes an RFC 3339 UTC time such as 2026-11-28T12:00:00Z, not '\(text)'")
         }
         let all = try featureTables(set: set)
-        let then = all.filter { (DataTimestamp($0.createdAt)?.seconds ?? .max) <= time.seconds }
+        let then = all.filter {
+            (DataTimestamp($0.createdAt)?.seconds ?? .max) <= time.seconds
+                && (silver == nil || $0.lineage.silverVersion == silver)
+        }
+        if let silver, then.isEmpty, all.contains(where: { (DataTimestamp($0.createdAt)?.seconds ?? .max) <= time.seconds }) {
+            throw Failure(
+                .invalidInput,
+                "no version of \(set) registered by \(text) was built from silver v\(silver), which the first view's "
+                    + "table then was built from: the joined views had no common rows at that time")
+        }
         guard let table = then.last else {
             throw Failure(
                 .invalidInput,

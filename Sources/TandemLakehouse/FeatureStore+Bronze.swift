@@ -67,7 +67,9 @@ extension FeatureStore {
 
     /// Registers a new bronze file once its line index is written. Two ETLs of the same input may both copy it
     /// (the same bytes under the same name); the first to register it wins and the other takes its id.
-    public func registerBronze(_ file: inout BronzeFile, source: String, index: [UInt8], lineCount: Int) throws {
+    /// Returns whether this call registered it (false: another ETL had).
+    @discardableResult
+    public func registerBronze(_ file: inout BronzeFile, source: String, index: [UInt8], lineCount: Int) throws -> Bool {
         let indexPath = try RootGuard.contained((file.path as NSString).deletingPathExtension + ".idx", in: root)
         let staging = try newStaging("bronze/\(file.kind)")
         do {
@@ -79,7 +81,7 @@ extension FeatureStore {
         }
         let relative = { (path: String) in String(path.dropFirst(self.root.count + 1)) }
         let f = file
-        let winner: Row? = try write { db in
+        let (winner, inserted): (Row?, Bool) = try write { db in
             try db.execute(
                 sql: """
                     INSERT INTO bronze_files(kind, source_path, digest, line_count, byte_count, ingested_at, path, index_path)
@@ -88,12 +90,17 @@ extension FeatureStore {
                 arguments: [
                     f.kind, source, f.digest, lineCount, f.bytes, f.ingestedAt, relative(f.path), relative(indexPath),
                 ])
-            return try Row.fetchOne(
-                db, sql: "SELECT id, ingested_at FROM bronze_files WHERE kind = ? AND digest = ?", arguments: [f.kind, f.digest])
+            let inserted = db.changesCount > 0
+            return (
+                try Row.fetchOne(
+                    db, sql: "SELECT id, ingested_at FROM bronze_files WHERE kind = ? AND digest = ?",
+                    arguments: [f.kind, f.digest]), inserted
+            )
         }
         file.id = winner?["id"] ?? 0
         // A concurrent ETL that registered the same file first recorded its own ingestion time: take it.
         if let at: String = winner?["ingested_at"] { file.ingestedAt = at }
+        return inserted
     }
 
     /// Bronze files, oldest first.

@@ -62,7 +62,17 @@ extension FeatureStore {
     ///
     /// - Throws: `Failure` (exit 3, `.tampered`) when a recorded version no longer compiles to its digest.
     public func plan(_ catalogue: FeatureViewCatalogue) throws -> [FeaturePlanEntry] {
-        try catalogue.names.map { name in
+        // Every recorded version, of the working tree's views or not, still compiles to its digest.
+        for v in try viewVersions() where !catalogue.views.keys.contains(v.view) {
+            let old = try FeatureViewCatalogue.compile(v.source, file: "\(v.reference) (\(v.file)) in \(root)")
+            guard old.digest == v.digest else {
+                throw Failure(
+                    .tampered,
+                    "\(v.reference) in the feature store at \(root) compiles to a definition whose digest is not the "
+                        + "recorded one; the store was changed behind Tandem's back, so nothing is planned or applied")
+            }
+        }
+        return try catalogue.names.map { name in
             let view = try catalogue.view(name)
             let versions = try viewVersions(name)
             var entry = FeaturePlanEntry(
@@ -94,6 +104,7 @@ extension FeatureStore {
             )
             entry.changedLines =
                 old.filter { !new.contains($0) }.map { "- " + $0 } + new.filter { !old.contains($0) }.map { "+ " + $0 }
+            if entry.changedLines.isEmpty { entry.changedLines = ["(the same lines, in another order: the columns moved)"] }
             if previous.entity != view.entity {
                 entry.action = .refused
                 entry.version = nil

@@ -61,6 +61,7 @@ extension FeatureStore {
     /// version the table was built with and its frozen statistics; nil for a table that recorded no view version.
     public func featureContract(of table: FeatureTableVersion) throws -> FeatureContract? {
         guard let version = try viewVersion(of: table) else { return nil }
+        _ = try view(of: table)  // the recorded definition still compiles to its digest (exit 3 otherwise)
         let frozen = try frozenStatistics(of: table)
         return FeatureContract(views: [
             .init(
@@ -92,6 +93,11 @@ extension FeatureStore {
         {
             return known
         }
+        if let latest = try Row.fetchOne(
+            db, sql: "SELECT * FROM feature_view_versions WHERE view = ? ORDER BY version DESC LIMIT 1", arguments: [view.name]
+        ).map(Self.decodeViewVersion) {
+            try Self.refuseEntityChange(view, latest: latest, root: root)
+        }
         let next =
             (try Int.fetchOne(db, sql: "SELECT MAX(version) FROM feature_view_versions WHERE view = ?", arguments: [view.name])
                 ?? 0) + 1
@@ -99,6 +105,27 @@ extension FeatureStore {
             sql: "INSERT INTO feature_view_versions VALUES (?, ?, ?, ?, ?, ?, ?)",
             arguments: [view.name, next, view.digest, view.file, view.sourceText, view.normalizedDefinition, Timestamp.now()])
         return next
+    }
+
+    /// Refuses a definition whose entity differs from the view's latest recorded version's: a model joins a view
+    /// on its entity's keys, so that is another view, not a new version (docs/features.md, "Plan and apply").
+    static func refuseEntityChange(_ view: FeatureView, latest: FeatureViewVersion, root: String) throws {
+        let previous = try FeatureViewCatalogue.compile(latest.source, file: "\(latest.reference) (\(latest.file)) in \(root)")
+        guard previous.entity != view.entity else { return }
+        throw Failure(
+            .invalidInput,
+            "\(view.file): \(view.name) was declared for entity \(previous.entity.rawValue) (\(latest.reference)); a view's "
+                + "entity cannot change, since models join it on its keys: declare a view of another name for entity "
+                + view.entity.rawValue)
+    }
+
+    /// Whether the store would record `view` (a known definition, or a new version of the same entity); refuses
+    /// an entity change before an ETL builds anything.
+    public func checkRecordable(_ view: FeatureView) throws {
+        guard !(try viewVersions(view.name)).contains(where: { $0.digest == view.digest }),
+            let latest = try viewVersions(view.name).last
+        else { return }
+        try Self.refuseEntityChange(view, latest: latest, root: root)
     }
 
     /// Every version of a view's definition this store has used (all views when nil), oldest first.

@@ -89,10 +89,11 @@ public final class InferencePipeline {
     /// Ranks a request's candidates, best first (equal scores keep request order).
     public func rank(_ request: Request) throws -> Response {
         let now = DataTimestamp(seconds: Int64(Date().timeIntervalSince1970))
-        let matrices = try views.map {
-            try $0.features(query: request.query, candidates: request.candidates, at: request.at ?? now)
+        let matrix = try views[0].features(query: request.query, candidates: request.candidates, at: request.at ?? now)
+        var matrices = [matrix]
+        for view in views.dropFirst() {
+            matrices.append(try view.features(query: request.query, candidates: request.candidates, at: request.at ?? now))
         }
-        let matrix = matrices[0]
         // Every view reads the same silver videos, so each keeps the same candidates in the same order.
         for other in matrices.dropFirst() where other.videoURLs != matrix.videoURLs {
             throw Failure(.failed, "the joined feature views resolved the request's candidates differently")
@@ -100,10 +101,14 @@ public final class InferencePipeline {
         let rows = matrix.videoURLs.count
         let width = columns.count
         if selected.count < rows * width { selected = [Float](repeating: 0, count: rows * width) }
-        for r in 0..<rows {
-            for (k, c) in columns.enumerated() {
-                let m = matrices[c.view]
-                selected[r * width + k] = m.matrix[r * m.width + c.column]
+        // Each view's columns, copied from its matrix without copying the matrix (no retain in the loop).
+        selected.withUnsafeMutableBufferPointer { out in
+            for (v, m) in matrices.enumerated() {
+                m.matrix.withUnsafeBufferPointer { values in
+                    for (k, c) in columns.enumerated() where c.view == v {
+                        for r in 0..<rows { out[r * width + k] = values[r * m.width + c.column] }
+                    }
+                }
             }
         }
         var scores = [Float](repeating: 0, count: rows)

@@ -68,6 +68,12 @@ extension InferencePipeline {
                 "\(entry.reference) in the model's artifact compiles to a definition whose digest is not the recorded "
                     + "sha256:\(entry.digest.prefix(12))…; the artifact was changed")
         }
+        if entry.statistics == nil, entry.statisticsDigest != nil {
+            throw Failure(
+                .tampered,
+                "the model's artifact records a digest of the corpus statistics of \(entry.table) but not the statistics; "
+                    + "the artifact was changed")
+        }
         if let statistics = entry.statistics {
             guard let digest = entry.statisticsDigest, ContentDigest.sha256Hex(try statistics.encoded()) == digest else {
                 throw Failure(

@@ -69,7 +69,15 @@ public struct TrainingInputs: Sendable {
     {
         let silver = primary.lineage.silverVersion
         if let version {
-            let table = try store.featureTable(FeatureTableReference(featureSet: view, version: version))
+            let table: FeatureTableVersion
+            do {
+                table = try store.featureTable(FeatureTableReference(featureSet: view, version: version))
+            } catch is FeatureStoreError {
+                throw Failure(
+                    .invalidInput,
+                    "this feature store holds no table \(view)@\(version), which the model joins to \(primary.reference); "
+                        + "build it with `tandem etl --feature-set \(view)` on the same input")
+            }
             guard table.lineage.silverVersion == silver else {
                 throw Failure(
                     .invalidInput,

@@ -58,5 +58,6 @@ extension TrainingConfig {
         featureSet = first.name
         featureTableVersion = first.table
         joinedViews = Array(read.dropFirst())
+        viewsDeclared = true
     }
 }

@@ -17,6 +17,8 @@ public struct TrainingConfig: Sendable, Equatable {
     /// Further feature views joined to `featureSet` on their entity keys (`features.views` after the first),
     /// each with its pinned feature table version or nil for the one built from the same silver (docs/models.md).
     public var joinedViews: [JoinedView] = []
+    /// Whether the config names its views with `features.views` (rather than `set` and `table`).
+    public var viewsDeclared = false
 
     public var hidden: [Int]
     public var learningRate: Double

@@ -89,8 +89,9 @@ public struct IntegrationTests {
             throw Failure(
                 .invalidInput,
                 "\(ref) carries no feature contract (an artifact written before feature views were frozen into "
-                    + "artifacts, or made outside Tandem): prod could not compute its features as they were trained; "
-                    + "retrain it with `tandem train`")
+                    + "artifacts, trained on a table that recorded no view version, or made outside Tandem): prod could "
+                    + "not compute its features as they were trained; rebuild its table with `tandem etl` and retrain it "
+                    + "with `tandem train`")
         }
         var differing: [String] = []
         let set = candidate.signature.featureSet
@@ -136,7 +137,7 @@ public struct IntegrationTests {
             throw Failure(
                 .invalidInput, "prod would not compute the features \(ref) was trained on: " + differing.joined(separator: "; "))
         }
-        _ = try InferencePipeline.contractView(contract, of: candidate)
+        for entry in contract.views { _ = try InferencePipeline.contractView(contract, view: entry.view) }
         return contract.views.map {
             "\($0.reference) (sha256:\($0.digest.prefix(12))…, statistics \(Self.short($0.statisticsDigest)))"
         }

@@ -59,8 +59,18 @@ public struct FeatureStoreEvaluator: ModelEvaluator {
 
     public func evaluate(challenger: EvaluatedModel, champion: EvaluatedModel?) throws -> HeldOutEvaluation {
         let inputs = try TrainingInputs(store: store, model: challenger.model)
+        // The champion reads the same rows (the challenger's first table); the views it joins that the challenger
+        // does not are joined from tables built from the same silver.
+        func rows(for model: RankerModel) throws -> TrainingInputs {
+            let have = Set(inputs.joined.map(\.featureSet))
+            let needs = (model.signature.joined ?? []).map { FeatureTableReference($0)?.featureSet ?? $0 }
+            if needs.allSatisfy(have.contains) { return try inputs.sameTable(for: model) }
+            return try TrainingInputs(
+                store: store, model: model,
+                table: FeatureTableReference(featureSet: inputs.table.featureSet, version: inputs.table.version))
+        }
         func scores(_ model: RankerModel) throws -> QueryScores {
-            let test = try inputs.sameTable(for: model).split.test
+            let test = try rows(for: model).split.test
             let scores = Scorer(model: model, threads: 2).score(test.features, rows: test.rows)
             let report = RankingMetrics.evaluate(groups: test.groups, labels: test.labels, scores: scores)
             return QueryScores(perQuery: report.perQuery, means: report.means)

@@ -33,7 +33,7 @@ struct AsOfBinaryTests {
         let before = try await repo.run("tandem-features", ["get", "--env", "test", "--as-of", "2001-01-01T00:00:00Z"])
         #expect(before.status == 2 && before.stderr.contains("the first, relevance_v1@1, was registered at \(firstAt)"))
         let bad = try await repo.run("tandem-features", ["get", "--env", "test", "--as-of", "yesterday"])
-        #expect(bad.status == 2 && bad.stderr.contains("--as-of takes an RFC 3339 time"), "\(bad.stderr)")
+        #expect(bad.status == 2 && bad.stderr.contains("--as-of takes an RFC 3339 UTC time"), "\(bad.stderr)")
 
         let train = try await repo.run(
             "tandem-train", ["--env", "test", "--as-of", between, "--set", "training.max_epochs=1", "--no-lock", "--json"])

@@ -84,6 +84,9 @@ struct FeaturePlanBinaryTests {
         #expect(plan.status == 1 && plan.stdout.contains("! freshness_v1  refused: features/freshness_v1.yaml"), "\(plan.stdout)")
         let apply = try await repo.run("tandem-features", ["apply", "--env", "test"])
         #expect(apply.status == 2 && apply.stderr.contains("a view's entity cannot change"), "\(apply.stderr)")
+        // Nor does the ETL record it, before building anything.
+        let etl = try await repo.run("tandem-etl", ["--env", "test", "--feature-set", "freshness_v1"])
+        #expect(etl.status == 2 && etl.stderr.contains("a view's entity cannot change"), "\(etl.stderr)")
         let definitions = try json(
             try await repo.run("tandem-features", ["definitions", "freshness_v1", "--env", "test", "--json"]).stdout)
         #expect((definitions["versions"] as? [[String: Any]])?.count == 1)

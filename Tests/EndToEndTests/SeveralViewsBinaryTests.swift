@@ -90,6 +90,26 @@ struct SeveralViewsBinaryTests {
         #expect(approved.status == 0, "\(approved.stdout)\(approved.stderr)")
         let champion = try await r.repo.run("tandem-models", ["show", "--env", "prod", "fresh-ranker@champion", "--json"])
         #expect(champion.status == 0, "\(champion.stderr)")
+
+        // As of now: the same tables, even after freshness_v1 was built on other input (another silver).
+        let gen = try await r.repo.run("tandem-fixtures", ["generate", "--queries", "30", "--seed", "5", "--out", "other"])
+        #expect(gen.status == 0, "\(gen.stderr)")
+        let other = try await r.repo.run(
+            "tandem-etl", ["--env", "test", "--feature-set", "freshness_v1", "--input", "other", "--json"])
+        #expect(other.status == 0, "\(other.stderr)")
+        #expect(try json(other.stdout)["feature_table"] as? String == "freshness_v1@2")
+        try await Task.sleep(for: .seconds(1.1))
+        let now = ISO8601DateFormatter().string(from: Date())
+        let asOf = try await r.repo.run(
+            "tandem-train", ["--env", "test", "--model", "fresh-ranker", "--as-of", now, "--no-register", "--json"])
+        #expect(asOf.status == 0, "\(asOf.stderr)")
+        #expect(try json(asOf.stdout)["joined_tables"] as? [String] == ["freshness_v1@1"])
+        // A config naming one view with views: --as-of pins it there.
+        try r.repo.write("models/one.yaml", "model: one-ranker\nkind: linear\nfeatures:\n  views: [relevance_v1]\n")
+        let one = try await r.repo.run(
+            "tandem-train", ["--env", "test", "--model", "one-ranker", "--as-of", now, "--no-register", "--json"])
+        #expect(one.status == 0, "\(one.stderr)")
+        try FileManager.default.removeItem(atPath: r.root + "/models/one.yaml")
     }
 
     @Test("features.views is checked: a bad entry, a view named twice, set beside views")

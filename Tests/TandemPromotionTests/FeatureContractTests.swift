@@ -36,9 +36,11 @@ private struct TwoStores {
         other = try store("prod", try FeatureViewCatalogue.compile(changed, file: "features/relevance_v1.yaml"))
     }
 
-    /// A model trained for one epoch on the trained store's table, its artifact written and read back.
-    func model() throws -> RankerModel {
-        let inputs = try TrainingInputs(store: trained, featureSet: "relevance_v1", tableVersion: nil, features: [])
+    /// A model trained for one epoch on the trained store's table (joined with `joining`), its artifact written
+    /// and read back.
+    func model(joining: [(name: String, table: Int?)] = []) throws -> RankerModel {
+        let inputs = try TrainingInputs(
+            store: trained, featureSet: "relevance_v1", tableVersion: nil, features: [], joining: joining)
         var settings = TrainingSettings()
         settings.hidden = [16]
         settings.maxEpochs = 1
@@ -83,6 +85,73 @@ private struct TwoStores {
 
 @Suite("The feature contract: a model computes its features as it was trained, in every environment")
 struct FeatureContractTests {
+    static let freshness = """
+        view: freshness_v1
+        entity: video
+        owner: discovery-team
+        description: popularity
+        features:
+          - name: log_views
+            expr: log1p(video.views)
+            description: log(1 + views)
+        """
+
+    @Test("a store whose recorded definition was rewritten: training refuses to freeze it (exit 3, the store named)")
+    func tamperedStoreNotFrozen() throws {
+        let stores = try TwoStores()
+        defer { try? FileManager.default.removeItem(atPath: stores.folder) }
+        // As someone with write access to the root would, with the sqlite3 shell (.ci/run installs it).
+        let shell = Process()
+        shell.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        shell.arguments = [
+            "sqlite3", stores.folder + "/test/lakehouse.sqlite",
+            "DROP TRIGGER feature_view_versions_immutable; "
+                + "UPDATE feature_view_versions SET source = replace(source, 'k1=1.2', 'k1=1.3')",
+        ]
+        try shell.run()
+        shell.waitUntilExit()
+        try #require(shell.terminationStatus == 0, "the sqlite3 shell is needed (apt-get install sqlite3)")
+        let refused = #expect(throws: Failure.self) { try stores.model() }
+        #expect(refused?.code == .tampered)
+        #expect(refused?.description.contains("the store was changed behind Tandem's back") == true)
+    }
+
+    @Test("statistics removed from an artifact that records their digest are refused as tampering")
+    func statisticsRemoved() throws {
+        let stores = try TwoStores()
+        defer { try? FileManager.default.removeItem(atPath: stores.folder) }
+        var model = try stores.model()
+        #expect(model.featureContract?.views[0].statisticsDigest != nil)
+        model.featureContract?.views[0].statistics = nil
+        let refused = #expect(throws: Failure.self) { try InferencePipeline.serving(model, store: stores.trained) }
+        #expect(refused?.code == .tampered)
+    }
+
+    @Test("a champion that joins a view the challenger does not is scored on the same rows, with its own view joined")
+    func championJoinsMore() throws {
+        let stores = try TwoStores()
+        defer { try? FileManager.default.removeItem(atPath: stores.folder) }
+        _ = try ETLPipeline(
+            store: stores.trained,
+            options: .init(
+                environment: "test", inputFolder: stores.folder + "/input",
+                view: try FeatureViewCatalogue.compile(Self.freshness, file: "features/freshness_v1.yaml"))
+        ).run()
+        let champion = try stores.model(joining: [("freshness_v1", nil)])
+        #expect(champion.signature.joined == ["freshness_v1@1"])
+        let challenger = try stores.model()
+        func version(_ n: Int) -> ModelVersion {
+            ModelVersion(
+                name: "r", version: n, runID: nil, artifactDigest: "d\(n)", artifactSize: 0, signature: "{}", metrics: [:],
+                featureTable: "relevance_v1@1", dataDigest: nil, gitCommit: nil, gitBranch: nil, gitRemote: nil)
+        }
+        let evaluation = try FeatureStoreEvaluator(store: stores.trained).evaluate(
+            challenger: EvaluatedModel(model: challenger, version: version(2)),
+            champion: EvaluatedModel(model: champion, version: version(1)))
+        let queries = try #require(evaluation.challenger.perQuery["ndcg@10"]?.count)
+        #expect(queries > 0 && evaluation.champion?.perQuery["ndcg@10"]?.count == queries)
+    }
+
     @Test("the artifact carries the view version and statistics of its table; another store serves it the same")
     func servedTheSameEverywhere() throws {
         let stores = try TwoStores()
