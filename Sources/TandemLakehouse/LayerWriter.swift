@@ -74,26 +74,40 @@ struct LayerWriter {
         let judgmentsFile = try AppendOnlyFile(path: (silverFolder as NSString).appendingPathComponent("silver_judgments.jsonl"))
         let gold = try GoldTable.Writer(folder: goldFolder, width: width)
         let export = try goldExport.map { try ExportFile(path: $0) }
-        let buffers = (0..<workers).map { _ in Buffers() }
+        // Two sets of buffers: while chunk N is written and digested on this thread, chunk N + 1 is computed on
+        // the workers, so that both cores stay busy (the files are written in chunk order all the same).
+        let workers = self.workers
+        let sets = (0..<2).map { _ in (0..<workers).map { _ in Buffers() } }
         let total = layer.judgments.count
-        var start = 0
-        while start < total {
-            let end = min(total, start + chunkRows)
-            let per = (end - start + workers - 1) / workers
-            let chunkStart = start
-            let exporting = export != nil
+        let exporting = export != nil
+        @Sendable func compute(_ range: Range<Int>, into buffers: [Buffers]) {
+            let per = (range.count + workers - 1) / workers
             DispatchQueue.concurrentPerform(iterations: workers) { w in
-                let lo = min(end, chunkStart + w * per)
-                let hi = min(end, lo + per)
+                let lo = min(range.upperBound, range.lowerBound + w * per)
+                let hi = min(range.upperBound, lo + per)
                 fill(buffers[w], rows: lo..<hi, computer: computer, latest: latestVersion, exporting: exporting)
             }
-            for b in buffers {
+        }
+        let chunks = stride(from: 0, to: total, by: chunkRows).map { $0..<min(total, $0 + chunkRows) }
+        if let first = chunks.first { compute(first, into: sets[0]) }
+        let next = DispatchGroup()
+        defer { next.wait() }
+        for (i, chunk) in chunks.enumerated() {
+            if i + 1 < chunks.count {
+                let (range, buffers) = (chunks[i + 1], sets[(i + 1) % 2])
+                next.enter()
+                DispatchQueue.global().async {
+                    compute(range, into: buffers)
+                    next.leave()
+                }
+            }
+            for b in sets[i % 2] {
                 try judgmentsFile.write(b.silver.bytes)
                 try gold.append(keys: b.keys, labels: b.labels, features: b.features)
                 if let export { try export.write(b.export.bytes) }
             }
-            start = end
-            progress(Double(start) / Double(max(1, total)))
+            next.wait()
+            progress(Double(chunk.upperBound) / Double(max(1, total)))
         }
         let judgmentsDigest = try judgmentsFile.finish()
         try export?.commit()

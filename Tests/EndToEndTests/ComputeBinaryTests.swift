@@ -200,7 +200,9 @@ struct ComputeBinaryTests {
         case .slurm:
             let conf = try SlurmCluster.shared.get().conf
             let q = try ChildProcess.run(
-                "squeue", ["-h", "-n", "tandem-sleepy", "-o", "%i"], environment: ["SLURM_CONF": conf, "PATH": "/usr/bin:/bin"])
+                // Queued or running; a cancelled job Slurm is still cleaning up (COMPLETING) has stopped.
+                "squeue", ["-h", "-n", "tandem-sleepy", "-t", "PENDING,RUNNING,CONFIGURING,SUSPENDED", "-o", "%i"],
+                environment: ["SLURM_CONF": conf, "PATH": "/usr/bin:/bin"])
             return !q.stdout.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
         }
     }
