@@ -124,7 +124,9 @@ public struct FeaturesCommand: StageCommand {
             discussion: """
                 Compiles the view (refusing a bad definition at FILE:LINE:COLUMN) and prints its columns in order, \
                 with the digest of its normal form. With --env, also the versions of the view the environment's \
-                feature store has used, each with its digest (docs/features.md, "Versions").
+                feature store has used, each with its digest (docs/features.md, "Versions"). With --env and \
+                --version N, what version N computed: its declaration as the store recorded it, compiled again \
+                (its digest checked), with its columns and its normal form.
 
                 \(exitCodesHelp)
                 """)
@@ -133,6 +135,8 @@ public struct FeaturesCommand: StageCommand {
         @Option(help: ArgumentHelp("The environment whose versions of the view to list.", valueName: "name"))
         var env: String?
         @Option(help: ArgumentHelp("The repository root (as for every stage).", valueName: "dir")) var project: String?
+        @Option(help: ArgumentHelp("With --env: show this recorded version instead of the working tree's.", valueName: "n"))
+        var version: Int?
 
         struct Output: Encodable {
             var view: String
@@ -142,12 +146,34 @@ public struct FeaturesCommand: StageCommand {
             var digest: String
             var features: [FeatureDefinition]
             var versions: [FeatureViewVersion]?
+            var version: Int?
+            var normalized: String?
+        }
+
+        func validate() throws {
+            if version != nil, env == nil { throw ValidationError("--version reads an environment's feature store: give --env") }
         }
 
         func run() throws {
             var common = CommonOptions()
             common.project = project
             let root = try StageContext.loadProfiles(common).repositoryRoot
+            if let version, let env {
+                common.env = env
+                let (recorded, view) = try StageContext.load(common).openFeatureStoreForReading().recordedView(
+                    set, version: version)
+                if json {
+                    return try Terminal.printJSON(
+                        Output(
+                            view: view.name, entity: view.entity.rawValue, owner: view.owner, file: recorded.file,
+                            digest: view.digest, features: view.features, version: version, normalized: recorded.normalized))
+                }
+                print("\(recorded.reference), recorded \(recorded.createdAt) from \(recorded.file):")
+                for line in FeatureText.view(view, versions: []) { print(line) }
+                print("  normal form (what sha256:\(recorded.digest.prefix(12))… is of):")
+                for line in recorded.normalized.split(separator: "\n") { print("    \(line)") }
+                return
+            }
             let view = try FeatureViewCatalogue.inWorkingTree(root).view(set)
             var versions: [FeatureViewVersion]?
             if let env {

@@ -128,6 +128,29 @@ extension FeatureStore {
         try Self.refuseEntityChange(view, latest: latest, root: root)
     }
 
+    /// Version `version` of a view as this store recorded it, compiled again from its declaration: what that
+    /// version computed (docs/features.md, "Versions").
+    ///
+    /// - Throws: `Failure` (exit 2) naming the versions it holds when there is no such version; (exit 3) when it no
+    ///   longer compiles to its recorded digest.
+    public func recordedView(_ name: String, version: Int) throws -> (FeatureViewVersion, FeatureView) {
+        let versions = try viewVersions(name)
+        guard let recorded = versions.first(where: { $0.version == version }) else {
+            throw Failure(
+                .invalidInput,
+                "the feature store at \(root) holds no version \(version) of \(name); it holds "
+                    + (versions.isEmpty ? "none" : versions.map(\.reference).joined(separator: ", ")))
+        }
+        let view = try FeatureViewCatalogue.compile(recorded.source, file: "\(recorded.reference) (\(recorded.file)) in \(root)")
+        guard view.digest == recorded.digest else {
+            throw Failure(
+                .tampered,
+                "\(recorded.reference) in the feature store at \(root) compiles to a definition whose digest is not the "
+                    + "recorded one; the store was changed behind Tandem's back")
+        }
+        return (recorded, view)
+    }
+
     /// Every version of a view's definition this store has used (all views when nil), oldest first.
     public func viewVersions(_ view: String? = nil) throws -> [FeatureViewVersion] {
         try queue.read { db in

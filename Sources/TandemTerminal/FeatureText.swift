@@ -53,7 +53,7 @@ public enum FeatureText {
                     + "\(f.type.rawValue)  \(f.owner)  \(f.description)"
             }
             + versions.map { v in
-                "  \(v.reference)  sha256:\(v.digest.prefix(12))…  first used \(v.createdAt)"
+                "  \(v.reference)  sha256:\(v.digest.prefix(12))…  recorded \(v.createdAt)"
                     + (v.digest == view.digest ? "  (= the working tree's)" : "")
             }
     }

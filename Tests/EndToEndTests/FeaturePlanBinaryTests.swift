@@ -55,6 +55,14 @@ struct FeaturePlanBinaryTests {
         let versions = try #require(definitions["versions"] as? [[String: Any]])
         #expect(versions.map { $0["version"] as? Int } == [1, 2])
         #expect(versions[0]["digest"] as? String != versions[1]["digest"] as? String)
+        // What version 1 computed, and version 2.
+        for (n, k1) in [(1, "k1=1.2"), (2, "k1=1.4")] {
+            let shown = try await repo.run(
+                "tandem-features", ["definitions", "relevance_v1", "--env", "test", "--version", "\(n)", "--json"])
+            #expect(shown.status == 0, "\(shown.stderr)")
+            let normalized = try json(shown.stdout)["normalized"] as? String ?? ""
+            #expect(normalized.contains("feature bm25_title = bm25(qd, title, \(k1), b=0.75)"), "\(normalized)")
+        }
 
         // The ETL builds with the version apply recorded.
         let etl = try await repo.run("tandem-etl", ["--env", "test", "--json"])
