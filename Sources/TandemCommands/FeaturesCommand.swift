@@ -166,12 +166,13 @@ public struct FeaturesCommand: StageCommand {
                     return try Terminal.printJSON(
                         Output(
                             view: view.name, entity: view.entity.rawValue, owner: view.owner, file: recorded.file,
-                            digest: view.digest, features: view.features, version: version, normalized: recorded.normalized))
+                            digest: view.digest, features: view.features, version: version, normalized: view.normalizedDefinition)
+                    )
                 }
                 print("\(recorded.reference), recorded \(recorded.createdAt) from \(recorded.file):")
                 for line in FeatureText.view(view, versions: []) { print(line) }
                 print("  normal form (what sha256:\(recorded.digest.prefix(12))… is of):")
-                for line in recorded.normalized.split(separator: "\n") { print("    \(line)") }
+                for line in view.normalizedDefinition.split(separator: "\n") { print("    \(line)") }
                 return
             }
             let view = try FeatureViewCatalogue.inWorkingTree(root).view(set)

@@ -71,8 +71,8 @@ public struct ETLPipeline {
                 registered = try store.registerBronze(&bronze, source: source, index: index.bytes, lineCount: lines)
                 if registered { appended += lines }
                 // Another ETL of the same file registered it first, at its own time: observe as it did.
-                let registered = DataTimestamp(seconds: (DataTimestamp(bronze.ingestedAt) ?? .init(seconds: 0)).seconds)
-                if kind == "videos", registered != silver.defaultObservedAt { silver.retimeDefaultObservations(to: registered) }
+                let ingested = DataTimestamp(seconds: (DataTimestamp(bronze.ingestedAt) ?? .init(seconds: 0)).seconds)
+                if kind == "videos", ingested != silver.defaultObservedAt { silver.retimeDefaultObservations(to: ingested) }
             }
             inputs[kind] = ETLReport.Input(
                 path: source, digest: bronze.digest, lines: lines, bytes: bronze.bytes, bronzeFile: bronze.id ?? 0,

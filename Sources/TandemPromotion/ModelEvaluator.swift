@@ -62,6 +62,12 @@ public struct FeatureStoreEvaluator: ModelEvaluator {
         // The champion reads the same rows (the challenger's first table); the views it joins that the challenger
         // does not are joined from tables built from the same silver.
         func rows(for model: RankerModel) throws -> TrainingInputs {
+            guard model.signature.featureSet == inputs.table.featureSet else {
+                throw Failure(
+                    .invalidInput,
+                    "\(model.signature.featureSet) features cannot be read from \(inputs.table.reference): the models use "
+                        + "different feature sets")
+            }
             let have = Set(inputs.joined.map(\.featureSet))
             let needs = (model.signature.joined ?? []).map { FeatureTableReference($0)?.featureSet ?? $0 }
             if needs.allSatisfy(have.contains) { return try inputs.sameTable(for: model) }
