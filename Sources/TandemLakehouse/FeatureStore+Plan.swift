@@ -63,15 +63,8 @@ extension FeatureStore {
     /// - Throws: `Failure` (exit 3, `.tampered`) when a recorded version no longer compiles to its digest.
     public func plan(_ catalogue: FeatureViewCatalogue) throws -> [FeaturePlanEntry] {
         // Every recorded version, of the working tree's views or not, still compiles to its digest.
-        for v in try viewVersions() where !catalogue.views.keys.contains(v.view) {
-            let old = try FeatureViewCatalogue.compile(v.source, file: "\(v.reference) (\(v.file)) in \(root)")
-            guard old.digest == v.digest else {
-                throw Failure(
-                    .tampered,
-                    "\(v.reference) in the feature store at \(root) compiles to a definition whose digest is not the "
-                        + "recorded one; the store was changed behind Tandem's back, so nothing is planned or applied")
-            }
-        }
+        var compiled: [String: [Int: FeatureView]] = [:]
+        for v in try viewVersions() { compiled[v.view, default: [:]][v.version] = try self.compiled(v) }
         return try catalogue.names.map { name in
             let view = try catalogue.view(name)
             let versions = try viewVersions(name)
@@ -79,23 +72,12 @@ extension FeatureStore {
                 view: name, action: .create, file: view.file, digest: view.digest, version: 1, latest: versions.last?.version,
                 addedFeatures: [], removedFeatures: [], changedLines: [], refusal: nil)
             guard let latest = versions.last else { return entry }
-            var compiled: [Int: FeatureView] = [:]
-            for v in versions {
-                let old = try FeatureViewCatalogue.compile(v.source, file: "\(v.reference) (\(v.file)) in \(root)")
-                guard old.digest == v.digest else {
-                    throw Failure(
-                        .tampered,
-                        "\(v.reference) in the feature store at \(root) compiles to a definition whose digest is not the "
-                            + "recorded one; the store was changed behind Tandem's back, so nothing is planned or applied")
-                }
-                compiled[v.version] = old
-            }
             if let same = versions.first(where: { $0.digest == view.digest }) {
                 entry.action = .unchanged
                 entry.version = same.version
                 return entry
             }
-            guard let previous = compiled[latest.version] else { return entry }
+            guard let previous = compiled[name]?[latest.version] else { return entry }
             let (was, now) = (previous.features.map(\.name), view.features.map(\.name))
             entry.addedFeatures = now.filter { !was.contains($0) }
             entry.removedFeatures = was.filter { !now.contains($0) }
@@ -105,13 +87,10 @@ extension FeatureStore {
             entry.changedLines =
                 old.filter { !new.contains($0) }.map { "- " + $0 } + new.filter { !old.contains($0) }.map { "+ " + $0 }
             if entry.changedLines.isEmpty { entry.changedLines = ["(the same lines, in another order: the columns moved)"] }
-            if previous.entity != view.entity {
+            if let refusal = Self.entityChange(view, previous: previous, latest: latest) {
                 entry.action = .refused
                 entry.version = nil
-                entry.refusal =
-                    "\(view.file): \(name) was declared for entity \(previous.entity.rawValue) (\(latest.reference)); "
-                    + "a view's entity cannot change, since models join it on its keys: declare a view of another name "
-                    + "for entity \(view.entity.rawValue)"
+                entry.refusal = refusal
                 return entry
             }
             entry.action = .newVersion

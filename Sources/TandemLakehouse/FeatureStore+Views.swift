@@ -96,7 +96,7 @@ extension FeatureStore {
         if let latest = try Row.fetchOne(
             db, sql: "SELECT * FROM feature_view_versions WHERE view = ? ORDER BY version DESC LIMIT 1", arguments: [view.name]
         ).map(Self.decodeViewVersion) {
-            try Self.refuseEntityChange(view, latest: latest, root: root)
+            try refuseEntityChange(view, latest: latest)
         }
         let next =
             (try Int.fetchOne(db, sql: "SELECT MAX(version) FROM feature_view_versions WHERE view = ?", arguments: [view.name])
@@ -107,25 +107,42 @@ extension FeatureStore {
         return next
     }
 
+    /// A recorded version compiled again from its declaration, its digest checked.
+    ///
+    /// - Throws: `Failure` (exit 3, `.tampered`) when it no longer compiles to its recorded digest.
+    func compiled(_ recorded: FeatureViewVersion) throws -> FeatureView {
+        let view = try FeatureViewCatalogue.compile(recorded.source, file: "\(recorded.reference) (\(recorded.file)) in \(root)")
+        guard view.digest == recorded.digest else {
+            throw Failure(
+                .tampered,
+                "\(recorded.reference) in the feature store at \(root) compiles to a definition whose digest is not the "
+                    + "recorded one; the store was changed behind Tandem's back")
+        }
+        return view
+    }
+
     /// Refuses a definition whose entity differs from the view's latest recorded version's: a model joins a view
     /// on its entity's keys, so that is another view, not a new version (docs/features.md, "Plan and apply").
-    static func refuseEntityChange(_ view: FeatureView, latest: FeatureViewVersion, root: String) throws {
-        let previous = try FeatureViewCatalogue.compile(latest.source, file: "\(latest.reference) (\(latest.file)) in \(root)")
-        guard previous.entity != view.entity else { return }
-        throw Failure(
-            .invalidInput,
-            "\(view.file): \(view.name) was declared for entity \(previous.entity.rawValue) (\(latest.reference)); a view's "
-                + "entity cannot change, since models join it on its keys: declare a view of another name for entity "
-                + view.entity.rawValue)
+    func refuseEntityChange(_ view: FeatureView, latest: FeatureViewVersion) throws {
+        if let refusal = Self.entityChange(view, previous: try compiled(latest), latest: latest) {
+            throw Failure(.invalidInput, refusal)
+        }
+    }
+
+    /// Why `view` cannot be recorded after `latest` (compiled as `previous`), or nil when its entity is the same.
+    static func entityChange(_ view: FeatureView, previous: FeatureView, latest: FeatureViewVersion) -> String? {
+        guard previous.entity != view.entity else { return nil }
+        return "\(view.file): \(view.name) was declared for entity \(previous.entity.rawValue) (\(latest.reference)); a view's "
+            + "entity cannot change, since models join it on its keys: declare a view of another name for entity "
+            + view.entity.rawValue
     }
 
     /// Whether the store would record `view` (a known definition, or a new version of the same entity); refuses
     /// an entity change before an ETL builds anything.
     public func checkRecordable(_ view: FeatureView) throws {
-        guard !(try viewVersions(view.name)).contains(where: { $0.digest == view.digest }),
-            let latest = try viewVersions(view.name).last
-        else { return }
-        try Self.refuseEntityChange(view, latest: latest, root: root)
+        let versions = try viewVersions(view.name)
+        guard !versions.contains(where: { $0.digest == view.digest }), let latest = versions.last else { return }
+        try refuseEntityChange(view, latest: latest)
     }
 
     /// Version `version` of a view as this store recorded it, compiled again from its declaration: what that
@@ -141,14 +158,7 @@ extension FeatureStore {
                 "the feature store at \(root) holds no version \(version) of \(name); it holds "
                     + (versions.isEmpty ? "none" : versions.map(\.reference).joined(separator: ", ")))
         }
-        let view = try FeatureViewCatalogue.compile(recorded.source, file: "\(recorded.reference) (\(recorded.file)) in \(root)")
-        guard view.digest == recorded.digest else {
-            throw Failure(
-                .tampered,
-                "\(recorded.reference) in the feature store at \(root) compiles to a definition whose digest is not the "
-                    + "recorded one; the store was changed behind Tandem's back")
-        }
-        return (recorded, view)
+        return (recorded, try compiled(recorded))
     }
 
     /// Every version of a view's definition this store has used (all views when nil), oldest first.
@@ -188,16 +198,7 @@ extension FeatureStore {
     /// The compiled view a feature table was computed with (see `viewVersion(of:)`): what the inference path of a
     /// model trained on that table runs, whatever the repository declares today.
     public func view(of table: FeatureTableVersion) throws -> FeatureView {
-        if let recorded = try viewVersion(of: table) {
-            let view = try FeatureViewCatalogue.compile(recorded.source, file: "\(recorded.reference) (\(recorded.file))")
-            guard view.digest == recorded.digest else {
-                throw Failure(
-                    .tampered,
-                    "\(recorded.reference) in the feature store at \(root) compiles to a definition whose digest is not the recorded one; the store was changed behind Tandem's back"
-                )
-            }
-            return view
-        }
+        if let recorded = try viewVersion(of: table) { return try compiled(recorded) }
         let builtin = try FeatureViewCatalogue.builtin()
         guard let view = builtin.views[table.featureSet] else {
             throw Failure(

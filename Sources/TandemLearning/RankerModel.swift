@@ -19,6 +19,9 @@ public struct ModelSignature: Sendable, Codable, Equatable {
     /// (`freshness_v1@2`); nil when it reads one view. Their columns are named `VIEW.FEATURE`.
     public var joined: [String]?
 
+    /// The names of the joined views (`joined`'s tables without their versions), in column order.
+    public var joinedViews: [String] { (joined ?? []).map { FeatureTableReference($0)?.featureSet ?? $0 } }
+
     public struct Feature: Sendable, Codable, Equatable {
         public var name: String
         public var type: String

@@ -95,7 +95,7 @@ public struct IntegrationTests {
         }
         var differing: [String] = []
         let set = candidate.signature.featureSet
-        for view in [set] + (candidate.signature.joined ?? []).map({ FeatureTableReference($0)?.featureSet ?? $0 })
+        for view in [set] + candidate.signature.joinedViews
         where contract.view(view) == nil {
             differing.append("\(view): a feature view its signature reads is not in its feature contract")
         }

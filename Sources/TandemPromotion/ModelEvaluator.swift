@@ -69,7 +69,7 @@ public struct FeatureStoreEvaluator: ModelEvaluator {
                         + "different feature sets")
             }
             let have = Set(inputs.joined.map(\.featureSet))
-            let needs = (model.signature.joined ?? []).map { FeatureTableReference($0)?.featureSet ?? $0 }
+            let needs = model.signature.joinedViews
             if needs.allSatisfy(have.contains) { return try inputs.sameTable(for: model) }
             return try TrainingInputs(
                 store: store, model: model,
