@@ -207,6 +207,16 @@ struct ComputeBinaryTests {
         }
     }
 
+    /// Whether the job stops within 5 s: a cancelled job leaves Slurm's queue (or the process table) a moment after
+    /// the cancel returns.
+    func stopsRunning(_ compute: Compute, _ seconds: Int) async throws -> Bool {
+        for _ in 0..<50 {
+            if !(try running(compute, seconds)) { return true }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return false
+    }
+
     @Test("Ctrl-C cancels the job; a killed Tandem's job is found and stopped by recover", .serialized, arguments: Compute.all)
     func interrupts(_ compute: Compute) async throws {
         let repo = try ScratchRepository()
@@ -219,7 +229,7 @@ struct ComputeBinaryTests {
         first.signalGroup(SIGINT)
         let ended = first.wait()
         #expect(ended == .exited(3), "\((try? String(contentsOfFile: out, encoding: .utf8)) ?? "")")
-        #expect(!(try running(compute, seconds)))
+        #expect(try await stopsRunning(compute, seconds))
 
         // Killed outright: the job outlives it until `tandem jobs recover`.
         let (second, _) = try await startLongJob(repo, compute: compute, seconds: seconds)
@@ -231,12 +241,7 @@ struct ComputeBinaryTests {
         let recover = try await runStage(repo, "tandem", ["jobs", "recover", "--env", "test"])
         #expect(recover.status == 0)
         #expect(recover.stdout.contains("sleepy: cancelled"), "\(recover.stdout)")
-        var stopped = false
-        for _ in 0..<50 where !stopped {
-            stopped = !(try running(compute, seconds))
-            if !stopped { try await Task.sleep(for: .milliseconds(100)) }
-        }
-        #expect(stopped)
+        #expect(try await stopsRunning(compute, seconds))
         #expect(try await runStage(repo, "tandem", ["jobs", "recover", "--env", "test"]).stdout.contains("no orphaned jobs"))
     }
 
