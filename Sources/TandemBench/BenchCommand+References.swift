@@ -47,7 +47,7 @@ extension BenchCommand.Train {
             case .success(let doc):
                 r.numpyExamplesPerSecond = doc["examples_per_second"] as? Double
                 r.numpyBLAS = doc["blas"] as? String
-            case .failure(let note): r.notes.append("numpy: \(note)")
+            case .failure(let f): r.notes.append("numpy: \(f.note)")
             }
             Terminal.note("reference: onnxruntime, the same model…")
             switch run("Tests/Reference/onnx_scorer.py", [folder, "--threads", String(threads)]) {
@@ -56,34 +56,45 @@ extension BenchCommand.Train {
                 r.onnxP50Micros = doc["p50_micros"] as? Double
                 r.onnxP99Micros = doc["p99_micros"] as? Double
                 r.onnxVersion = doc["onnxruntime"] as? String
-            case .failure(let note): r.notes.append("onnxruntime: \(note)")
+            case .failure(let f): r.notes.append("onnxruntime: \(f.note)")
             }
             return r
         }
 
-        struct Failure: Error { var note: String }
-
-        /// Runs a reference script with `python3` (inheriting OPENBLAS_CORETYPE) and parses its last line as JSON.
-        static func run(_ script: String, _ arguments: [String]) -> Result<[String: Any], Failure> {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3", script] + arguments
-            let out = Pipe()
-            let err = Pipe()
-            process.standardOutput = out
-            process.standardError = err
-            do { try process.run() } catch { return .failure(Failure(note: "python3 does not start (\(error))")) }
-            let data = out.fileHandleForReading.readDataToEndOfFile()
-            let errors = err.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            let last = String(decoding: data, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
-            guard process.terminationStatus == 0,
-                let doc = try? JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any]
-            else {
-                let why = String(decoding: errors, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? "no output"
-                return .failure(Failure(note: "\(script) failed (\(why)); pip install numpy onnx onnxruntime"))
-            }
-            return .success(doc)
+        static func run(_ script: String, _ arguments: [String]) -> Result<[String: Any], ReferenceScript.Failure> {
+            ReferenceScript.run(script, arguments, install: "numpy onnx onnxruntime")
         }
+    }
+}
+
+/// A reference implementation under Tests/Reference, run with `python3` in the same session as the measurement.
+enum ReferenceScript {
+    struct Failure: Error { var note: String }
+
+    /// Runs `script` with `python3` (inheriting OPENBLAS_CORETYPE) and parses its last line of output as JSON.
+    /// Its errors go to a scratch file (read when it fails), so a talkative script cannot block on a full pipe.
+    /// A failure names the packages to install: a reference is reported missing, never fatal.
+    static func run(_ script: String, _ arguments: [String], install: String) -> Result<[String: Any], Failure> {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", script] + arguments
+        let out = Pipe()
+        let errorPath = NSTemporaryDirectory() + "tandem-reference-\(UUID().uuidString).err"
+        _ = FileManager.default.createFile(atPath: errorPath, contents: nil)
+        defer { try? FileManager.default.removeItem(atPath: errorPath) }
+        process.standardOutput = out
+        process.standardError = FileHandle(forWritingAtPath: errorPath)
+        do { try process.run() } catch { return .failure(Failure(note: "python3 does not start (\(error))")) }
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let last = String(decoding: data, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
+        guard process.terminationStatus == 0,
+            let doc = try? JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any]
+        else {
+            let errors = (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? ""
+            let why = errors.split(separator: "\n").last.map(String.init) ?? "no output"
+            return .failure(Failure(note: "\(script) failed (\(why)); pip install \(install)"))
+        }
+        return .success(doc)
     }
 }

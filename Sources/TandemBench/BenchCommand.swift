@@ -15,52 +15,6 @@ public struct BenchCommand: StageCommand {
         subcommands: [ETL.self, Train.self, Inference.self, Registry.self, Webhooks.self, State.self, Compute.self])
 
     public init() {}
-
-    struct ETL: StageCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "Generate data with the fixtures generator, run the ETL into a fresh root, print rows/s and peak RSS.")
-
-        @Option(help: "Queries to generate (about 31 judgment lines each).") var queries: Int = 33_000
-        @Option(help: "Seed.") var seed: UInt64 = 42
-        @Option(help: ArgumentHelp("Work folder (data is reused across runs when present).", valueName: "dir"))
-        var work: String = ".build/bench-etl"
-        @Flag(help: "Print JSON.") var json = false
-
-        func run() throws {
-            let data = (work as NSString).appendingPathComponent("input-\(queries)-\(seed)")
-            if !FileManager.default.fileExists(atPath: (data as NSString).appendingPathComponent("judgments.jsonl")) {
-                Terminal.note("generating \(queries) queries into \(data)…")
-                _ = try FixtureGenerator(queries: queries, seed: seed).write(to: data)
-            }
-            let root = (work as NSString).appendingPathComponent("features-\(UUID().uuidString)")
-            defer { try? FileManager.default.removeItem(atPath: root) }
-            try RootGuard.claim(path: root, environment: "bench", role: .features, writer: .stage("bench"))
-            let store = try FeatureStore(root: root)
-            let report = try ETLPipeline(store: store, options: .init(environment: "bench", inputFolder: data)).run()
-            let judgmentLines = report.inputs["judgments"]?.lines ?? 0
-            let seconds = (report.timingsMs["total"] ?? 0) / 1000
-            struct Result: Encodable {
-                var judgmentLines: Int
-                var videoLines: Int
-                var seconds: Double
-                var judgmentRowsPerSecond: Double
-                var peakRSSMiB: Double
-                var timingsMs: [String: Double]
-            }
-            let result = Result(
-                judgmentLines: judgmentLines, videoLines: report.inputs["videos"]?.lines ?? 0, seconds: seconds,
-                judgmentRowsPerSecond: Double(judgmentLines) / seconds, peakRSSMiB: ResourceUsage.peakRSSMiB(),
-                timingsMs: report.timingsMs)
-            if json { try Terminal.printJSON(result); return }
-            print(
-                String(
-                    format: "etl: %d judgment lines (+%d video lines) in %.2f s = %.0f rows/s, peak RSS %.0f MiB",
-                    judgmentLines, result.videoLines, seconds, result.judgmentRowsPerSecond, result.peakRSSMiB))
-            for (k, v) in report.timingsMs.sorted(by: { $0.key < $1.key }) {
-                print("  " + k.padding(toLength: 16, withPad: " ", startingAt: 0) + String(format: "%8.0f ms", v))
-            }
-        }
-    }
 }
 
 /// Peak resident memory of this process.
@@ -69,6 +23,14 @@ enum ResourceUsage {
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         return Double(usage.ru_maxrss) / 1024  // Linux reports KiB
+    }
+
+    /// User and system CPU time of this process so far, in seconds.
+    static func cpuSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 }
 

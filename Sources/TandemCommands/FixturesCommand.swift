@@ -31,6 +31,8 @@ public struct FixturesCommand: StageCommand {
 
         @Option(help: "Number of queries to generate.") var queries: Int = 200
         @Option(help: "Random seed.") var seed: UInt64 = 1
+        @Option(help: "Earlier observations of every video (with observed_at) written before its current line.")
+        var history: Int = 0
         @Option(help: ArgumentHelp("Output folder.", valueName: "dir")) var out: String
         @Flag(help: "Print a JSON summary.") var json = false
 
@@ -41,7 +43,12 @@ public struct FixturesCommand: StageCommand {
         }
 
         func run() throws {
-            let summary = try FixtureGenerator(queries: queries, seed: seed).write(to: out)
+            guard (0...100).contains(history) else {
+                throw ValidationError("--history \(history): give 0 to 100 earlier observations per video")
+            }
+            var generator = FixtureGenerator(queries: queries, seed: seed)
+            generator.history = history
+            let summary = try generator.write(to: out)
             if json {
                 try Terminal.printJSON(summary)
             } else {

@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 
 /// A compiled feature view prepared over a corpus of silver videos: the one code path that both the gold build
@@ -47,18 +48,20 @@ public final class ViewPlan: Sendable {
         var tables: [[[TokenCount]]] = []
         lists.reserveCapacity(videos.count)
         tables.reserveCapacity(videos.count)
-        for video in videos {
+        // Tokenised on every core; the ids are then given in video order, so they do not depend on the threads.
+        let texts = Self.tokenize(videos, recipes: program.videoRecipes)
+        for (v, perRecipe) in texts.enumerated() {
+            guard let perRecipe else {
+                // The same texts as the entry before (an earlier version of the same video): the same tokens.
+                lists.append(lists[v - 1])
+                tables.append(tables[v - 1])
+                continue
+            }
             var perVideo: [[Int32]] = []
-            for recipe in program.videoRecipes {
-                let text: String
-                switch recipe.column {
-                case .title: text = video.title
-                case .description: text = video.description
-                case .channel: text = video.channel
-                case .url, .query: text = video.url
-                }
+            for (recipe, tokens) in zip(program.videoRecipes, perRecipe) {
                 var ids: [Int32] = []
-                for token in TextNormalization.tokens(text) {
+                ids.reserveCapacity(tokens.count)
+                for token in tokens {
                     if let id = vocabulary[token] {
                         ids.append(id)
                     } else {
@@ -114,15 +117,63 @@ public final class ViewPlan: Sendable {
         self.corpus = perDocument
     }
 
+    /// The text a video recipe reads.
+    static func text(of video: VideoRecord, _ recipe: ViewProgram.TokenRecipe) -> String {
+        switch recipe.column {
+        case .title: video.title
+        case .description: video.description
+        case .channel: video.channel
+        case .url, .query: video.url
+        }
+    }
+
+    /// Per video, per recipe, its tokens; nil for a video whose texts are those of the entry before it.
+    static func tokenize(_ videos: [VideoRecord], recipes: [ViewProgram.TokenRecipe]) -> [[[String]]?] {
+        final class Results: @unchecked Sendable {
+            var slots: [[[String]]?]
+            init(_ n: Int) { slots = [[[String]]?](repeating: nil, count: n) }
+        }
+        let results = Results(videos.count)
+        let parts = videos.count < 4_096 ? 1 : min(8, max(1, ProcessInfo.processInfo.activeProcessorCount))
+        let per = (videos.count + parts - 1) / max(1, parts)
+        results.slots.withUnsafeMutableBufferPointer { slots in
+            nonisolated(unsafe) let slots = slots
+            DispatchQueue.concurrentPerform(iterations: parts) { part in
+                for v in (part * per)..<min(videos.count, (part + 1) * per) {
+                    if v > 0, recipes.allSatisfy({ text(of: videos[v], $0) == text(of: videos[v - 1], $0) }) { continue }
+                    slots[v] = recipes.map { TextNormalization.tokens(text(of: videos[v], $0)) }
+                }
+            }
+        }
+        return results.slots
+    }
+
     static func distinct(_ ids: [Int32]) -> [Int32] {
+        if ids.count <= 32 {
+            var out: [Int32] = []
+            out.reserveCapacity(ids.count)
+            for id in ids where !out.contains(id) { out.append(id) }
+            return out
+        }
         var seen = Set<Int32>()
         return ids.filter { seen.insert($0).inserted }
     }
 
+    /// The distinct ids with their counts, sorted by id.
     static func table(_ ids: [Int32]) -> [TokenCount] {
-        var map: [Int32: Int32] = [:]
-        for t in ids { map[t, default: 0] += 1 }
-        return map.sorted { $0.key < $1.key }.map { TokenCount(id: $0.key, count: $0.value) }
+        guard !ids.isEmpty else { return [] }
+        let sorted = ids.sorted()
+        var out: [TokenCount] = []
+        var current = TokenCount(id: sorted[0], count: 0)
+        for id in sorted {
+            if id != current.id {
+                out.append(current)
+                current = TokenCount(id: id, count: 0)
+            }
+            current.count += 1
+        }
+        out.append(current)
+        return out
     }
 
     /// The number of columns per row.

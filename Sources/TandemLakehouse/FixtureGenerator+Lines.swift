@@ -3,7 +3,7 @@ import TandemFeatures
 
 /// The lines of videos.jsonl and judgments.jsonl, well-formed and malformed.
 extension FixtureGenerator {
-    func writeVideo(_ v: Video, url: String, views: Int, into out: inout JSONText) {
+    func writeVideo(_ v: Video, url: String, views: Int, observedAt: Int64? = nil, into out: inout JSONText) {
         out.raw("{\"url\": "); out.string(url)
         out.raw(", \"title\": "); out.string(v.title)
         out.raw(", \"description\": "); out.string(v.description)
@@ -11,6 +11,7 @@ extension FixtureGenerator {
         out.raw(", \"duration_s\": "); out.integer(v.duration)
         out.raw(", \"views\": "); out.integer(views)
         out.raw(", \"published\": "); out.string(DataTimestamp(seconds: v.published).silverText)
+        if let observedAt { out.raw(", \"observed_at\": "); out.string(DataTimestamp(seconds: observedAt).silverText) }
         out.raw("}"); out.newline()
     }
 

@@ -17,6 +17,10 @@ public struct FixtureGenerator {
     public var seed: UInt64
     /// Fraction of malformed lines (docs/data-contract.md: about one in a hundred).
     public var malformedRate = 0.01
+    /// Earlier observations written for every video before its current line, each with `observed_at`, spread
+    /// evenly from its publication (or the first judgment) to the last judgment, its views growing to the current count (docs/features.md, "History").
+    /// 0 (the default) writes none and leaves the files as they always were.
+    public var history = 0
     /// Called for every judgment line written with its query (normalised form), video id, judgment time and the
     /// hidden model's noiseless relevance score: what an oracle would rank by (benchmarks measure the ceiling
     /// of NDCG@10 on the generated data with it).
@@ -84,6 +88,15 @@ public struct FixtureGenerator {
             if out.bytes.count > 1 << 20 { try file.write(out.bytes); out.removeAll() }
         }
         for v in videos {
+            // Observed from its publication (or the start of the judgments) to the end of the judgments.
+            let from = max(v.published, Self.judgedFrom)
+            let span = max(Self.judgedFrom + Self.judgedSpan - from, 0)
+            for step in 0..<history {
+                let at = from + Int64(step) * span / Int64(history)
+                let views = v.views * (step + 1) / (history + 1)
+                writeVideo(v, url: "https://www.vid.example/watch?v=\(v.id)", views: views, observedAt: at, into: &out)
+                videoLines += 1
+            }
             if rng.chance(malformedRate) {
                 writeMalformedVideo(v, rng: &rng, into: &out)
                 videoLines += 1
@@ -103,7 +116,7 @@ public struct FixtureGenerator {
         // judgments.jsonl
         let judgmentFile = try ExportFile(path: (folder as NSString).appendingPathComponent("judgments.jsonl"))
         var judgmentLines = 0
-        let judgedFrom: Int64 = 1_735_689_600  // 2025-01-01
+        let judgedFrom = Self.judgedFrom
         for _ in 0..<queries {
             let t = rng.below(topics.count)
             let intent = rng.pick(FixtureVocabulary.Intent.allCases)
@@ -120,7 +133,7 @@ public struct FixtureGenerator {
                 let v = rng.chance(0.55) && !byTopic[t].isEmpty ? rng.pick(byTopic[t]) : rng.below(videos.count)
                 guard seen.insert(v).inserted else { continue }
                 let video = videos[v]
-                let judgedAt = judgedFrom + Int64(rng.below(60 * 86_400 * 6))
+                let judgedAt = judgedFrom + Int64(rng.below(Int(Self.judgedSpan)))
                 let expected = Self.expectedScore(query: qwords, topic: t, intent: intent, video: video, at: judgedAt)
                 let label = Self.label(expected, rng: &rng)
                 oracle?(query, video.id, judgedAt, expected)
@@ -152,6 +165,9 @@ public struct FixtureGenerator {
         try judgmentFile.commit()
         return Summary(queries: queries, videos: videoCount, videoLines: videoLines, judgmentLines: judgmentLines)
     }
+
+    static let judgedFrom: Int64 = 1_735_689_600  // 2025-01-01
+    static let judgedSpan: Int64 = 60 * 86_400 * 6  // the judgments' period: 360 days
 
     static func makeID(_ rng: inout SplitMix64) -> String {
         String(decoding: (0..<11).map { _ in idAlphabet[rng.below(idAlphabet.count)] }, as: UTF8.self)
