@@ -94,7 +94,7 @@ extension BenchCommand {
             for r in result.references {
                 print(
                     String(
-                        format: "%@ %@: %.2f s, peak RSS %.0f MiB, CPU %.1f s; Tandem is %.2f× faster", r.engine,
+                        format: "%@ %@: %.2f s, peak RSS %.0f MiB, CPU %.1f s; Tandem's speed-up over it: %.2f×", r.engine,
                         r.version ?? "?", r.seconds, r.peakRSSMiB ?? 0, r.cpuSeconds ?? 0, r.tandemSpeedup))
             }
             for note in result.notes { print("note: " + note) }

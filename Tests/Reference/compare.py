@@ -16,7 +16,11 @@ if report != expected:
     print("quarantine report differs:\n tandem    ", report, "\n reference ", expected); failures += 1
 else:
     print("quarantine report identical")
-for name in ["silver_judgments.jsonl", "silver_videos.jsonl"]:
+import os
+names = ["silver_judgments.jsonl", "silver_videos.jsonl"]
+if os.path.exists(f"{ref}/silver_video_history.jsonl"):  # the references with point-in-time history write it
+    names.append("silver_video_history.jsonl")
+for name in names:
     a, b = load(f"{ref}/{name}"), load(f"{out}/{name}")
     if a != b:
         diff = next(((x, y) for x, y in zip(a, b) if x != y), (len(a), len(b)))
